@@ -1,0 +1,94 @@
+//! Library errors: what the caller did wrong (user errors) kept apart from what broke inside.
+
+use std::path::PathBuf;
+
+/// Result type of the skiptrace library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Errors the skiptrace library returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input file or value the caller supplied cannot be used.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A query has too little to search on.
+    #[error("unusable query: {0}")]
+    UnusableQuery(String),
+    /// A record id that is not in the index.
+    #[error("record not found: {0}")]
+    RecordNotFound(String),
+    /// The model file cannot be read or is inconsistent.
+    #[error("model {path}: {message}")]
+    Model {
+        /// Model file path.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The search index failed.
+    #[error("index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    /// The index directory cannot be opened.
+    #[error("index directory {path}: {message}")]
+    IndexDirectory {
+        /// Directory path.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// File path.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// CSV encoding or decoding failed outside a row (e.g. writing output).
+    #[error("csv: {0}")]
+    Csv(#[from] csv::Error),
+    /// JSON encoding or decoding failed outside a row.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// Wraps an IO error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// True for errors caused by the caller's input rather than by the system.
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            Error::Input(_) | Error::UnusableQuery(_) | Error::RecordNotFound(_)
+        )
+    }
+}
+
+/// A problem with one input value, located by row and column like rust-csv's `Position`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[error("row {row}, column {column}: {message}")]
+pub struct InputError {
+    /// 1-based data row (the header is row 0).
+    pub row: u64,
+    /// Column header as the file spells it (or the canonical field name).
+    pub column: String,
+    /// What is wrong, with any sensitive value masked.
+    pub message: String,
+}
+
+impl InputError {
+    /// Builds an input error.
+    pub fn new(row: u64, column: impl Into<String>, message: impl Into<String>) -> InputError {
+        InputError {
+            row,
+            column: column.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Synthetic population generator (placeholder until the synth module lands).
