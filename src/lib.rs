@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod normalize;
 pub mod record;
 pub mod reference;
 pub mod synth;
