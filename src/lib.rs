@@ -12,10 +12,19 @@
 //! the synthetic, labelled population every test and benchmark uses.
 #![deny(missing_docs)]
 
+pub mod compare;
 pub mod error;
+pub mod index;
+pub mod ingest;
+pub mod input;
+pub mod mask;
 pub mod normalize;
 pub mod record;
 pub mod reference;
+pub mod resolve;
+pub mod retrieve;
+pub mod score;
+pub mod search;
 pub mod synth;
 
 pub use error::{Error, InputError, Result};

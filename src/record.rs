@@ -114,19 +114,25 @@ impl Field {
         let field = match key.as_str() {
             "recordid" | "id" | "recid" | "rowid" => Field::RecordId,
             "source" | "sourcename" | "datasource" | "src" => Field::Source,
-            "firstname" | "givenname" | "fname" | "first" | "forename" | "given" => Field::FirstName,
+            "firstname" | "givenname" | "fname" | "first" | "forename" | "given" => {
+                Field::FirstName
+            }
             "middlename" | "mname" | "middle" | "middleinitial" | "mi" => Field::MiddleName,
             "lastname" | "surname" | "lname" | "last" | "familyname" => Field::LastName,
             "namesuffix" | "suffix" | "generation" | "gen" => Field::NameSuffix,
             "fullname" | "name" | "consumername" | "debtorname" => Field::FullName,
             "dob" | "dateofbirth" | "birthdate" | "birthday" | "bdate" => Field::Dob,
-            "ssn" | "socsecid" | "ssn4" | "ssnlast4" | "last4" | "socialsecuritynumber"
-            | "social" | "ssnum" => Field::Ssn,
+            "ssn"
+            | "socsecid"
+            | "ssn4"
+            | "ssnlast4"
+            | "last4"
+            | "socialsecuritynumber"
+            | "social"
+            | "ssnum" => Field::Ssn,
             "addressline1" | "address1" | "addr1" | "street" | "address" | "streetaddress"
             | "addressline" | "line1" => Field::AddressLine1,
-            "addressline2" | "address2" | "addr2" | "line2" | "unit" | "apt" => {
-                Field::AddressLine2
-            }
+            "addressline2" | "address2" | "addr2" | "line2" | "unit" | "apt" => Field::AddressLine2,
             "city" | "suburb" | "town" | "locality" => Field::City,
             "state" | "st" | "province" | "region" => Field::State,
             "zip" | "postcode" | "zipcode" | "postalcode" | "zip5" | "zip4" => Field::Zip,
@@ -205,7 +211,10 @@ mod tests {
         assert_eq!(Field::from_header("soc_sec_id"), Some(Field::Ssn));
         assert_eq!(Field::from_header("zip_code"), Some(Field::Zip));
         assert_eq!(Field::from_header("Email Address"), Some(Field::Email));
-        assert_eq!(Field::from_header("\u{feff}record_id"), Some(Field::RecordId));
+        assert_eq!(
+            Field::from_header("\u{feff}record_id"),
+            Some(Field::RecordId)
+        );
         assert_eq!(Field::from_header("favourite_colour"), None);
     }
 

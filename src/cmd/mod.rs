@@ -1,5 +1,7 @@
 //! Subcommands of the `skiptrace` binary, one module each.
 
+mod index;
+mod search;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -15,6 +17,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Index person records from CSV or JSON Lines files (upsert by record_id).
+    Index(index::Args),
+    /// Search for one debtor: ranked identities, explanation, contact points.
+    Search(search::Args),
     /// Generate a synthetic population of debtors and their source records, with ground truth.
     Synth(synth::Args),
 }
@@ -32,6 +38,28 @@ pub fn init_tracing() {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Index(args) => index::run(args),
+        Command::Search(args) => search::run(args),
         Command::Synth(args) => synth::run(args),
+    }
+}
+
+/// Returns a progress bar drawn on stderr when it is a terminal, hidden otherwise.
+pub fn progress_bar(length: Option<u64>) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    match length {
+        Some(length) => indicatif::ProgressBar::new(length),
+        None => indicatif::ProgressBar::new_spinner(),
+    }
+}
+
+/// Loads a model file, or the shipped default.
+pub fn load_model(path: Option<&std::path::Path>) -> anyhow::Result<skiptrace::score::Model> {
+    match path {
+        Some(path) => Ok(skiptrace::score::Model::load(path)?),
+        None => Ok(skiptrace::score::Model::default_model()),
     }
 }

@@ -79,7 +79,10 @@ impl Address {
 
     /// True when nothing at all is known.
     pub fn is_empty(&self) -> bool {
-        self.street.is_empty() && self.city.is_empty() && self.state.is_empty() && self.zip5.is_empty()
+        self.street.is_empty()
+            && self.city.is_empty()
+            && self.state.is_empty()
+            && self.zip5.is_empty()
     }
 
     /// Returns the delivery key: house number, street, unit and ZIP (or city and state when no
@@ -90,7 +93,10 @@ impl Address {
         } else {
             self.zip5.clone()
         };
-        format!("{} {}|{}|{}", self.house_number, self.street, self.unit, place)
+        format!(
+            "{} {}|{}|{}",
+            self.house_number, self.street, self.unit, place
+        )
     }
 
     /// Returns the street key used by retrieval: house number and street name ("123 main").
@@ -148,7 +154,10 @@ fn parse_street(line: &str) -> Address {
         unit,
         ..Address::default()
     };
-    if tokens.first().is_some_and(|t| t.starts_with(|c: char| c.is_ascii_digit())) {
+    if tokens
+        .first()
+        .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_digit()))
+    {
         address.house_number = tokens.remove(0);
     }
     let pub28 = reference::pub28();
@@ -197,12 +206,18 @@ fn take_unit(tokens: &mut Vec<String>) -> String {
         let upper = tokens[at].to_uppercase();
         if let Some(designator) = units.get(upper.as_str()) {
             let number = tokens[at + 1..].join("");
-            let designator = if *designator == "#" { "apt" } else { designator };
+            let designator = if *designator == "#" {
+                "apt"
+            } else {
+                designator
+            };
             if number.is_empty() && needs_number(designator) {
                 continue;
             }
             tokens.truncate(at);
-            return format!("{} {}", designator.to_lowercase(), number).trim().to_string();
+            return format!("{} {}", designator.to_lowercase(), number)
+                .trim()
+                .to_string();
         }
     }
     String::new()
@@ -256,7 +271,10 @@ mod tests {
     #[test]
     fn keeps_unit_apart_from_street() {
         let a = parse("55 Oak Avenue", "Unit 12");
-        assert_eq!((a.house_number.as_str(), a.street.as_str(), a.unit.as_str()), ("55", "oak ave", "unit 12"));
+        assert_eq!(
+            (a.house_number.as_str(), a.street.as_str(), a.unit.as_str()),
+            ("55", "oak ave", "unit 12")
+        );
         let b = parse("55 Oak Ave", "");
         assert_eq!(a.street, b.street);
         assert_ne!(a.delivery_key(), b.delivery_key());
@@ -273,7 +291,10 @@ mod tests {
     #[test]
     fn flags_bad_state_and_zip() {
         let (address, issues) = Address::parse("1 Main St", "", "X", "Narnia", "1234567");
-        assert_eq!(issues, vec![AddressIssue::UnknownState, AddressIssue::BadZip]);
+        assert_eq!(
+            issues,
+            vec![AddressIssue::UnknownState, AddressIssue::BadZip]
+        );
         assert!(address.state.is_empty() && address.zip5.is_empty());
         assert_eq!(zip5("2134").as_deref(), Some("02134"));
         assert_eq!(zip5("021341234").as_deref(), Some("02134"));

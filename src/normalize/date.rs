@@ -271,7 +271,14 @@ mod tests {
 
     #[test]
     fn rejects_impossible_dates() {
-        for text in ["1984-13-01", "02/30/1999", "junk", "", "1984-05-12-1", "00/00/0000"] {
+        for text in [
+            "1984-13-01",
+            "02/30/1999",
+            "junk",
+            "",
+            "1984-05-12-1",
+            "00/00/0000",
+        ] {
             assert!(parse_date(text).is_err(), "{text}");
         }
         assert!(parse_date("02/29/2000").is_ok());

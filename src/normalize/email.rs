@@ -28,7 +28,11 @@ pub fn parse_email(text: &str) -> Result<String, String> {
     if lower.chars().any(char::is_whitespace) {
         return Err("email contains spaces".into());
     }
-    let domain = if domain == "googlemail.com" { "gmail.com" } else { domain };
+    let domain = if domain == "googlemail.com" {
+        "gmail.com"
+    } else {
+        domain
+    };
     let mut mailbox = local;
     if PLUS_TAG_DOMAINS.contains(&domain) {
         mailbox = mailbox.split('+').next().unwrap_or(mailbox);
@@ -51,15 +55,34 @@ mod tests {
 
     #[test]
     fn applies_provider_rules() {
-        assert_eq!(parse_email(" John.Smith+bills@GMail.com ").as_deref(), Ok("johnsmith@gmail.com"));
-        assert_eq!(parse_email("j.smith@googlemail.com").as_deref(), Ok("jsmith@gmail.com"));
-        assert_eq!(parse_email("j.smith+x@outlook.com").as_deref(), Ok("j.smith@outlook.com"));
-        assert_eq!(parse_email("j.smith+x@example.org").as_deref(), Ok("j.smith+x@example.org"));
+        assert_eq!(
+            parse_email(" John.Smith+bills@GMail.com ").as_deref(),
+            Ok("johnsmith@gmail.com")
+        );
+        assert_eq!(
+            parse_email("j.smith@googlemail.com").as_deref(),
+            Ok("jsmith@gmail.com")
+        );
+        assert_eq!(
+            parse_email("j.smith+x@outlook.com").as_deref(),
+            Ok("j.smith@outlook.com")
+        );
+        assert_eq!(
+            parse_email("j.smith+x@example.org").as_deref(),
+            Ok("j.smith+x@example.org")
+        );
     }
 
     #[test]
     fn rejects_malformed_addresses() {
-        for text in ["john", "john@", "@x.com", "a@b@c.com", "john@localhost", "jo hn@x.com"] {
+        for text in [
+            "john",
+            "john@",
+            "@x.com",
+            "a@b@c.com",
+            "john@localhost",
+            "jo hn@x.com",
+        ] {
             assert!(parse_email(text).is_err(), "{text}");
         }
     }

@@ -170,12 +170,17 @@ fn name_of(raw: &RawRecord) -> PersonName {
 }
 
 fn display_name(raw: &RawRecord) -> String {
-    let parts = [Field::FirstName, Field::MiddleName, Field::LastName, Field::NameSuffix]
-        .iter()
-        .map(|f| raw.get(*f))
-        .filter(|v| !v.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let parts = [
+        Field::FirstName,
+        Field::MiddleName,
+        Field::LastName,
+        Field::NameSuffix,
+    ]
+    .iter()
+    .map(|f| raw.get(*f))
+    .filter(|v| !v.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ");
     if parts.is_empty() {
         raw.get(Field::FullName).to_string()
     } else {
@@ -223,12 +228,16 @@ mod tests {
         assert!(record.dob.is_none() && record.ssn.is_none());
         let fields: Vec<Field> = issues.iter().map(|i| i.field).collect();
         assert_eq!(fields, vec![Field::Dob, Field::Ssn]);
-        assert!(issues.iter().all(|i| !i.masked_value.chars().any(|c| c.is_ascii_digit())));
+        assert!(issues
+            .iter()
+            .all(|i| !i.masked_value.chars().any(|c| c.is_ascii_digit())));
     }
 
     #[test]
     fn a_row_with_nothing_usable_is_unusable() {
-        let raw = RawRecord::new().with(Field::RecordId, "r1").with(Field::Dob, "junk");
+        let raw = RawRecord::new()
+            .with(Field::RecordId, "r1")
+            .with(Field::Dob, "junk");
         let (record, _) = NormalizedRecord::from_raw(&raw);
         assert!(record.is_unusable());
     }

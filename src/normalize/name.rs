@@ -119,7 +119,11 @@ impl PersonName {
             if let Some(found) = take_suffix(&mut last_tokens) {
                 suffix.get_or_insert(found);
             }
-            let first = if rest_tokens.is_empty() { String::new() } else { rest_tokens.remove(0) };
+            let first = if rest_tokens.is_empty() {
+                String::new()
+            } else {
+                rest_tokens.remove(0)
+            };
             return PersonName::build(first, rest_tokens.join(" "), last_tokens.join(" "), suffix);
         }
         let mut tokens = without_titles(text::tokens(full));
@@ -144,7 +148,11 @@ impl PersonName {
             Vec::new()
         };
         let first_phonetic = phonetic(&first);
-        let last_phonetic = last.split(' ').filter(|t| !t.is_empty()).map(phonetic).collect();
+        let last_phonetic = last
+            .split(' ')
+            .filter(|t| !t.is_empty())
+            .map(phonetic)
+            .collect();
         PersonName {
             first,
             middle,
@@ -217,7 +225,14 @@ mod tests {
     #[test]
     fn parses_last_comma_first() {
         let name = PersonName::parse_full("SMITH, JOHN A");
-        assert_eq!((name.first.as_str(), name.middle.as_str(), name.last.as_str()), ("john", "a", "smith"));
+        assert_eq!(
+            (
+                name.first.as_str(),
+                name.middle.as_str(),
+                name.last.as_str()
+            ),
+            ("john", "a", "smith")
+        );
         let name = PersonName::parse_full("Smith Jr, John");
         assert_eq!(name.suffix, Some(Suffix::Jr));
         assert_eq!(name.last, "smith");
@@ -226,10 +241,20 @@ mod tests {
     #[test]
     fn parses_first_middle_last_suffix() {
         let name = PersonName::parse_full("John A. Smith Jr.");
-        assert_eq!((name.first.as_str(), name.middle.as_str(), name.last.as_str()), ("john", "a", "smith"));
+        assert_eq!(
+            (
+                name.first.as_str(),
+                name.middle.as_str(),
+                name.last.as_str()
+            ),
+            ("john", "a", "smith")
+        );
         assert_eq!(name.suffix, Some(Suffix::Jr));
         let name = PersonName::parse_full("Mrs. María de la Cruz");
-        assert_eq!((name.first.as_str(), name.last.as_str()), ("maria", "de la cruz"));
+        assert_eq!(
+            (name.first.as_str(), name.last.as_str()),
+            ("maria", "de la cruz")
+        );
         let name = PersonName::parse_full("Robert Smith III");
         assert_eq!(name.suffix, Some(Suffix::III));
     }
@@ -237,7 +262,14 @@ mod tests {
     #[test]
     fn parts_split_initials_and_suffixes() {
         let name = PersonName::from_parts("John A", "", "Smith Jr", "");
-        assert_eq!((name.first.as_str(), name.middle.as_str(), name.last.as_str()), ("john", "a", "smith"));
+        assert_eq!(
+            (
+                name.first.as_str(),
+                name.middle.as_str(),
+                name.last.as_str()
+            ),
+            ("john", "a", "smith")
+        );
         assert_eq!(name.suffix, Some(Suffix::Jr));
         let name = PersonName::from_parts("Ana", "", "García-López", "");
         assert_eq!(name.last, "garcia lopez");

@@ -70,7 +70,14 @@ mod tests {
 
     #[test]
     fn rejects_invalid_and_junk_numbers() {
-        for text in ["000-000-0000", "015-555-2671", "415-155-2671", "555-2671", "999-999-9999", "CALL ME"] {
+        for text in [
+            "000-000-0000",
+            "015-555-2671",
+            "415-155-2671",
+            "555-2671",
+            "999-999-9999",
+            "CALL ME",
+        ] {
             assert!(parse_phone(text).is_err(), "{text}");
         }
     }

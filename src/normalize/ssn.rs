@@ -70,14 +70,26 @@ mod tests {
     #[test]
     fn parses_full_and_last4() {
         assert_eq!(parse_ssn("123-45-6789"), Ok(Ssn::Full("123456789".into())));
-        assert_eq!(parse_ssn(" 123 45 6789 "), Ok(Ssn::Full("123456789".into())));
+        assert_eq!(
+            parse_ssn(" 123 45 6789 "),
+            Ok(Ssn::Full("123456789".into()))
+        );
         assert_eq!(parse_ssn("6789"), Ok(Ssn::Last4("6789".into())));
-        assert_eq!(parse_ssn("123456789").map(|s| s.masked()).as_deref(), Ok("***-**-6789"));
+        assert_eq!(
+            parse_ssn("123456789").map(|s| s.masked()).as_deref(),
+            Ok("***-**-6789")
+        );
     }
 
     #[test]
     fn rejects_never_issued_numbers() {
-        for text in ["000-12-3456", "666-12-3456", "912-34-5678", "123-00-4567", "123-45-0000"] {
+        for text in [
+            "000-12-3456",
+            "666-12-3456",
+            "912-34-5678",
+            "123-00-4567",
+            "123-45-0000",
+        ] {
             assert!(parse_ssn(text).is_err(), "{text}");
         }
         assert!(parse_ssn("12345").is_err());

@@ -34,7 +34,11 @@ pub fn fold(text: &str) -> String {
 
 /// Returns the folded words of `text`.
 pub fn tokens(text: &str) -> Vec<String> {
-    fold(text).split(' ').filter(|t| !t.is_empty()).map(str::to_string).collect()
+    fold(text)
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Returns only the ASCII digits of `text`.

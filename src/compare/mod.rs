@@ -1,0 +1,168 @@
+//! Field-by-field comparison: a query and a candidate record (or two records) reach one
+//! comparison level per field. Levels are ordered, first hit wins, and level 0 is always
+//! `not_supplied` (a missing value weighs nothing). The weights live in [`crate::score::Model`].
+
+pub mod address;
+pub mod contact;
+pub mod dob;
+pub mod name;
+pub mod ssn;
+
+use serde::{Deserialize, Serialize};
+
+use crate::normalize::NormalizedRecord;
+
+/// The fields compared, one [`Comparison`] each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    /// Given name.
+    FirstName,
+    /// Middle name or initial.
+    MiddleName,
+    /// Surname.
+    LastName,
+    /// Generational suffix.
+    NameSuffix,
+    /// Date of birth.
+    Dob,
+    /// Social Security number.
+    Ssn,
+    /// Postal address.
+    Address,
+    /// Telephone.
+    Phone,
+    /// Email.
+    Email,
+}
+
+/// Stable label of the level that means the value is missing on one side.
+pub const NOT_SUPPLIED: &str = "not_supplied";
+
+impl Comparison {
+    /// Every comparison, in explanation order.
+    pub const ALL: [Comparison; 9] = [
+        Comparison::FirstName,
+        Comparison::MiddleName,
+        Comparison::LastName,
+        Comparison::NameSuffix,
+        Comparison::Dob,
+        Comparison::Ssn,
+        Comparison::Address,
+        Comparison::Phone,
+        Comparison::Email,
+    ];
+
+    /// Number of comparisons.
+    pub const COUNT: usize = Self::ALL.len();
+
+    /// Returns the snake_case name used in model files and explanations.
+    pub fn name(self) -> &'static str {
+        match self {
+            Comparison::FirstName => "first_name",
+            Comparison::MiddleName => "middle_name",
+            Comparison::LastName => "last_name",
+            Comparison::NameSuffix => "name_suffix",
+            Comparison::Dob => "dob",
+            Comparison::Ssn => "ssn",
+            Comparison::Address => "address",
+            Comparison::Phone => "phone",
+            Comparison::Email => "email",
+        }
+    }
+
+    /// Returns the level labels of this comparison, best first after `not_supplied`; the last is
+    /// always `different`.
+    pub fn levels(self) -> &'static [&'static str] {
+        match self {
+            Comparison::FirstName => name::FIRST_NAME_LEVELS,
+            Comparison::MiddleName => name::MIDDLE_NAME_LEVELS,
+            Comparison::LastName => name::LAST_NAME_LEVELS,
+            Comparison::NameSuffix => name::SUFFIX_LEVELS,
+            Comparison::Dob => dob::DOB_LEVELS,
+            Comparison::Ssn => ssn::SSN_LEVELS,
+            Comparison::Address => address::ADDRESS_LEVELS,
+            Comparison::Phone | Comparison::Email => contact::EXACT_LEVELS,
+        }
+    }
+
+    /// Returns the index of `label` among [`Comparison::levels`].
+    pub fn level_index(self, label: &str) -> Option<usize> {
+        self.levels().iter().position(|l| *l == label)
+    }
+
+    /// Compares one field of two records and returns the level index reached.
+    pub fn compare(self, left: &NormalizedRecord, right: &NormalizedRecord) -> usize {
+        match self {
+            Comparison::FirstName => name::compare_first(&left.name, &right.name),
+            Comparison::MiddleName => name::compare_middle(&left.name, &right.name),
+            Comparison::LastName => name::compare_last(&left.name, &right.name),
+            Comparison::NameSuffix => name::compare_suffix(&left.name, &right.name),
+            Comparison::Dob => dob::compare(left.dob.as_ref(), right.dob.as_ref()),
+            Comparison::Ssn => ssn::compare(left.ssn.as_ref(), right.ssn.as_ref()),
+            Comparison::Address => address::compare(left.address.as_ref(), right.address.as_ref()),
+            Comparison::Phone => {
+                contact::compare_exact(left.phone.as_deref(), right.phone.as_deref())
+            }
+            Comparison::Email => {
+                contact::compare_exact(left.email.as_deref(), right.email.as_deref())
+            }
+        }
+    }
+}
+
+/// The level every comparison reached for one pair: `levels[c as usize]` indexes into
+/// `c.levels()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ComparisonVector {
+    /// Level index per comparison, in [`Comparison::ALL`] order.
+    pub levels: [u8; Comparison::COUNT],
+}
+
+impl ComparisonVector {
+    /// Compares every field of two records.
+    pub fn between(left: &NormalizedRecord, right: &NormalizedRecord) -> ComparisonVector {
+        let mut levels = [0u8; Comparison::COUNT];
+        for (slot, comparison) in levels.iter_mut().zip(Comparison::ALL) {
+            *slot = comparison.compare(left, right) as u8;
+        }
+        ComparisonVector { levels }
+    }
+
+    /// Returns the level label reached by `comparison`.
+    pub fn label(&self, comparison: Comparison) -> &'static str {
+        comparison.levels()[usize::from(self.levels[comparison as usize])]
+    }
+
+    /// True when `comparison` fell to its last level, `different`.
+    pub fn is_different(&self, comparison: Comparison) -> bool {
+        usize::from(self.levels[comparison as usize]) + 1 == comparison.levels().len()
+    }
+}
+
+/// Returns the level index of `label`, panicking in debug builds when a comparator names a level
+/// its comparison does not define (an invariant of this module).
+fn level(levels: &[&str], label: &str) -> usize {
+    let index = levels.iter().position(|l| *l == label);
+    debug_assert!(index.is_some(), "unknown level {label}");
+    index.unwrap_or(levels.len() - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_comparison_starts_with_not_supplied_and_ends_with_different() {
+        for comparison in Comparison::ALL {
+            let levels = comparison.levels();
+            assert_eq!(levels[0], NOT_SUPPLIED, "{}", comparison.name());
+            assert_eq!(
+                levels[levels.len() - 1],
+                "different",
+                "{}",
+                comparison.name()
+            );
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Name comparisons: given name, middle name, surname and generational suffix.
+//!
+//! Given names: exact, nickname-equivalent (Bob ≈ Robert), Jaro–Winkler ≥ 0.92, an initial that
+//! agrees, same Double Metaphone code, first and last swapped. Surnames add a compound level
+//! (Garcia ≈ Garcia Lopez ≈ garcialopez) for Hispanic double and hyphenated surnames.
+
+use strsim::jaro_winkler;
+
+use super::level;
+use crate::normalize::PersonName;
+
+/// Jaro–Winkler similarity at or above which two name spellings count as a typo of each other.
+pub const NAME_JARO_WINKLER_THRESHOLD: f64 = 0.92;
+
+/// Levels of the given-name comparison.
+pub const FIRST_NAME_LEVELS: &[&str] = &[
+    super::NOT_SUPPLIED,
+    "exact",
+    "nickname",
+    "jaro_winkler>=0.92",
+    "initial",
+    "phonetic",
+    "swapped_first_last",
+    "different",
+];
+
+/// Levels of the middle-name comparison.
+pub const MIDDLE_NAME_LEVELS: &[&str] = &[super::NOT_SUPPLIED, "exact", "initial", "different"];
+
+/// Levels of the surname comparison.
+pub const LAST_NAME_LEVELS: &[&str] = &[
+    super::NOT_SUPPLIED,
+    "exact",
+    "compound",
+    "jaro_winkler>=0.92",
+    "phonetic",
+    "swapped_first_last",
+    "different",
+];
+
+/// Levels of the generational-suffix comparison. A suffix present on one side only is
+/// `not_supplied`: files drop suffixes often, so only a conflict is evidence.
+pub const SUFFIX_LEVELS: &[&str] = &[super::NOT_SUPPLIED, "exact", "different"];
+
+/// True when the two given names are equal or nickname-equivalent.
+pub fn first_names_equivalent(a: &PersonName, b: &PersonName) -> bool {
+    a.first == b.first || a.first_formal.iter().any(|f| b.first_formal.contains(f))
+}
+
+fn is_swapped(a: &PersonName, b: &PersonName) -> bool {
+    !a.first.is_empty()
+        && !a.last.is_empty()
+        && a.first == b.last_joined()
+        && a.last_joined() == b.first
+}
+
+/// Compares given names.
+pub fn compare_first(a: &PersonName, b: &PersonName) -> usize {
+    if a.first.is_empty() || b.first.is_empty() {
+        return 0;
+    }
+    let label = if a.first == b.first {
+        "exact"
+    } else if a.first.len() > 1 && b.first.len() > 1 && first_names_equivalent(a, b) {
+        "nickname"
+    } else if a.first.len() == 1 || b.first.len() == 1 {
+        if a.first.as_bytes()[0] == b.first.as_bytes()[0] {
+            "initial"
+        } else {
+            "different"
+        }
+    } else if jaro_winkler(&a.first, &b.first) >= NAME_JARO_WINKLER_THRESHOLD {
+        "jaro_winkler>=0.92"
+    } else if !a.first_phonetic.is_empty() && a.first_phonetic == b.first_phonetic {
+        "phonetic"
+    } else if is_swapped(a, b) {
+        "swapped_first_last"
+    } else {
+        "different"
+    };
+    level(FIRST_NAME_LEVELS, label)
+}
+
+/// Compares middle names (an initial agrees with a name it begins).
+pub fn compare_middle(a: &PersonName, b: &PersonName) -> usize {
+    if a.middle.is_empty() || b.middle.is_empty() {
+        return 0;
+    }
+    let label = if a.middle == b.middle {
+        "exact"
+    } else if (a.middle.len() == 1 || b.middle.len() == 1)
+        && a.middle.as_bytes()[0] == b.middle.as_bytes()[0]
+    {
+        "initial"
+    } else {
+        "different"
+    };
+    level(MIDDLE_NAME_LEVELS, label)
+}
+
+fn is_compound_match(a: &PersonName, b: &PersonName) -> bool {
+    if a.last_joined() == b.last_joined() {
+        return true;
+    }
+    let a_multi = a.last.contains(' ');
+    let b_multi = b.last.contains(' ');
+    if !(a_multi || b_multi) {
+        return false;
+    }
+    a.last_tokens()
+        .filter(|t| t.len() > 1)
+        .any(|t| b.last_tokens().any(|u| u == t) || (!b_multi && b.last.starts_with(t)))
+}
+
+/// Compares surnames.
+pub fn compare_last(a: &PersonName, b: &PersonName) -> usize {
+    if a.last.is_empty() || b.last.is_empty() {
+        return 0;
+    }
+    let label = if a.last == b.last {
+        "exact"
+    } else if is_compound_match(a, b) {
+        "compound"
+    } else if jaro_winkler(&a.last, &b.last) >= NAME_JARO_WINKLER_THRESHOLD {
+        "jaro_winkler>=0.92"
+    } else if a
+        .last_phonetic
+        .iter()
+        .any(|p| !p.is_empty() && b.last_phonetic.contains(p))
+    {
+        "phonetic"
+    } else if is_swapped(a, b) {
+        "swapped_first_last"
+    } else {
+        "different"
+    };
+    level(LAST_NAME_LEVELS, label)
+}
+
+/// Compares generational suffixes.
+pub fn compare_suffix(a: &PersonName, b: &PersonName) -> usize {
+    match (a.suffix, b.suffix) {
+        (Some(x), Some(y)) if x == y => level(SUFFIX_LEVELS, "exact"),
+        (Some(_), Some(_)) => level(SUFFIX_LEVELS, "different"),
+        _ => 0,
+    }
+}
+
+/// True when two given names are compatible enough for their records to be one person:
+/// equal, nickname-equivalent, an agreeing initial, or a likely typo.
+pub fn given_names_compatible(a: &PersonName, b: &PersonName) -> bool {
+    let label = FIRST_NAME_LEVELS[compare_first(a, b)];
+    label != "different"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn n(first: &str, last: &str) -> PersonName {
+        PersonName::from_parts(first, "", last, "")
+    }
+
+    fn first(a: &str, b: &str) -> &'static str {
+        FIRST_NAME_LEVELS[compare_first(&n(a, "x"), &n(b, "x"))]
+    }
+
+    fn last(a: &str, b: &str) -> &'static str {
+        LAST_NAME_LEVELS[compare_last(&n("x", a), &n("x", b))]
+    }
+
+    #[test]
+    fn given_name_levels() {
+        assert_eq!(first("Robert", "ROBERT"), "exact");
+        assert_eq!(first("Bob", "Robert"), "nickname");
+        assert_eq!(first("Peggy", "Margaret"), "nickname");
+        assert_eq!(first("Jonathan", "Jonathon"), "jaro_winkler>=0.92");
+        assert_eq!(first("J", "John"), "initial");
+        assert_eq!(first("Kathryn", "Catherine"), "phonetic");
+        assert_eq!(first("Robert", "Susan"), "different");
+        assert_eq!(first("", "Susan"), "not_supplied");
+        let swapped = compare_first(&n("Wei", "Chen"), &n("Chen", "Wei"));
+        assert_eq!(FIRST_NAME_LEVELS[swapped], "swapped_first_last");
+    }
+
+    #[test]
+    fn surname_levels() {
+        assert_eq!(last("Smith", "smith"), "exact");
+        assert_eq!(last("Garcia", "Garcia Lopez"), "compound");
+        assert_eq!(last("Garcia-Lopez", "garcialopez"), "compound");
+        assert_eq!(last("Smith-Jones", "Jones"), "compound");
+        assert_eq!(last("Johnson", "Jonhson"), "jaro_winkler>=0.92");
+        assert_eq!(last("Smith", "Garcia"), "different");
+    }
+
+    #[test]
+    fn suffix_conflict_is_different_and_missing_is_not_supplied() {
+        let jr = PersonName::from_parts("John", "", "Smith", "Jr");
+        let sr = PersonName::from_parts("John", "", "Smith", "Sr");
+        let none = PersonName::from_parts("John", "", "Smith", "");
+        assert_eq!(SUFFIX_LEVELS[compare_suffix(&jr, &sr)], "different");
+        assert_eq!(SUFFIX_LEVELS[compare_suffix(&jr, &none)], "not_supplied");
+        assert_eq!(SUFFIX_LEVELS[compare_suffix(&jr, &jr)], "exact");
+    }
+
+    proptest! {
+        #[test]
+        fn comparisons_are_symmetric(a in "[A-Za-z]{1,9}", b in "[A-Za-z]{1,9}", c in "[A-Za-z -]{1,14}", d in "[A-Za-z -]{1,14}") {
+            let (x, y) = (n(&a, &c), n(&b, &d));
+            prop_assert_eq!(compare_first(&x, &y), compare_first(&y, &x));
+            prop_assert_eq!(compare_last(&x, &y), compare_last(&y, &x));
+            prop_assert_eq!(compare_middle(&x, &y), compare_middle(&y, &x));
+        }
+
+        #[test]
+        fn a_name_matches_itself_exactly(a in "[A-Za-z]{2,9}", c in "[A-Za-z]{2,14}") {
+            let x = n(&a, &c);
+            prop_assert_eq!(FIRST_NAME_LEVELS[compare_first(&x, &x)], "exact");
+            prop_assert_eq!(LAST_NAME_LEVELS[compare_last(&x, &x)], "exact");
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The on-disk (or in-RAM) tantivy index of normalized person records.
+//!
+//! Second step of the flow: a [`NormalizedRecord`] is written as one document carrying its
+//! blocking keys ([`keys`]) and its serialized form, so scoring never re-normalizes.
+
+pub mod keys;
+pub mod schema;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+
+use tantivy::collector::TopDocs;
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
+
+pub use schema::Fields;
+pub use writer::RecordWriter;
+
+use crate::error::{Error, Result};
+use crate::normalize::NormalizedRecord;
+
+/// Default index directory, relative to the working directory.
+pub const DEFAULT_INDEX_DIR: &str = "index";
+
+/// Heap the index writer may use for buffering documents before flushing a segment.
+pub const WRITER_MEMORY_BYTES: usize = 400_000_000;
+
+/// Doc-store block size: small blocks keep a candidate fetch cheap (one block decompressed).
+const DOCSTORE_BLOCK_BYTES: usize = 4096;
+
+/// A skiptrace index: tantivy plus the field handles and a reader.
+#[derive(Clone)]
+pub struct SkipIndex {
+    index: tantivy::Index,
+    fields: Fields,
+    reader: IndexReader,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SkipIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SkipIndex")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SkipIndex {
+    /// Opens the index in `dir`, creating the directory and an empty index when absent.
+    ///
+    /// # Errors
+    /// When the directory cannot be created or holds an index of another schema.
+    pub fn open_or_create(dir: &Path) -> Result<SkipIndex> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let directory =
+            tantivy::directory::MmapDirectory::open(dir).map_err(|e| Error::IndexDirectory {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        let index = if tantivy::Index::exists(&directory).unwrap_or(false) {
+            tantivy::Index::open(directory)?
+        } else {
+            tantivy::Index::builder()
+                .schema(Fields::build().schema)
+                .settings(settings())
+                .open_or_create(directory)?
+        };
+        SkipIndex::from_index(index, Some(dir.to_path_buf()))
+    }
+
+    /// Opens an existing index, failing when `dir` holds none.
+    ///
+    /// # Errors
+    /// When there is no skiptrace index in `dir`.
+    pub fn open(dir: &Path) -> Result<SkipIndex> {
+        if !dir.join("meta.json").exists() {
+            return Err(Error::IndexDirectory {
+                path: dir.to_path_buf(),
+                message: "no index here (build one with `skiptrace index`)".into(),
+            });
+        }
+        SkipIndex::open_or_create(dir)
+    }
+
+    /// Creates an empty in-memory index (tests, examples).
+    ///
+    /// # Errors
+    /// Only on tantivy failures.
+    pub fn create_in_ram() -> Result<SkipIndex> {
+        let index = tantivy::Index::builder()
+            .schema(Fields::build().schema)
+            .settings(settings())
+            .create_in_ram()?;
+        SkipIndex::from_index(index, None)
+    }
+
+    fn from_index(index: tantivy::Index, path: Option<PathBuf>) -> Result<SkipIndex> {
+        let fields = Fields::from_schema(&index.schema())?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .doc_store_cache_num_blocks(1_000)
+            .try_into()?;
+        Ok(SkipIndex {
+            index,
+            fields,
+            reader,
+            path,
+        })
+    }
+
+    /// Returns a writer for upserts and deletes.
+    ///
+    /// # Errors
+    /// When another writer holds the index lock.
+    pub fn writer(&self) -> Result<RecordWriter> {
+        let writer = self.index.writer(WRITER_MEMORY_BYTES)?;
+        Ok(RecordWriter::new(writer, self.fields.clone()))
+    }
+
+    /// Returns the schema's field handles.
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    /// Returns a searcher on the last reloaded commit.
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// Makes the last commit visible to new searchers.
+    ///
+    /// # Errors
+    /// On tantivy failures.
+    pub fn reload(&self) -> Result<()> {
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Returns the index directory, `None` for an in-RAM index.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Returns the number of live records.
+    pub fn num_records(&self) -> u64 {
+        self.searcher().num_docs()
+    }
+
+    /// Returns the bytes the index occupies on disk (0 in RAM).
+    pub fn size_on_disk(&self) -> u64 {
+        let Some(path) = &self.path else { return 0 };
+        std::fs::read_dir(path)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Reads the stored record behind a document address.
+    ///
+    /// # Errors
+    /// When the document cannot be read or its payload does not decode.
+    pub fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<NormalizedRecord> {
+        let document: TantivyDocument = searcher.doc(address)?;
+        let payload = document
+            .get_first(self.fields.payload)
+            .and_then(|v| v.as_bytes())
+            .ok_or_else(|| {
+                tantivy::TantivyError::InternalError("document has no payload".into())
+            })?;
+        Ok(serde_json::from_slice(payload)?)
+    }
+
+    /// Returns the record with `record_id`, if indexed.
+    ///
+    /// # Errors
+    /// On index failures.
+    pub fn get(&self, record_id: &str) -> Result<Option<NormalizedRecord>> {
+        let searcher = self.searcher();
+        let term = Term::from_field_text(self.fields.record_id, record_id);
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
+        let hits = searcher.search(&query, &TopDocs::with_limit(1))?;
+        match hits.first() {
+            Some((_, address)) => Ok(Some(self.load(&searcher, *address)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// True when `record_id` is in the last reloaded commit.
+    ///
+    /// # Errors
+    /// On index failures.
+    pub fn contains(&self, searcher: &Searcher, record_id: &str) -> Result<bool> {
+        let term = Term::from_field_text(self.fields.record_id, record_id);
+        Ok(searcher.doc_freq(&term)? > 0)
+    }
+}
+
+fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_blocksize: DOCSTORE_BLOCK_BYTES,
+        ..Default::default()
+    }
+}

@@ -1,0 +1,107 @@
+//! The tantivy schema: one stored payload (the normalized record) and one keyword field per
+//! blocking key. Keys are untokenized terms built by [`super::keys`], indexed without
+//! frequencies or field norms, so a candidate's BM25 score is the sum of the IDFs of the keys it
+//! shares with the query: rare agreements count most, as in the match model.
+
+use tantivy::schema::{
+    BytesOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
+};
+
+/// Handles to every field of the skiptrace schema.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    /// Record id: indexed for upsert/delete, stored for display.
+    pub record_id: Field,
+    /// The normalized record, serialized (stored only).
+    pub payload: Field,
+    /// Given name and the formal names it may stand for.
+    pub first: Field,
+    /// Surname tokens and the joined surname.
+    pub last: Field,
+    /// Double Metaphone codes of given name (`f:`) and surname tokens (`l:`).
+    pub phonetic: Field,
+    /// Full DOB `YYYYMMDD`.
+    pub dob: Field,
+    /// DOB pairs of parts (`ym`, `md`, `yd`), so one wrong part still retrieves.
+    pub dob_part: Field,
+    /// Full SSN.
+    pub ssn: Field,
+    /// SSN last four (`l`) and first five (`f`), so one typo still retrieves.
+    pub ssn_part: Field,
+    /// ZIP5.
+    pub zip: Field,
+    /// House number and street name.
+    pub street: Field,
+    /// 10-digit phone.
+    pub phone: Field,
+    /// Canonical email.
+    pub email: Field,
+    /// The schema itself.
+    pub schema: Schema,
+}
+
+impl Fields {
+    /// Builds the schema.
+    pub fn build() -> Fields {
+        let mut builder = Schema::builder();
+        let key = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("raw")
+                .set_index_option(IndexRecordOption::Basic)
+                .set_fieldnorms(false),
+        );
+        let record_id = builder.add_text_field("record_id", STRING | STORED);
+        let payload = builder.add_bytes_field("payload", BytesOptions::default() | STORED);
+        let first = builder.add_text_field("first", key.clone());
+        let last = builder.add_text_field("last", key.clone());
+        let phonetic = builder.add_text_field("phonetic", key.clone());
+        let dob = builder.add_text_field("dob", key.clone());
+        let dob_part = builder.add_text_field("dob_part", key.clone());
+        let ssn = builder.add_text_field("ssn", key.clone());
+        let ssn_part = builder.add_text_field("ssn_part", key.clone());
+        let zip = builder.add_text_field("zip", key.clone());
+        let street = builder.add_text_field("street", key.clone());
+        let phone = builder.add_text_field("phone", key.clone());
+        let email = builder.add_text_field("email", key);
+        Fields {
+            record_id,
+            payload,
+            first,
+            last,
+            phonetic,
+            dob,
+            dob_part,
+            ssn,
+            ssn_part,
+            zip,
+            street,
+            phone,
+            email,
+            schema: builder.build(),
+        }
+    }
+
+    /// Builds the fields from an existing index's schema.
+    ///
+    /// # Errors
+    /// When the schema lacks a skiptrace field (the directory holds another kind of index).
+    pub fn from_schema(schema: &Schema) -> tantivy::Result<Fields> {
+        let get = |name: &str| schema.get_field(name);
+        Ok(Fields {
+            record_id: get("record_id")?,
+            payload: get("payload")?,
+            first: get("first")?,
+            last: get("last")?,
+            phonetic: get("phonetic")?,
+            dob: get("dob")?,
+            dob_part: get("dob_part")?,
+            ssn: get("ssn")?,
+            ssn_part: get("ssn_part")?,
+            zip: get("zip")?,
+            street: get("street")?,
+            phone: get("phone")?,
+            email: get("email")?,
+            schema: schema.clone(),
+        })
+    }
+}

@@ -1,0 +1,187 @@
+//! Bulk indexing: files are streamed row by row, normalized in parallel batches (rayon) and
+//! upserted, so memory stays flat whatever the file size. Every row is accounted for: indexed,
+//! updated (its record id was already indexed) or rejected with its reasons.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tracing::instrument;
+
+use crate::error::{InputError, Result};
+use crate::index::{writer::document, SkipIndex};
+use crate::input::{InputRow, MappingOverrides, RecordReader};
+use crate::normalize::NormalizedRecord;
+
+/// Rows normalized per parallel batch.
+pub const BATCH_ROWS: usize = 8_192;
+
+/// At most this many row problems are kept in a summary (all are counted).
+pub const MAX_REPORTED_ISSUES: usize = 1_000;
+
+/// What an indexing run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestSummary {
+    /// Data rows read.
+    pub read: u64,
+    /// Records written (new or replacing an indexed one).
+    pub indexed: u64,
+    /// Of `indexed`, records whose id was already in the index.
+    pub updated: u64,
+    /// Rows with nothing usable, not indexed.
+    pub rejected: u64,
+    /// Values that could not be used (the rest of their record was indexed).
+    pub value_issues: u64,
+    /// Columns that map to no field, per file.
+    pub unmapped_columns: Vec<String>,
+    /// The first [`MAX_REPORTED_ISSUES`] problems, by row and column (values masked).
+    pub issues: Vec<InputError>,
+}
+
+impl IngestSummary {
+    fn note(&mut self, issue: InputError) {
+        if self.issues.len() < MAX_REPORTED_ISSUES {
+            self.issues.push(issue);
+        }
+    }
+}
+
+/// Normalizes one row: its record, or the reasons it was rejected, plus value issues.
+fn normalize_row(row: &InputRow) -> (Option<NormalizedRecord>, Vec<InputError>) {
+    let mut issues = row.issues.clone();
+    let (record, field_issues) = NormalizedRecord::from_raw(&row.raw);
+    for issue in field_issues {
+        issues.push(InputError::new(
+            row.row,
+            issue.field.name(),
+            format!("{} (value {})", issue.message, issue.masked_value),
+        ));
+    }
+    if record.is_unusable() {
+        issues.push(InputError::new(
+            row.row,
+            "*",
+            "row has no usable name, DOB, SSN, street address, phone or email",
+        ));
+        return (None, issues);
+    }
+    (Some(record), issues)
+}
+
+/// Indexes every file into `index` and commits. `progress` is called with rows read so far.
+///
+/// # Errors
+/// When a file cannot be opened or the index cannot be written. Bad rows are not errors: they
+/// are counted and reported in the summary.
+#[instrument(skip_all, fields(files = paths.len()))]
+pub fn index_files(
+    index: &SkipIndex,
+    paths: &[&Path],
+    overrides: &MappingOverrides,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<IngestSummary> {
+    let mut summary = IngestSummary::default();
+    let writer = index.writer()?;
+    let searcher = index.searcher();
+    for path in paths {
+        let mut reader = RecordReader::open(path, overrides)?;
+        for column in reader.mapping().unmapped() {
+            summary
+                .unmapped_columns
+                .push(format!("{}: {column}", path.display()));
+        }
+        loop {
+            let batch: Vec<InputRow> = reader.by_ref().take(BATCH_ROWS).collect();
+            if batch.is_empty() {
+                break;
+            }
+            let prepared: Vec<_> = batch
+                .par_iter()
+                .map(|row| {
+                    let (record, issues) = normalize_row(row);
+                    let document = record.as_ref().map(|r| document(r, index.fields()));
+                    (record.map(|r| r.record_id), document, issues)
+                })
+                .collect();
+            for (record_id, document, issues) in prepared {
+                summary.read += 1;
+                let has_value_issue = issues.iter().any(|i| i.column != "*");
+                for issue in issues {
+                    summary.note(issue);
+                }
+                let (Some(record_id), Some(document)) = (record_id, document) else {
+                    summary.rejected += 1;
+                    continue;
+                };
+                if has_value_issue {
+                    summary.value_issues += 1;
+                }
+                if index.contains(&searcher, &record_id)? {
+                    summary.updated += 1;
+                }
+                writer.upsert_document(&record_id, document?)?;
+                summary.indexed += 1;
+            }
+            progress(summary.read);
+        }
+    }
+    writer.finish()?;
+    index.reload()?;
+    tracing::info!(
+        read = summary.read,
+        indexed = summary.indexed,
+        updated = summary.updated,
+        rejected = summary.rejected,
+        "indexing finished"
+    );
+    Ok(summary)
+}
+
+/// Normalizes and upserts rows given in memory (the HTTP API's `POST /v1/records`), then
+/// commits, so the change is durable and visible when this returns.
+///
+/// # Errors
+/// When the index cannot be written.
+pub fn upsert_rows(index: &SkipIndex, rows: &[InputRow]) -> Result<IngestSummary> {
+    let mut summary = IngestSummary::default();
+    let mut writer = index.writer()?;
+    let searcher = index.searcher();
+    for row in rows {
+        summary.read += 1;
+        let (record, issues) = normalize_row(row);
+        for issue in issues {
+            summary.note(issue);
+        }
+        let Some(record) = record else {
+            summary.rejected += 1;
+            continue;
+        };
+        if index.contains(&searcher, &record.record_id)? {
+            summary.updated += 1;
+        }
+        writer.upsert(&record)?;
+        summary.indexed += 1;
+    }
+    writer.commit()?;
+    index.reload()?;
+    Ok(summary)
+}
+
+/// Deletes records by id and commits; returns how many were present.
+///
+/// # Errors
+/// When the index cannot be written.
+pub fn delete_records(index: &SkipIndex, record_ids: &[&str]) -> Result<u64> {
+    let mut writer = index.writer()?;
+    let searcher = index.searcher();
+    let mut present = 0;
+    for id in record_ids {
+        if index.contains(&searcher, id)? {
+            present += 1;
+        }
+        writer.delete(id);
+    }
+    writer.commit()?;
+    index.reload()?;
+    Ok(present)
+}

@@ -1,0 +1,121 @@
+//! Resolution: scored candidates become ranked identities with merged contact points, and the
+//! search as a whole is `resolved`, `ambiguous` or `no_match`.
+
+pub mod contact;
+pub mod identity;
+
+use serde::Serialize;
+
+pub use contact::{best_new, ContactKind, ContactPoint, KnownContacts, PostalAddress};
+
+use crate::compare::Comparison;
+use crate::normalize::{Date, Ssn};
+use crate::score::Band;
+
+/// Outcome of a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolutionStatus {
+    /// One clear identity: its probability reaches the match threshold and no other identity is
+    /// plausible.
+    Resolved,
+    /// Several plausible identities (Jr/Sr, twins, common names) or only a possible one: do not
+    /// act without review.
+    Ambiguous,
+    /// Nobody in the index is plausibly the debtor.
+    NoMatch,
+}
+
+impl ResolutionStatus {
+    /// Returns the snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolutionStatus::Resolved => "resolved",
+            ResolutionStatus::Ambiguous => "ambiguous",
+            ResolutionStatus::NoMatch => "no_match",
+        }
+    }
+}
+
+/// One comparison's part in an identity's score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldExplanation {
+    /// Which comparison.
+    pub comparison: Comparison,
+    /// Level reached (best over the identity's records).
+    pub level: &'static str,
+    /// Its match weight in bits.
+    pub match_weight: f64,
+    /// The record that reached it (absent for `not_supplied`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+}
+
+/// A record behind an identity.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordRef {
+    /// Record id.
+    pub record_id: String,
+    /// Its source.
+    pub source: String,
+    /// Its last-seen date.
+    pub last_seen: Option<Date>,
+    /// Its own match probability against the query.
+    pub match_probability: f64,
+}
+
+/// A candidate person.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Identity {
+    /// Stable id of the group: its smallest record id.
+    pub identity_id: String,
+    /// Probability that this is the debtor.
+    pub match_probability: f64,
+    /// Total match weight in bits, prior included.
+    pub match_weight: f64,
+    /// Band of the probability.
+    pub band: Band,
+    /// Per comparison: the level reached and its weight.
+    pub explanation: Vec<FieldExplanation>,
+    /// Name variants as reported (AKAs: maiden and married names, nicknames), most reported first.
+    pub names: Vec<String>,
+    /// The DOB most records report.
+    pub dob: Option<Date>,
+    /// The full SSN most records report (else a last 4).
+    pub ssn: Option<Ssn>,
+    /// Records behind the identity, best match first.
+    pub records: Vec<RecordRef>,
+    /// Addresses, phones and emails, best first per kind.
+    pub contacts: Vec<ContactPoint>,
+    /// Warnings for the collector: `possible_jr_sr`, `possible_twin`, `ssn_shared`.
+    pub flags: Vec<String>,
+}
+
+impl Identity {
+    /// Returns the best new (not known) contact point of a kind.
+    pub fn best_new(&self, kind: ContactKind) -> Option<&ContactPoint> {
+        best_new(&self.contacts, kind)
+    }
+
+    /// Returns the compact explanation: `first_name=exact,dob=dob_day_month_swapped,...`
+    /// (supplied comparisons only).
+    pub fn compact_explanation(&self) -> String {
+        self.explanation
+            .iter()
+            .filter(|e| e.level != crate::compare::NOT_SUPPLIED)
+            .map(|e| format!("{}={}", e.comparison.name(), e.level))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resolution {
+    /// Resolved, ambiguous or no match.
+    pub status: ResolutionStatus,
+    /// Identities above the caller's minimum probability, best first.
+    pub identities: Vec<Identity>,
+    /// Records retrieved and scored.
+    pub candidates_scored: usize,
+}

@@ -1,0 +1,156 @@
+//! Candidate retrieval (blocking): a normalized query becomes a disjunction of its blocking keys;
+//! tantivy's BM25 (here a sum of IDFs, see `index::schema`) ranks records by how many rare keys
+//! they share, so the true person is found when several fields are wrong as long as enough
+//! others agree.
+
+use std::collections::HashSet;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, Term};
+
+use crate::error::Result;
+use crate::index::keys::{for_each_key, swapped_dob_keys};
+use crate::index::SkipIndex;
+use crate::normalize::{NormalizedRecord, Ssn};
+
+/// Candidates the first retrieval pass returns by default.
+pub const DEFAULT_CANDIDATES: usize = 100;
+
+/// Records the second pass adds: those sharing an SSN, address, phone or email with a strong
+/// first-pass candidate (how a new address and phone are reached from an old one).
+pub const EXPANSION_CANDIDATES: usize = 60;
+
+/// A retrieved record.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The stored, normalized record.
+    pub record: NormalizedRecord,
+    /// Its retrieval score (sum of IDFs of shared keys).
+    pub retrieval_score: f32,
+}
+
+fn term_query(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+}
+
+/// Returns the query's blocking-key clauses, deduplicated.
+fn key_clauses(index: &SkipIndex, query: &NormalizedRecord) -> Vec<(Occur, Box<dyn Query>)> {
+    let fields = index.fields();
+    let mut seen: HashSet<Term> = HashSet::new();
+    let mut push = |field, text: &str| {
+        seen.insert(Term::from_field_text(field, text));
+    };
+    for_each_key(query, fields, &mut push);
+    if let Some(dob) = &query.dob {
+        swapped_dob_keys(dob, fields, &mut push);
+    }
+    seen.into_iter()
+        .map(|t| (Occur::Should, term_query(t)))
+        .collect()
+}
+
+/// Runs `query` and loads the top `limit` records, skipping ids in `exclude`.
+fn collect(
+    index: &SkipIndex,
+    searcher: &Searcher,
+    query: &dyn Query,
+    limit: usize,
+    exclude: &HashSet<String>,
+) -> Result<Vec<Candidate>> {
+    let hits = searcher.search(query, &TopDocs::with_limit(limit))?;
+    let mut candidates = Vec::with_capacity(hits.len());
+    for (score, address) in hits {
+        let record = index.load(searcher, address)?;
+        if !exclude.contains(&record.record_id) {
+            candidates.push(Candidate {
+                record,
+                retrieval_score: score,
+            });
+        }
+    }
+    Ok(candidates)
+}
+
+/// First pass: the `limit` records sharing the most (and rarest) keys with the query.
+///
+/// # Errors
+/// On index failures.
+pub fn retrieve(
+    index: &SkipIndex,
+    searcher: &Searcher,
+    query: &NormalizedRecord,
+    limit: usize,
+) -> Result<Vec<Candidate>> {
+    let clauses = key_clauses(index, query);
+    if clauses.is_empty() {
+        return Ok(Vec::new());
+    }
+    collect(
+        index,
+        searcher,
+        &BooleanQuery::new(clauses),
+        limit,
+        &HashSet::new(),
+    )
+}
+
+/// Second pass: records sharing a strong identifier (full SSN, street address, phone, email)
+/// with any of `seeds`, ranked by name agreement too, excluding ids already retrieved.
+///
+/// # Errors
+/// On index failures.
+pub fn expand(
+    index: &SkipIndex,
+    searcher: &Searcher,
+    seeds: &[&NormalizedRecord],
+    limit: usize,
+    exclude: &HashSet<String>,
+) -> Result<Vec<Candidate>> {
+    let fields = index.fields();
+    let mut identifiers: HashSet<Term> = HashSet::new();
+    let mut names: HashSet<Term> = HashSet::new();
+    for seed in seeds {
+        if let Some(Ssn::Full(digits)) = &seed.ssn {
+            identifiers.insert(Term::from_field_text(fields.ssn, digits));
+        }
+        if let Some(street) = seed.address.as_ref().and_then(|a| a.street_key()) {
+            identifiers.insert(Term::from_field_text(fields.street, &street));
+        }
+        if let Some(phone) = &seed.phone {
+            identifiers.insert(Term::from_field_text(fields.phone, phone));
+        }
+        if let Some(email) = &seed.email {
+            identifiers.insert(Term::from_field_text(fields.email, email));
+        }
+        for token in seed.name.last_tokens() {
+            names.insert(Term::from_field_text(fields.last, token));
+        }
+        if seed.name.first.len() > 1 {
+            names.insert(Term::from_field_text(fields.first, &seed.name.first));
+        }
+    }
+    if identifiers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let any_identifier = BooleanQuery::new(
+        identifiers
+            .into_iter()
+            .map(|t| (Occur::Should, term_query(t)))
+            .collect(),
+    );
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(any_identifier))];
+    clauses.extend(names.into_iter().map(|t| (Occur::Should, term_query(t))));
+    collect(
+        index,
+        searcher,
+        &BooleanQuery::new(clauses),
+        limit + exclude.len().min(limit),
+        exclude,
+    )
+    .map(|mut c| {
+        c.truncate(limit);
+        c
+    })
+}

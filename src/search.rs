@@ -1,0 +1,449 @@
+//! The search engine: one query in, a [`Resolution`] out.
+//!
+//! The query is normalized like a record; [`retrieve`](crate::retrieve) pulls candidates in two
+//! passes; each candidate is compared and scored ([`Model`]); candidates group into identities
+//! ([`identity::cluster`]); each identity takes, per field, the best level any of its records
+//! reached, and its contact points are merged and ranked.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tantivy::{Searcher, Term};
+
+use crate::compare::{Comparison, ComparisonVector, NOT_SUPPLIED};
+use crate::error::{Error, Result};
+use crate::index::SkipIndex;
+use crate::normalize::{FieldIssue, NormalizedRecord, Ssn};
+use crate::record::RawRecord;
+use crate::resolve::contact::{merge_contacts, KnownContacts};
+use crate::resolve::identity::cluster;
+use crate::resolve::{FieldExplanation, Identity, RecordRef, Resolution, ResolutionStatus};
+use crate::retrieve::{self, Candidate};
+use crate::score::{
+    probability_from_weight, Band, Model, TermFrequencies, POSSIBLE_THRESHOLD, STRONG_THRESHOLD,
+    WEAK_THRESHOLD,
+};
+
+/// Default number of identities returned.
+pub const DEFAULT_LIMIT: usize = 5;
+
+/// Default probability an identity needs to be returned at all.
+pub const DEFAULT_MIN_PROBABILITY: f64 = 0.01;
+
+/// Default probability the top identity needs for the search to be `resolved`.
+pub const DEFAULT_MATCH_THRESHOLD: f64 = STRONG_THRESHOLD;
+
+/// A second identity at or above this probability makes the search `ambiguous`.
+pub const DEFAULT_AMBIGUITY_THRESHOLD: f64 = POSSIBLE_THRESHOLD;
+
+/// A first-pass candidate at or above this probability seeds the second retrieval pass and an
+/// identity.
+pub const SEED_PROBABILITY: f64 = 0.001;
+
+/// At most this many seeds drive the second pass.
+pub const MAX_SEEDS: usize = 6;
+
+/// Knobs of one search.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchOptions {
+    /// Identities returned at most.
+    pub limit: usize,
+    /// Minimum probability for an identity to be returned.
+    pub min_probability: f64,
+    /// First-pass candidates retrieved.
+    pub candidates: usize,
+    /// Probability the top identity needs for `resolved`.
+    pub match_threshold: f64,
+    /// A runner-up at or above this probability makes the search `ambiguous`.
+    pub ambiguity_threshold: f64,
+}
+
+impl Default for SearchOptions {
+    fn default() -> SearchOptions {
+        SearchOptions {
+            limit: DEFAULT_LIMIT,
+            min_probability: DEFAULT_MIN_PROBABILITY,
+            candidates: retrieve::DEFAULT_CANDIDATES,
+            match_threshold: DEFAULT_MATCH_THRESHOLD,
+            ambiguity_threshold: DEFAULT_AMBIGUITY_THRESHOLD,
+        }
+    }
+}
+
+/// An index and a model, ready to answer searches. Cheap to share across threads.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    index: SkipIndex,
+    model: Model,
+}
+
+/// A candidate with its comparison against the query.
+struct Scored {
+    record: NormalizedRecord,
+    vector: ComparisonVector,
+    weight: f64,
+}
+
+impl Engine {
+    /// Builds an engine.
+    pub fn new(index: SkipIndex, model: Model) -> Engine {
+        Engine { index, model }
+    }
+
+    /// Returns the index.
+    pub fn index(&self) -> &SkipIndex {
+        &self.index
+    }
+
+    /// Returns the model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Normalizes a query and checks it has enough to search on.
+    ///
+    /// # Errors
+    /// [`Error::UnusableQuery`] when there is neither a name nor an SSN, phone or email, or an
+    /// SSN last 4 comes without first and last name (DOMAIN.md §2).
+    pub fn prepare_query(&self, raw: &RawRecord) -> Result<(NormalizedRecord, Vec<FieldIssue>)> {
+        let (query, issues) = NormalizedRecord::from_raw(raw);
+        let has_identifier = matches!(query.ssn, Some(Ssn::Full(_)))
+            || query.phone.is_some()
+            || query.email.is_some();
+        if query.name.last.is_empty() && !has_identifier {
+            return Err(Error::UnusableQuery(
+                "a search needs a last name, or a full SSN, phone or email".into(),
+            ));
+        }
+        if matches!(query.ssn, Some(Ssn::Last4(_)))
+            && (query.name.first.is_empty() || query.name.last.is_empty())
+        {
+            return Err(Error::UnusableQuery(
+                "an SSN last 4 needs first and last name".into(),
+            ));
+        }
+        Ok((query, issues))
+    }
+
+    /// Searches for the person a raw query describes.
+    ///
+    /// # Errors
+    /// [`Error::UnusableQuery`] (see [`Engine::prepare_query`]) or index failures.
+    pub fn search(&self, raw: &RawRecord, options: &SearchOptions) -> Result<Resolution> {
+        let (query, _) = self.prepare_query(raw)?;
+        self.search_normalized(&query, options)
+    }
+
+    /// Searches with an already normalized query.
+    ///
+    /// # Errors
+    /// Index failures.
+    pub fn search_normalized(
+        &self,
+        query: &NormalizedRecord,
+        options: &SearchOptions,
+    ) -> Result<Resolution> {
+        let searcher = self.index.searcher();
+        let frequencies = FrequencyCache::new(&self.index, &searcher);
+        let query_tf = frequencies.of(query);
+
+        let first_pass = retrieve::retrieve(&self.index, &searcher, query, options.candidates)?;
+        let mut scored = self.score(query, first_pass, &query_tf);
+        scored.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        let seed_weight = weight_of(SEED_PROBABILITY);
+        let seed_count = scored
+            .iter()
+            .take_while(|s| s.weight >= seed_weight)
+            .count();
+        let candidates_first = scored.len();
+        scored.truncate(seed_count);
+        if scored.is_empty() {
+            return Ok(Resolution {
+                status: ResolutionStatus::NoMatch,
+                identities: Vec::new(),
+                candidates_scored: candidates_first,
+            });
+        }
+        let seeds: Vec<&NormalizedRecord> =
+            scored.iter().take(MAX_SEEDS).map(|s| &s.record).collect();
+        let seen: HashSet<String> = scored.iter().map(|s| s.record.record_id.clone()).collect();
+        let expansion = retrieve::expand(
+            &self.index,
+            &searcher,
+            &seeds,
+            retrieve::EXPANSION_CANDIDATES,
+            &seen,
+        )?;
+        let expansion_count = expansion.len();
+        scored.extend(self.score(query, expansion, &query_tf));
+
+        let records: Vec<&NormalizedRecord> = scored.iter().map(|s| &s.record).collect();
+        let groups = cluster(&records, &self.model, &|r| frequencies.of(r));
+        let known = KnownContacts::of(query);
+        let mut identities: Vec<Identity> = groups
+            .iter()
+            .filter(|g| g.iter().any(|&i| i < seed_count))
+            .map(|g| self.identity(g, &scored, &query_tf, &known))
+            .collect();
+        identities.sort_by(|a, b| {
+            b.match_weight
+                .total_cmp(&a.match_weight)
+                .then(a.identity_id.cmp(&b.identity_id))
+        });
+        flag_look_alikes(&mut identities, &scored, &groups);
+        let status = status_of(&identities, options);
+        identities.retain(|i| i.match_probability >= options.min_probability);
+        identities.truncate(options.limit);
+        Ok(Resolution {
+            status,
+            identities,
+            candidates_scored: candidates_first + expansion_count,
+        })
+    }
+
+    fn score(
+        &self,
+        query: &NormalizedRecord,
+        candidates: Vec<Candidate>,
+        tf: &TermFrequencies,
+    ) -> Vec<Scored> {
+        candidates
+            .into_par_iter()
+            .with_min_len(16)
+            .map(|candidate| {
+                let vector = ComparisonVector::between(query, &candidate.record);
+                let weight = self.model.match_weight(&vector, tf);
+                Scored {
+                    record: candidate.record,
+                    vector,
+                    weight,
+                }
+            })
+            .collect()
+    }
+
+    fn identity(
+        &self,
+        group: &[usize],
+        scored: &[Scored],
+        tf: &TermFrequencies,
+        known: &KnownContacts,
+    ) -> Identity {
+        let mut explanation = Vec::with_capacity(Comparison::COUNT);
+        let mut total = self.model.prior_weight();
+        for comparison in Comparison::ALL {
+            let best = group
+                .iter()
+                .map(|&i| {
+                    let level = usize::from(scored[i].vector.levels[comparison as usize]);
+                    (self.model.level_weight(comparison, level, tf), level, i)
+                })
+                .filter(|(_, level, _)| *level != 0)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let entry = match best {
+                Some((weight, level, i)) => FieldExplanation {
+                    comparison,
+                    level: comparison.levels()[level],
+                    match_weight: weight,
+                    record_id: Some(scored[i].record.record_id.clone()),
+                },
+                None => FieldExplanation {
+                    comparison,
+                    level: NOT_SUPPLIED,
+                    match_weight: 0.0,
+                    record_id: None,
+                },
+            };
+            total += entry.match_weight;
+            explanation.push(entry);
+        }
+        let members: Vec<&NormalizedRecord> = group.iter().map(|&i| &scored[i].record).collect();
+        let mut records: Vec<RecordRef> = group
+            .iter()
+            .map(|&i| RecordRef {
+                record_id: scored[i].record.record_id.clone(),
+                source: scored[i].record.source.clone(),
+                last_seen: scored[i].record.seen(),
+                match_probability: probability_from_weight(scored[i].weight),
+            })
+            .collect();
+        records.sort_by(|a, b| {
+            b.match_probability
+                .total_cmp(&a.match_probability)
+                .then(a.record_id.cmp(&b.record_id))
+        });
+        let probability = probability_from_weight(total);
+        Identity {
+            identity_id: members
+                .iter()
+                .map(|r| r.record_id.as_str())
+                .min()
+                .unwrap_or_default()
+                .to_string(),
+            match_probability: probability,
+            match_weight: total,
+            band: Band::of(probability),
+            explanation,
+            names: most_common(
+                members
+                    .iter()
+                    .map(|r| r.display_name.clone())
+                    .filter(|n| !n.is_empty()),
+            ),
+            dob: most_common(members.iter().filter_map(|r| r.dob).filter(|d| d.is_full()))
+                .into_iter()
+                .next(),
+            ssn: best_ssn(&members),
+            records,
+            contacts: merge_contacts(&members, known),
+            flags: Vec::new(),
+        }
+    }
+}
+
+/// Returns the weight (prior included) whose probability is `probability`.
+fn weight_of(probability: f64) -> f64 {
+    (probability / (1.0 - probability)).log2()
+}
+
+fn most_common<T: Eq + std::hash::Hash + Clone + Ord>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let mut counts: HashMap<T, usize> = HashMap::new();
+    for value in values {
+        *counts.entry(value).or_default() += 1;
+    }
+    let mut ranked: Vec<(T, usize)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.into_iter().map(|(v, _)| v).collect()
+}
+
+fn best_ssn(members: &[&NormalizedRecord]) -> Option<Ssn> {
+    let full = most_common(members.iter().filter_map(|r| match &r.ssn {
+        Some(Ssn::Full(d)) => Some(d.clone()),
+        _ => None,
+    }));
+    if let Some(digits) = full.into_iter().next() {
+        return Some(Ssn::Full(digits));
+    }
+    members.iter().find_map(|r| r.ssn.clone())
+}
+
+fn status_of(identities: &[Identity], options: &SearchOptions) -> ResolutionStatus {
+    let Some(top) = identities.first() else {
+        return ResolutionStatus::NoMatch;
+    };
+    let runner_up = identities.get(1).map_or(0.0, |i| i.match_probability);
+    if top.match_probability >= options.match_threshold && runner_up < options.ambiguity_threshold {
+        ResolutionStatus::Resolved
+    } else if top.match_probability >= WEAK_THRESHOLD {
+        ResolutionStatus::Ambiguous
+    } else {
+        ResolutionStatus::NoMatch
+    }
+}
+
+/// Flags identities that look like another one: same name and address with a different suffix
+/// or DOB (`possible_jr_sr`), same surname and DOB with another given name (`possible_twin`).
+fn flag_look_alikes(identities: &mut [Identity], scored: &[Scored], groups: &[Vec<usize>]) {
+    let member_records = |identity: &Identity| -> Vec<&NormalizedRecord> {
+        groups
+            .iter()
+            .find(|g| {
+                g.iter()
+                    .any(|&i| scored[i].record.record_id == identity.identity_id)
+            })
+            .map(|g| g.iter().map(|&i| &scored[i].record).collect())
+            .unwrap_or_default()
+    };
+    let all: Vec<Vec<&NormalizedRecord>> = identities.iter().map(member_records).collect();
+    for (a, identity) in identities.iter_mut().enumerate() {
+        let mut flags = Vec::new();
+        for (b, other) in all.iter().enumerate() {
+            if a == b {
+                continue;
+            }
+            for x in &all[a] {
+                for y in other {
+                    let vector = ComparisonVector::between(x, y);
+                    let same_name = vector.label(Comparison::FirstName) == "exact"
+                        && vector.label(Comparison::LastName) == "exact";
+                    let same_address = matches!(
+                        vector.label(Comparison::Address),
+                        "exact" | "address_minus_unit"
+                    );
+                    if same_name
+                        && same_address
+                        && (vector.is_different(Comparison::NameSuffix)
+                            || vector.is_different(Comparison::Dob))
+                    {
+                        flags.push("possible_jr_sr");
+                    }
+                    if vector.label(Comparison::LastName) == "exact"
+                        && vector.label(Comparison::Dob) == "exact"
+                        && vector.is_different(Comparison::FirstName)
+                    {
+                        flags.push("possible_twin");
+                    }
+                }
+            }
+        }
+        flags.sort_unstable();
+        flags.dedup();
+        identity.flags = flags.into_iter().map(str::to_string).collect();
+    }
+}
+
+/// Name frequencies from the index's document frequencies, cached per search.
+struct FrequencyCache<'a> {
+    index: &'a SkipIndex,
+    searcher: &'a Searcher,
+    num_docs: f64,
+    cache: Mutex<HashMap<(bool, String), Option<f64>>>,
+}
+
+impl<'a> FrequencyCache<'a> {
+    fn new(index: &'a SkipIndex, searcher: &'a Searcher) -> FrequencyCache<'a> {
+        FrequencyCache {
+            index,
+            searcher,
+            num_docs: searcher.num_docs().max(1) as f64,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn frequency(&self, is_first: bool, value: &str) -> Option<f64> {
+        if value.is_empty() {
+            return None;
+        }
+        let key = (is_first, value.to_string());
+        if let Some(hit) = self.cache.lock().ok()?.get(&key) {
+            return *hit;
+        }
+        let fields = self.index.fields();
+        let field = if is_first { fields.first } else { fields.last };
+        let count = self
+            .searcher
+            .doc_freq(&Term::from_field_text(field, value))
+            .ok()?;
+        let frequency = (count > 0).then(|| count as f64 / self.num_docs);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, frequency);
+        }
+        frequency
+    }
+
+    fn of(&self, record: &NormalizedRecord) -> TermFrequencies {
+        let last = if record.name.last.contains(' ') {
+            record.name.last_joined()
+        } else {
+            record.name.last.clone()
+        };
+        TermFrequencies {
+            first_name: (record.name.first.len() > 1)
+                .then(|| self.frequency(true, &record.name.first))
+                .flatten(),
+            last_name: self.frequency(false, &last),
+        }
+    }
+}
