@@ -90,12 +90,10 @@ impl PersonName {
     pub fn from_parts(first: &str, middle: &str, last: &str, suffix: &str) -> PersonName {
         let mut first_tokens = without_titles(text::tokens(first));
         let mut middle_tokens = text::tokens(middle);
+        // A suffix is looked for after the surname only: in a middle field "V" is an initial.
         let mut last_tokens = text::tokens(last);
         let mut parsed_suffix = suffix_of(suffix);
         if let Some(found) = take_suffix(&mut last_tokens) {
-            parsed_suffix.get_or_insert(found);
-        }
-        if let Some(found) = take_suffix(&mut middle_tokens) {
             parsed_suffix.get_or_insert(found);
         }
         if first_tokens.len() > 1 && middle_tokens.is_empty() {
