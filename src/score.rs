@@ -59,6 +59,10 @@ pub struct Model {
     pub prior: f64,
     /// Floor for term-frequency-adjusted u probabilities (a name seen once is not certain).
     pub tf_min_u: f64,
+    /// Pseudo-records that pull an observed name frequency towards the level's u (smoothing,
+    /// so that in a small index a name seen in 4 of 4 records is not taken as universal).
+    #[serde(default = "default_tf_prior_records")]
+    pub tf_prior_records: f64,
     /// Levels per comparison name, `not_supplied` omitted (it always weighs 0).
     pub comparisons: BTreeMap<String, Vec<ComparisonLevel>>,
     /// Match weight per comparison and level index, derived on load.
@@ -67,6 +71,10 @@ pub struct Model {
     /// Index of the tf-adjusted level per comparison, derived on load.
     #[serde(skip)]
     tf_level: Vec<Option<usize>>,
+}
+
+fn default_tf_prior_records() -> f64 {
+    1000.0
 }
 
 /// Frequencies of the query's name values in the index, for term-frequency adjustment.
@@ -214,6 +222,25 @@ impl Model {
     /// Returns the prior as a match weight: `log2(prior / (1 - prior))`.
     pub fn prior_weight(&self) -> f64 {
         (self.prior / (1.0 - self.prior)).log2()
+    }
+
+    /// Returns the smoothed frequency of a value seen in `count` of `total` records, for the
+    /// term-frequency-adjusted level of `comparison`: `(count + c·u) / (total + c)` with
+    /// `c = tf_prior_records` and `u` the level's own u probability.
+    pub fn smoothed_frequency(&self, comparison: Comparison, count: u64, total: u64) -> f64 {
+        let prior_u = self.tf_level[comparison as usize]
+            .and_then(|level| self.u_probability(comparison, comparison.levels()[level]))
+            .unwrap_or(self.tf_min_u);
+        let pseudo = self.tf_prior_records;
+        (count as f64 + pseudo * prior_u) / (total as f64 + pseudo)
+    }
+
+    fn u_probability(&self, comparison: Comparison, label: &str) -> Option<f64> {
+        self.comparisons
+            .get(comparison.name())?
+            .iter()
+            .find(|l| l.label == label)
+            .map(|l| l.u_probability)
     }
 
     /// Returns the m probability of a level, or `None` for `not_supplied`.

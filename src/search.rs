@@ -146,7 +146,7 @@ impl Engine {
         options: &SearchOptions,
     ) -> Result<Resolution> {
         let searcher = self.index.searcher();
-        let frequencies = FrequencyCache::new(&self.index, &searcher);
+        let frequencies = FrequencyCache::new(&self.index, &self.model, &searcher);
         let query_tf = frequencies.of(query);
 
         let first_pass = retrieve::retrieve(&self.index, &searcher, query, options.candidates)?;
@@ -397,17 +397,19 @@ fn flag_look_alikes(identities: &mut [Identity], scored: &[Scored], groups: &[Ve
 /// Name frequencies from the index's document frequencies, cached per search.
 struct FrequencyCache<'a> {
     index: &'a SkipIndex,
+    model: &'a Model,
     searcher: &'a Searcher,
-    num_docs: f64,
+    num_docs: u64,
     cache: Mutex<HashMap<(bool, String), Option<f64>>>,
 }
 
 impl<'a> FrequencyCache<'a> {
-    fn new(index: &'a SkipIndex, searcher: &'a Searcher) -> FrequencyCache<'a> {
+    fn new(index: &'a SkipIndex, model: &'a Model, searcher: &'a Searcher) -> FrequencyCache<'a> {
         FrequencyCache {
             index,
+            model,
             searcher,
-            num_docs: searcher.num_docs().max(1) as f64,
+            num_docs: searcher.num_docs(),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -426,7 +428,15 @@ impl<'a> FrequencyCache<'a> {
             .searcher
             .doc_freq(&Term::from_field_text(field, value))
             .ok()?;
-        let frequency = (count > 0).then(|| count as f64 / self.num_docs);
+        let comparison = if is_first {
+            Comparison::FirstName
+        } else {
+            Comparison::LastName
+        };
+        let frequency = Some(
+            self.model
+                .smoothed_frequency(comparison, count, self.num_docs),
+        );
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(key, frequency);
         }

@@ -1,0 +1,130 @@
+//! The index and search commands on small hand-written files: row-level errors, upserts,
+//! masking, and the contact a collector is offered.
+
+use crate::util::{run, run_ok, write};
+
+const HEADER: &str = "record_id,source,first_name,middle_name,last_name,name_suffix,full_name,dob,ssn,address_line1,address_line2,city,state,zip,phone,email,employer,first_seen,last_seen\n";
+
+fn records() -> String {
+    let rows = [
+        "r1,credit_header,Dmitri,A,Kowalczyk,,,1984-05-12,123-45-6789,12 Main St,,Springfield,IL,62704,,,,2012-01-01,2019-05-01",
+        "r2,credit_header,Dmitri,,Kowalczyk,,,05/12/1984,123456789,98 Oak Avenue,Apt 4,Chicago,IL,60601,,,,2019-06-01,2026-05-01",
+        "r3,utility,Dmitri,,Kowalczyk,,,,,98 OAK AVE #4,,Chicago,IL,60601-1234,(312) 555-0188,,,2019-06-01,2026-04-01",
+        "r4,phone_directory,,,,,\"KOWALCZYK, DMITRI\",,,12 Main Street,,Springfield,IL,62704,217-555-0123,,,2012-01-01,2019-04-01",
+    ];
+    format!("{HEADER}{}\n", rows.join("\n"))
+}
+
+#[test]
+fn malformed_rows_are_reported_by_row_and_column_and_good_rows_indexed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad_rows = [
+        "b1,x,Ann,,Lee,,,1984-13-45,123-45-678,,,,,,,,,,",
+        "b2,x,,,,,,junk,12,,,,,,,,,,",
+        "b3,x,Bo,,Chu",
+    ];
+    let contents = format!("{}{}\n", records(), bad_rows.join("\n"));
+    write(dir.path(), "records.csv", &contents);
+    let output = run(
+        dir.path(),
+        &["index", "--index", "idx", "--json", "records.csv"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json summary");
+    assert_eq!(summary["read"], 7);
+    assert_eq!(summary["indexed"], 6, "b1 and b3 keep their usable fields");
+    assert_eq!(summary["rejected"], 1, "b2 has nothing usable");
+    let issues = summary["issues"].as_array().expect("issues");
+    let located = |row: u64, column: &str| {
+        issues
+            .iter()
+            .any(|i| i["row"] == row && i["column"] == column)
+    };
+    assert!(located(5, "dob") && located(5, "ssn"), "{issues:?}");
+    assert!(located(6, "*"));
+    assert!(located(7, "*"), "a short row is reported");
+    let text = serde_json::to_string(issues).expect("json");
+    assert!(
+        !text.contains("1984-13-45") && !text.contains("123-45-678"),
+        "sensitive values are masked"
+    );
+}
+
+#[test]
+fn indexing_twice_upserts_instead_of_duplicating() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "records.csv", &records());
+    run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    let second = run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    assert!(second.contains("updated 4"), "{second}");
+    assert!(second.contains("index holds 4 records"), "{second}");
+}
+
+#[test]
+fn search_offers_the_new_address_not_the_known_one_and_masks_identifiers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "records.csv", &records());
+    run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    let out = run_ok(
+        dir.path(),
+        &[
+            "search",
+            "--index",
+            "idx",
+            "--first",
+            "Dimitri",
+            "--last",
+            "Kowalczyk",
+            "--dob",
+            "1984-05-12",
+            "--address",
+            "12 Main St",
+            "--zip",
+            "62704",
+            "--phone",
+            "217-555-0123",
+            "--json",
+        ],
+    );
+    let resolution: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(resolution["status"], "resolved");
+    let top = &resolution["identities"][0];
+    let contacts = top["contacts"].as_array().expect("contacts");
+    let first_address = contacts
+        .iter()
+        .find(|c| c["kind"] == "address")
+        .expect("an address");
+    assert_eq!(first_address["address"]["line1"], "98 OAK AVE");
+    assert_eq!(first_address["known"], false);
+    let known_address = contacts
+        .iter()
+        .find(|c| c["kind"] == "address" && c["known"] == true)
+        .expect("known listed");
+    assert_eq!(known_address["address"]["line1"], "12 MAIN ST");
+    let first_phone = contacts
+        .iter()
+        .find(|c| c["kind"] == "phone")
+        .expect("a phone");
+    assert_eq!(first_phone["value"], "(312) 555-0188");
+    assert_eq!(top["ssn"]["digits"], "6789", "ssn masked to last 4");
+    assert_eq!(top["dob"]["month"], 0, "dob masked to the year");
+}
+
+#[test]
+fn a_query_with_nothing_to_search_on_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "records.csv", &records());
+    run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    let output = run(
+        dir.path(),
+        &[
+            "search", "--index", "idx", "--first", "Dmitri", "--ssn", "6789",
+        ],
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unusable query"));
+}

@@ -1,0 +1,4 @@
+//! Integration tests: the real binary and the real HTTP server, on generated and hand-written data.
+
+mod cli;
+mod util;
