@@ -10,6 +10,60 @@
 //! by field ([`compare`]) and scored with a Fellegi–Sunter model ([`score`]); candidates cluster
 //! into identities whose contact points are merged and ranked ([`resolve`]). [`synth`] generates
 //! the synthetic, labelled population every test and benchmark uses.
+//!
+//! # Example
+//!
+//! Build an in-RAM index from three records and search for a debtor known by a nickname, an old
+//! address and a DOB with day and month swapped:
+//!
+//! ```
+//! use skiptrace::index::SkipIndex;
+//! use skiptrace::normalize::NormalizedRecord;
+//! use skiptrace::record::{Field, RawRecord};
+//! use skiptrace::resolve::{ContactKind, ResolutionStatus};
+//! use skiptrace::score::Model;
+//! use skiptrace::search::{Engine, SearchOptions};
+//!
+//! # fn main() -> skiptrace::Result<()> {
+//! let index = SkipIndex::create_in_ram()?;
+//! let mut writer = index.writer()?;
+//! let rows = [
+//!     ("r1", "credit_header", "Robert", "Quimby", "1971-03-09", "123-45-6789", "12 Elm St", "62704", "2018-02-01"),
+//!     ("r2", "credit_header", "Robert", "Quimby", "1971-03-09", "123-45-6789", "40 Lake Shore Dr", "60611", "2026-04-30"),
+//!     ("r3", "credit_header", "Roberta", "Quimby", "1975-11-21", "234-56-7890", "12 Elm St", "62704", "2026-04-30"),
+//! ];
+//! for (id, source, first, last, dob, ssn, street, zip, seen) in rows {
+//!     let raw = RawRecord::new()
+//!         .with(Field::RecordId, id)
+//!         .with(Field::Source, source)
+//!         .with(Field::FirstName, first)
+//!         .with(Field::LastName, last)
+//!         .with(Field::Dob, dob)
+//!         .with(Field::Ssn, ssn)
+//!         .with(Field::AddressLine1, street)
+//!         .with(Field::Zip, zip)
+//!         .with(Field::LastSeen, seen);
+//!     writer.upsert(&NormalizedRecord::from_raw(&raw).0)?;
+//! }
+//! writer.commit()?;
+//! index.reload()?;
+//!
+//! let engine = Engine::new(index, Model::default_model());
+//! let query = RawRecord::new()
+//!     .with(Field::FirstName, "Bob")
+//!     .with(Field::LastName, "Quimby")
+//!     .with(Field::Dob, "1971-09-03")
+//!     .with(Field::AddressLine1, "12 Elm Street")
+//!     .with(Field::Zip, "62704");
+//! let resolution = engine.search(&query, &SearchOptions::default())?;
+//! assert_eq!(resolution.status, ResolutionStatus::Resolved);
+//! let debtor = &resolution.identities[0];
+//! assert_eq!(debtor.identity_id, "r1");
+//! let new_address = debtor.best_new(ContactKind::Address).expect("a newer address");
+//! assert_eq!(new_address.address.as_ref().map(|a| a.line1.as_str()), Some("40 LAKE SHORE DR"));
+//! # Ok(())
+//! # }
+//! ```
 #![deny(missing_docs)]
 
 pub mod compare;
