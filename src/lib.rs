@@ -68,6 +68,7 @@
 
 pub mod compare;
 pub mod error;
+pub mod eval;
 pub mod index;
 pub mod ingest;
 pub mod input;

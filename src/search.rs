@@ -145,6 +145,20 @@ impl Engine {
         query: &NormalizedRecord,
         options: &SearchOptions,
     ) -> Result<Resolution> {
+        self.search_traced(query, options)
+            .map(|(resolution, _)| resolution)
+    }
+
+    /// Searches and also returns the ids of every record retrieved (both passes), for measuring
+    /// candidate-retrieval recall.
+    ///
+    /// # Errors
+    /// Index failures.
+    pub fn search_traced(
+        &self,
+        query: &NormalizedRecord,
+        options: &SearchOptions,
+    ) -> Result<(Resolution, Vec<String>)> {
         let searcher = self.index.searcher();
         let frequencies = FrequencyCache::new(&self.index, &self.model, &searcher);
         let query_tf = frequencies.of(query);
@@ -158,13 +172,16 @@ impl Engine {
             .take_while(|s| s.weight >= seed_weight)
             .count();
         let candidates_first = scored.len();
+        let mut retrieved: Vec<String> =
+            scored.iter().map(|s| s.record.record_id.clone()).collect();
         scored.truncate(seed_count);
         if scored.is_empty() {
-            return Ok(Resolution {
+            let resolution = Resolution {
                 status: ResolutionStatus::NoMatch,
                 identities: Vec::new(),
                 candidates_scored: candidates_first,
-            });
+            };
+            return Ok((resolution, retrieved));
         }
         let seeds: Vec<&NormalizedRecord> =
             scored.iter().take(MAX_SEEDS).map(|s| &s.record).collect();
@@ -177,6 +194,7 @@ impl Engine {
             &seen,
         )?;
         let expansion_count = expansion.len();
+        retrieved.extend(expansion.iter().map(|c| c.record.record_id.clone()));
         scored.extend(self.score(query, expansion, &query_tf));
 
         let records: Vec<&NormalizedRecord> = scored.iter().map(|s| &s.record).collect();
@@ -196,11 +214,12 @@ impl Engine {
         let status = status_of(&identities, options);
         identities.retain(|i| i.match_probability >= options.min_probability);
         identities.truncate(options.limit);
-        Ok(Resolution {
+        let resolution = Resolution {
             status,
             identities,
             candidates_scored: candidates_first + expansion_count,
-        })
+        };
+        Ok((resolution, retrieved))
     }
 
     fn score(

@@ -1,5 +1,6 @@
 //! Subcommands of the `skiptrace` binary, one module each.
 
+mod eval;
 mod index;
 mod search;
 mod synth;
@@ -17,6 +18,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Measure match quality on a labelled `skiptrace synth` folder.
+    Eval(eval::Args),
     /// Index person records from CSV or JSON Lines files (upsert by record_id).
     Index(index::Args),
     /// Search for one debtor: ranked identities, explanation, contact points.
@@ -38,6 +41,7 @@ pub fn init_tracing() {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Eval(args) => eval::run(args),
         Command::Index(args) => index::run(args),
         Command::Search(args) => search::run(args),
         Command::Synth(args) => synth::run(args),
