@@ -55,9 +55,11 @@ pub struct Quality {
     pub f1: f64,
     /// Share of present debtors whose true person was among the retrieved candidates.
     pub retrieval_recall: f64,
-    /// Share of present debtors (with a true current address) offered it as best new address.
+    /// Share of present debtors whose true current address differs from the one on file and who
+    /// are offered it as the best new address (right-party address rate).
     pub right_party_address_rate: f64,
-    /// Share of present debtors (with a true current phone) offered it as best new phone.
+    /// Share of present debtors whose true current phone differs from the one on file and who are
+    /// offered it as the best new phone.
     pub right_party_phone_rate: f64,
     /// Share of absent debtors correctly given no resolved match.
     pub absent_no_match_rate: f64,
@@ -76,9 +78,43 @@ pub struct EvalReport {
     pub latency_ms: [f64; 3],
     /// Wall time of all searches, seconds.
     pub wall_seconds: f64,
+    /// Present debtors not resolved to their person, with what the search said (error analysis).
+    pub false_negatives: Vec<ErrorSample>,
+    /// Debtors resolved to the wrong person.
+    pub false_positives: Vec<ErrorSample>,
+}
+
+/// Errors kept per kind in a report.
+pub const MAX_ERROR_SAMPLES: usize = 25;
+
+/// One wrong answer, for error analysis.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorSample {
+    /// The debtor's account id.
+    pub account_id: String,
+    /// The true person.
+    pub person_id: String,
+    /// Resolution status.
+    pub status: ResolutionStatus,
+    /// Top identity's probability.
+    pub top_probability: f64,
+    /// Runner-up identity's probability.
+    pub runner_up_probability: f64,
+    /// Whether the top identity is (mostly) the true person.
+    pub top_is_true_person: bool,
+    /// Top identity's compact explanation.
+    pub explanation: String,
+    /// The debtor's hard-case flags.
+    pub flags: Vec<String>,
 }
 
 struct Outcome {
+    account_id: String,
+    status: ResolutionStatus,
+    top_probability: f64,
+    runner_up_probability: f64,
+    top_person: Option<String>,
+    explanation: String,
     truth: DebtorTruth,
     resolved_to: Option<String>,
     retrieved_true: bool,
@@ -220,36 +256,57 @@ pub fn evaluate_synth(engine: &Engine, dir: &Path, options: &SearchOptions) -> R
                 .iter()
                 .any(|id| record_owner.get(id) == Some(&truth.person_id));
             let top = resolution.identities.first();
+            let top_person = top.and_then(|i| {
+                majority(
+                    i.records.iter().map(|r| r.record_id.as_str()),
+                    &record_owner,
+                )
+            });
             let resolved_to = (resolution.status == ResolutionStatus::Resolved)
-                .then(|| {
-                    top.and_then(|i| {
-                        majority(
-                            i.records.iter().map(|r| r.record_id.as_str()),
-                            &record_owner,
-                        )
-                    })
-                })
+                .then(|| top_person.clone())
                 .flatten();
             let matched_right = resolved_to.as_deref() == Some(truth.person_id.as_str());
-            let address_right = truth.current_address.as_ref().map(|key| {
-                matched_right
-                    && top
-                        .and_then(|i| i.best_new(ContactKind::Address))
-                        .and_then(|p| p.address.as_ref())
-                        .is_some_and(|a| {
-                            address_key(&a.line1, &a.line2, &a.city, &a.state, &a.zip).as_ref()
-                                == Some(key)
-                        })
-            });
-            let phone_right = truth.current_phone.as_ref().map(|phone| {
-                matched_right
-                    && top
-                        .and_then(|i| i.best_new(ContactKind::Phone))
-                        .is_some_and(|p| {
-                            crate::normalize::parse_phone(&p.value).ok().as_ref() == Some(phone)
-                        })
-            });
+            let query_address = query
+                .address
+                .as_ref()
+                .filter(|a| a.has_street())
+                .map(Address::delivery_key);
+            let address_right = truth
+                .current_address
+                .as_ref()
+                .filter(|key| Some(*key) != query_address.as_ref())
+                .map(|key| {
+                    matched_right
+                        && top
+                            .and_then(|i| i.best_new(ContactKind::Address))
+                            .and_then(|p| p.address.as_ref())
+                            .is_some_and(|a| {
+                                address_key(&a.line1, &a.line2, &a.city, &a.state, &a.zip).as_ref()
+                                    == Some(key)
+                            })
+                });
+            let phone_right = truth
+                .current_phone
+                .as_ref()
+                .filter(|phone| Some(*phone) != query.phone.as_ref())
+                .map(|phone| {
+                    matched_right
+                        && top
+                            .and_then(|i| i.best_new(ContactKind::Phone))
+                            .is_some_and(|p| {
+                                crate::normalize::parse_phone(&p.value).ok().as_ref() == Some(phone)
+                            })
+                });
             Some(Outcome {
+                account_id: row.values[account_column].clone(),
+                status: resolution.status,
+                top_probability: top.map_or(0.0, |i| i.match_probability),
+                runner_up_probability: resolution
+                    .identities
+                    .get(1)
+                    .map_or(0.0, |i| i.match_probability),
+                top_person,
+                explanation: top.map(|i| i.compact_explanation()).unwrap_or_default(),
                 truth,
                 resolved_to,
                 retrieved_true,
@@ -276,7 +333,24 @@ pub fn evaluate_synth(engine: &Engine, dir: &Path, options: &SearchOptions) -> R
         }
     }
     let all: Vec<&Outcome> = outcomes.iter().collect();
+    let sample = |wanted: &dyn Fn(&Outcome) -> bool| -> Vec<ErrorSample> {
+        let mut picked: Vec<&Outcome> = outcomes.iter().filter(|o| wanted(o)).collect();
+        picked.sort_by(|a, b| b.top_probability.total_cmp(&a.top_probability));
+        picked
+            .into_iter()
+            .take(MAX_ERROR_SAMPLES)
+            .map(error_sample)
+            .collect()
+    };
+    let false_negatives = sample(&|o| {
+        o.truth.in_sources && o.resolved_to.as_deref() != Some(o.truth.person_id.as_str())
+    });
+    let false_positives = sample(&|o| {
+        o.resolved_to.is_some() && o.resolved_to.as_deref() != Some(o.truth.person_id.as_str())
+    });
     Ok(EvalReport {
+        false_negatives,
+        false_positives,
         overall: quality(&all),
         by_case: by_case.into_iter().map(|(k, v)| (k, quality(&v))).collect(),
         mean_candidates: outcomes.iter().map(|o| o.candidates as f64).sum::<f64>()
@@ -284,6 +358,19 @@ pub fn evaluate_synth(engine: &Engine, dir: &Path, options: &SearchOptions) -> R
         latency_ms: [percentile(0.5), percentile(0.95), percentile(0.99)],
         wall_seconds,
     })
+}
+
+fn error_sample(outcome: &Outcome) -> ErrorSample {
+    ErrorSample {
+        account_id: outcome.account_id.clone(),
+        person_id: outcome.truth.person_id.clone(),
+        status: outcome.status,
+        top_probability: outcome.top_probability,
+        runner_up_probability: outcome.runner_up_probability,
+        top_is_true_person: outcome.top_person.as_deref() == Some(outcome.truth.person_id.as_str()),
+        explanation: outcome.explanation.clone(),
+        flags: outcome.truth.flags.clone(),
+    }
 }
 
 fn ratio(numerator: u64, denominator: u64) -> f64 {
@@ -347,6 +434,12 @@ mod tests {
 
     fn outcome(person: &str, in_sources: bool, resolved_to: Option<&str>) -> Outcome {
         Outcome {
+            account_id: person.into(),
+            status: ResolutionStatus::NoMatch,
+            top_probability: 0.0,
+            runner_up_probability: 0.0,
+            top_person: None,
+            explanation: String::new(),
             truth: DebtorTruth {
                 person_id: person.into(),
                 in_sources,

@@ -18,7 +18,7 @@ use crate::index::SkipIndex;
 use crate::normalize::{FieldIssue, NormalizedRecord, Ssn};
 use crate::record::RawRecord;
 use crate::resolve::contact::{merge_contacts, KnownContacts};
-use crate::resolve::identity::cluster;
+use crate::resolve::identity::{cluster, conflicts};
 use crate::resolve::{FieldExplanation, Identity, RecordRef, Resolution, ResolutionStatus};
 use crate::retrieve::{self, Candidate};
 use crate::score::{
@@ -210,8 +210,9 @@ impl Engine {
                 .total_cmp(&a.match_weight)
                 .then(a.identity_id.cmp(&b.identity_id))
         });
-        flag_look_alikes(&mut identities, &scored, &groups);
-        let status = status_of(&identities, options);
+        let members = identity_members(&identities, &scored, &groups);
+        flag_look_alikes(&mut identities, &members);
+        let status = status_of(&identities, &members, options);
         identities.retain(|i| i.match_probability >= options.min_probability);
         identities.truncate(options.limit);
         let resolution = Resolution {
@@ -348,12 +349,57 @@ fn best_ssn(members: &[&NormalizedRecord]) -> Option<Ssn> {
     members.iter().find_map(|r| r.ssn.clone())
 }
 
-fn status_of(identities: &[Identity], options: &SearchOptions) -> ResolutionStatus {
+/// Returns each identity's records, in the identities' order.
+fn identity_members<'s>(
+    identities: &[Identity],
+    scored: &'s [Scored],
+    groups: &[Vec<usize>],
+) -> Vec<Vec<&'s NormalizedRecord>> {
+    identities
+        .iter()
+        .map(|identity| {
+            groups
+                .iter()
+                .find(|g| {
+                    g.iter()
+                        .any(|&i| scored[i].record.record_id == identity.identity_id)
+                })
+                .map(|g| g.iter().map(|&i| &scored[i].record).collect())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// True when some record of one group cannot be the same person as some record of the other.
+fn groups_conflict(a: &[&NormalizedRecord], b: &[&NormalizedRecord]) -> bool {
+    a.iter().any(|x| {
+        b.iter()
+            .any(|y| conflicts(&ComparisonVector::between(x, y), x, y))
+    })
+}
+
+/// Decides the resolution. A runner-up makes the search ambiguous only when it is plausible
+/// (≥ the ambiguity threshold) and provably another person (one of its records conflicts with
+/// one of the top identity's: a Jr against his Sr, another John Smith with another DOB). A
+/// plausible runner-up that conflicts with nothing is most likely a fragment of the same person
+/// (a marketing record with a name and a ZIP) and does not make the top identity less likely.
+fn status_of(
+    identities: &[Identity],
+    members: &[Vec<&NormalizedRecord>],
+    options: &SearchOptions,
+) -> ResolutionStatus {
     let Some(top) = identities.first() else {
         return ResolutionStatus::NoMatch;
     };
-    let runner_up = identities.get(1).map_or(0.0, |i| i.match_probability);
-    if top.match_probability >= options.match_threshold && runner_up < options.ambiguity_threshold {
+    let rival = identities
+        .iter()
+        .zip(members)
+        .skip(1)
+        .any(|(identity, records)| {
+            identity.match_probability >= options.ambiguity_threshold
+                && groups_conflict(&members[0], records)
+        });
+    if top.match_probability >= options.match_threshold && !rival {
         ResolutionStatus::Resolved
     } else if top.match_probability >= WEAK_THRESHOLD {
         ResolutionStatus::Ambiguous
@@ -364,25 +410,14 @@ fn status_of(identities: &[Identity], options: &SearchOptions) -> ResolutionStat
 
 /// Flags identities that look like another one: same name and address with a different suffix
 /// or DOB (`possible_jr_sr`), same surname and DOB with another given name (`possible_twin`).
-fn flag_look_alikes(identities: &mut [Identity], scored: &[Scored], groups: &[Vec<usize>]) {
-    let member_records = |identity: &Identity| -> Vec<&NormalizedRecord> {
-        groups
-            .iter()
-            .find(|g| {
-                g.iter()
-                    .any(|&i| scored[i].record.record_id == identity.identity_id)
-            })
-            .map(|g| g.iter().map(|&i| &scored[i].record).collect())
-            .unwrap_or_default()
-    };
-    let all: Vec<Vec<&NormalizedRecord>> = identities.iter().map(member_records).collect();
+fn flag_look_alikes(identities: &mut [Identity], members: &[Vec<&NormalizedRecord>]) {
     for (a, identity) in identities.iter_mut().enumerate() {
         let mut flags = Vec::new();
-        for (b, other) in all.iter().enumerate() {
+        for (b, other) in members.iter().enumerate() {
             if a == b {
                 continue;
             }
-            for x in &all[a] {
+            for x in &members[a] {
                 for y in other {
                     let vector = ComparisonVector::between(x, y);
                     let same_name = vector.label(Comparison::FirstName) == "exact"

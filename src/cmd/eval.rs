@@ -30,6 +30,9 @@ pub struct Args {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also print the worst false negatives and false positives.
+    #[arg(long)]
+    pub errors: bool,
 }
 
 /// Runs `skiptrace eval`.
@@ -52,6 +55,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     print_row("all", &report.overall);
     for (case, quality) in &report.by_case {
         print_row(case, quality);
+    }
+    if args.errors {
+        for (kind, samples) in [
+            ("false negative", &report.false_negatives),
+            ("false positive", &report.false_positives),
+        ] {
+            for e in samples.iter().take(10) {
+                println!(
+                    "{kind}: {} {} status {:?} top {:.4} (true person: {}) runner-up {:.4} flags {:?} {}",
+                    e.account_id, e.person_id, e.status, e.top_probability, e.top_is_true_person, e.runner_up_probability, e.flags, e.explanation
+                );
+            }
+        }
     }
     println!(
         "absent debtors given no match: {:.3}; mean candidates scored {:.1}; latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms; {:.1} s wall",

@@ -147,10 +147,15 @@ pub fn compare_suffix(a: &PersonName, b: &PersonName) -> usize {
 }
 
 /// True when two given names are compatible enough for their records to be one person:
-/// equal, nickname-equivalent, an agreeing initial, or a likely typo.
+/// equal, nickname-equivalent, an agreeing initial, a likely typo, or one record's given name is
+/// the other's surname (first and last swapped in one of them, as phone directories often do).
 pub fn given_names_compatible(a: &PersonName, b: &PersonName) -> bool {
-    let label = FIRST_NAME_LEVELS[compare_first(a, b)];
-    label != "different"
+    if FIRST_NAME_LEVELS[compare_first(a, b)] != "different" {
+        return true;
+    }
+    let crossed =
+        |x: &PersonName, y: &PersonName| !x.first.is_empty() && x.first == y.last_joined();
+    crossed(a, b) || crossed(b, a)
 }
 
 #[cfg(test)]
@@ -192,6 +197,17 @@ mod tests {
         assert_eq!(last("Smith-Jones", "Jones"), "compound");
         assert_eq!(last("Johnson", "Jonhson"), "jaro_winkler>=0.92");
         assert_eq!(last("Smith", "Garcia"), "different");
+    }
+
+    #[test]
+    fn a_swapped_record_stays_compatible_with_the_unswapped_ones() {
+        let swapped = PersonName::parse_full("Bean Marjorie");
+        let married = n("Marjorie", "Pope");
+        assert!(given_names_compatible(&swapped, &married));
+        assert!(!given_names_compatible(
+            &n("Maria", "Garcia"),
+            &n("Lucia", "Garcia")
+        ));
     }
 
     #[test]
