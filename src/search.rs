@@ -22,8 +22,7 @@ use crate::resolve::identity::{cluster, conflicts};
 use crate::resolve::{FieldExplanation, Identity, RecordRef, Resolution, ResolutionStatus};
 use crate::retrieve::{self, Candidate};
 use crate::score::{
-    probability_from_weight, Band, Model, TermFrequencies, POSSIBLE_THRESHOLD, STRONG_THRESHOLD,
-    WEAK_THRESHOLD,
+    probability_from_weight, Band, Model, TermFrequencies, STRONG_THRESHOLD, WEAK_THRESHOLD,
 };
 
 /// Default number of identities returned.
@@ -34,9 +33,6 @@ pub const DEFAULT_MIN_PROBABILITY: f64 = 0.01;
 
 /// Default probability the top identity needs for the search to be `resolved`.
 pub const DEFAULT_MATCH_THRESHOLD: f64 = STRONG_THRESHOLD;
-
-/// A second identity at or above this probability makes the search `ambiguous`.
-pub const DEFAULT_AMBIGUITY_THRESHOLD: f64 = POSSIBLE_THRESHOLD;
 
 /// A first-pass candidate at or above this probability seeds the second retrieval pass and an
 /// identity.
@@ -56,8 +52,6 @@ pub struct SearchOptions {
     pub candidates: usize,
     /// Probability the top identity needs for `resolved`.
     pub match_threshold: f64,
-    /// A runner-up at or above this probability makes the search `ambiguous`.
-    pub ambiguity_threshold: f64,
 }
 
 impl Default for SearchOptions {
@@ -67,7 +61,6 @@ impl Default for SearchOptions {
             min_probability: DEFAULT_MIN_PROBABILITY,
             candidates: retrieve::DEFAULT_CANDIDATES,
             match_threshold: DEFAULT_MATCH_THRESHOLD,
-            ambiguity_threshold: DEFAULT_AMBIGUITY_THRESHOLD,
         }
     }
 }
@@ -210,9 +203,10 @@ impl Engine {
                 .total_cmp(&a.match_weight)
                 .then(a.identity_id.cmp(&b.identity_id))
         });
-        let members = identity_members(&identities, &scored, &groups);
+        let mut members = identity_members(&identities, &scored, &groups);
+        apply_rivalry(&mut identities, &mut members);
         flag_look_alikes(&mut identities, &members);
-        let status = status_of(&identities, &members, options);
+        let status = status_of(&identities, options);
         identities.retain(|i| i.match_probability >= options.min_probability);
         identities.truncate(options.limit);
         let resolution = Resolution {
@@ -378,33 +372,56 @@ fn groups_conflict(a: &[&NormalizedRecord], b: &[&NormalizedRecord]) -> bool {
     })
 }
 
-/// Decides the resolution. A runner-up makes the search ambiguous only when it is plausible
-/// (≥ the ambiguity threshold) and provably another person (one of its records conflicts with
-/// one of the top identity's: a Jr against his Sr, another John Smith with another DOB). A
-/// plausible runner-up that conflicts with nothing is most likely a fragment of the same person
-/// (a marketing record with a name and a ZIP) and does not make the top identity less likely.
-fn status_of(
-    identities: &[Identity],
-    members: &[Vec<&NormalizedRecord>],
-    options: &SearchOptions,
-) -> ResolutionStatus {
-    let Some(top) = identities.first() else {
-        return ResolutionStatus::NoMatch;
-    };
-    let rival = identities
-        .iter()
-        .zip(members)
-        .skip(1)
-        .any(|(identity, records)| {
-            identity.match_probability >= options.ambiguity_threshold
-                && groups_conflict(&members[0], records)
-        });
-    if top.match_probability >= options.match_threshold && !rival {
-        ResolutionStatus::Resolved
-    } else if top.match_probability >= WEAK_THRESHOLD {
-        ResolutionStatus::Ambiguous
-    } else {
-        ResolutionStatus::NoMatch
+/// Makes each identity's probability exclusive of its rivals: identities that are provably
+/// other people (one of their records conflicts with one of its records: a Jr against his Sr,
+/// a twin, another John Smith with another DOB). The debtor is at most one of them, so
+/// `p_i = odds_i / (1 + odds_i + Σ_rivals odds_j)`. Identities that conflict with nothing are
+/// most likely fragments of the same person (a marketing record with a name and a ZIP) and are
+/// not rivals. Re-sorts the identities (and their members) by the new probability.
+fn apply_rivalry(identities: &mut Vec<Identity>, members: &mut Vec<Vec<&NormalizedRecord>>) {
+    let n = identities.len();
+    let mut adjusted = Vec::with_capacity(n);
+    for i in 0..n {
+        let own = identities[i].match_weight;
+        let mut denominator = 1.0 + (-own).exp2();
+        for j in 0..n {
+            if i != j && groups_conflict(&members[i], &members[j]) {
+                denominator += (identities[j].match_weight - own).exp2();
+            }
+        }
+        adjusted.push(1.0 / denominator);
+    }
+    for (identity, probability) in identities.iter_mut().zip(adjusted) {
+        identity.match_probability = probability;
+        identity.band = Band::of(probability);
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        identities[b]
+            .match_probability
+            .total_cmp(&identities[a].match_probability)
+            .then(
+                identities[b]
+                    .match_weight
+                    .total_cmp(&identities[a].match_weight),
+            )
+    });
+    let mut sorted_identities = Vec::with_capacity(n);
+    let mut sorted_members = Vec::with_capacity(n);
+    for &i in &order {
+        sorted_identities.push(identities[i].clone());
+        sorted_members.push(std::mem::take(&mut members[i]));
+    }
+    *identities = sorted_identities;
+    *members = sorted_members;
+}
+
+/// Decides the resolution from the rival-adjusted probabilities.
+fn status_of(identities: &[Identity], options: &SearchOptions) -> ResolutionStatus {
+    match identities.first() {
+        Some(top) if top.match_probability >= options.match_threshold => ResolutionStatus::Resolved,
+        Some(top) if top.match_probability >= WEAK_THRESHOLD => ResolutionStatus::Ambiguous,
+        _ => ResolutionStatus::NoMatch,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Identities: candidate records that match each other strongly are grouped into one candidate
 //! person, greedily from the strongest link down, and two groups never merge when any record of
 //! one conflicts with any record of the other (different suffix, full SSN, full DOB or given
-//! name). That keeps a Jr apart from his Sr and a twin apart from the other twin even when an
+//! name, or a record older than the other's holder). That keeps a Jr apart from his Sr and a twin apart from the other twin even when an
 //! ambiguous record (same name, same address, no DOB) would bridge them.
 
 use crate::compare::name::given_names_compatible;
@@ -12,8 +12,13 @@ use crate::score::{Model, TermFrequencies};
 /// Match weight (prior included) two records need to be grouped: probability ≥ 0.99.
 pub const IDENTITY_LINK_WEIGHT: f64 = 6.63;
 
+/// Age below which a person is not expected to be reported by a source on their own account
+/// (a utility connection, a marketing list, a credit file of their own).
+pub const MIN_REPORTING_AGE_YEARS: i64 = 16;
+
 /// True when two records cannot be one person: their suffixes, full SSNs, full DOBs or given
-/// names disagree outright.
+/// names disagree outright, or one was first seen before the other's holder was old enough to
+/// be reported (a father's 2008 utility record is not his son born in 2005).
 pub fn conflicts(
     vector: &ComparisonVector,
     left: &NormalizedRecord,
@@ -23,6 +28,20 @@ pub fn conflicts(
         || vector.is_different(Comparison::Ssn)
         || vector.is_different(Comparison::Dob)
         || !given_names_compatible(&left.name, &right.name)
+        || seen_too_young(left, right)
+        || seen_too_young(right, left)
+}
+
+/// True when `other` was first seen before `record`'s holder reached the reporting age.
+fn seen_too_young(record: &NormalizedRecord, other: &NormalizedRecord) -> bool {
+    let (Some(dob), Some(first_seen)) = (record.dob, other.first_seen.or(other.last_seen)) else {
+        return false;
+    };
+    if !dob.is_full() {
+        return false;
+    }
+    let age_days = first_seen.days_since_epoch() - dob.days_since_epoch();
+    age_days < MIN_REPORTING_AGE_YEARS * 365
 }
 
 /// Groups records into identities. `term_frequencies(record)` gives the name frequencies used
@@ -52,6 +71,7 @@ pub fn cluster(
         }
     }
     links.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let link_pairs: Vec<(usize, usize)> = links.iter().map(|&(_, i, j)| (i, j)).collect();
     let mut group_of: Vec<usize> = (0..n).collect();
     let mut members: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
     for (_, i, j) in links {
@@ -71,12 +91,62 @@ pub fn cluster(
         }
         members[a].extend(moved);
     }
+    detach_bridges(&mut members, &mut group_of, &link_pairs, &conflict, n);
     let mut groups: Vec<Vec<usize>> = members.into_iter().filter(|g| !g.is_empty()).collect();
     for group in &mut groups {
         group.sort_unstable();
     }
     groups.sort_by_key(|g| g[0]);
     groups
+}
+
+/// Takes out of its group every record that also links to a record of a group that conflicts
+/// with its own: a father's utility record (same name, same address, no suffix, no DOB) links to
+/// the son's identity and to the father's equally well, and belongs to neither with certainty.
+/// Such a record becomes an identity of its own, so its contact points are never offered as the
+/// son's.
+fn detach_bridges(
+    members: &mut [Vec<usize>],
+    group_of: &mut [usize],
+    links: &[(usize, usize)],
+    conflict: &[bool],
+    n: usize,
+) {
+    let groups_conflict = |members: &[Vec<usize>], a: usize, b: usize| {
+        members[a]
+            .iter()
+            .any(|&x| members[b].iter().any(|&y| conflict[x * n + y]))
+    };
+    let mut bridges: Vec<usize> = Vec::new();
+    for &(i, j) in links {
+        for (record, other) in [(i, j), (j, i)] {
+            let (own, foreign) = (group_of[record], group_of[other]);
+            let fits_foreign = !members[foreign].iter().any(|&y| conflict[record * n + y]);
+            if own != foreign
+                && members[own].len() > 1
+                && fits_foreign
+                && groups_conflict(members, own, foreign)
+            {
+                bridges.push(record);
+            }
+        }
+    }
+    bridges.sort_unstable();
+    bridges.dedup();
+    for record in bridges {
+        let own = group_of[record];
+        let mut rest = std::mem::take(&mut members[own]);
+        rest.retain(|&m| m != record);
+        // A group lives in the slot of one of its records; every other record's slot is empty.
+        if let Some(&new_root) = rest.first() {
+            for &m in &rest {
+                group_of[m] = new_root;
+            }
+            members[new_root] = rest;
+        }
+        members[record] = vec![record];
+        group_of[record] = record;
+    }
 }
 
 #[cfg(test)]
@@ -121,6 +191,18 @@ mod tests {
             with_junior.contains(&3),
             "the junior's two records are one identity"
         );
+    }
+
+    #[test]
+    fn a_record_older_than_the_son_is_not_the_son() {
+        let mut son = rec("jr", "Walter", "", "2005-06-27", "632-51-3594");
+        son.first_seen = crate::normalize::Date::new(2023, 9, 7);
+        let mut fathers_utility = rec("u", "Walter", "", "", "");
+        fathers_utility.first_seen = crate::normalize::Date::new(2008, 6, 15);
+        let groups = cluster(&[&son, &fathers_utility], &Model::default_model(), &|_| {
+            TermFrequencies::default()
+        });
+        assert_eq!(groups.len(), 2);
     }
 
     #[test]
