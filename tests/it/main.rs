@@ -1,4 +1,6 @@
 //! Integration tests: the real binary and the real HTTP server, on generated and hand-written data.
 
 mod cli;
+mod engine;
+mod synth;
 mod util;
