@@ -416,12 +416,24 @@ fn apply_rivalry(identities: &mut Vec<Identity>, members: &mut Vec<Vec<&Normaliz
     *members = sorted_members;
 }
 
-/// Decides the resolution from the rival-adjusted probabilities.
+/// Decides the resolution from the rival-adjusted probabilities. A top identity whose given
+/// name or generational suffix is `different` from the query's is never `resolved`, whatever
+/// its probability: DOB, surname and address agree for a twin or a father too, and only the
+/// name tells them apart (the debtor's own records may simply be missing from the index).
 fn status_of(identities: &[Identity], options: &SearchOptions) -> ResolutionStatus {
-    match identities.first() {
-        Some(top) if top.match_probability >= options.match_threshold => ResolutionStatus::Resolved,
-        Some(top) if top.match_probability >= WEAK_THRESHOLD => ResolutionStatus::Ambiguous,
-        _ => ResolutionStatus::NoMatch,
+    let Some(top) = identities.first() else {
+        return ResolutionStatus::NoMatch;
+    };
+    let name_conflict = top.explanation.iter().any(|e| {
+        matches!(e.comparison, Comparison::FirstName | Comparison::NameSuffix)
+            && e.level == "different"
+    });
+    if top.match_probability >= options.match_threshold && !name_conflict {
+        ResolutionStatus::Resolved
+    } else if top.match_probability >= WEAK_THRESHOLD {
+        ResolutionStatus::Ambiguous
+    } else {
+        ResolutionStatus::NoMatch
     }
 }
 

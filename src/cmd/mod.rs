@@ -1,5 +1,6 @@
 //! Subcommands of the `skiptrace` binary, one module each.
 
+mod demo;
 mod eval;
 mod index;
 mod search;
@@ -18,12 +19,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// First run: generate a demo population (cached), index it, and show a search.
+    Demo(demo::Args),
     /// Measure match quality on a labelled `skiptrace synth` folder.
     Eval(eval::Args),
     /// Index person records from CSV or JSON Lines files (upsert by record_id).
     Index(index::Args),
     /// Search for one debtor: ranked identities, explanation, contact points.
-    Search(search::Args),
+    Search(Box<search::Args>),
     /// Generate a synthetic population of debtors and their source records, with ground truth.
     Synth(synth::Args),
 }
@@ -41,9 +44,10 @@ pub fn init_tracing() {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Index(args) => index::run(args),
-        Command::Search(args) => search::run(args),
+        Command::Search(args) => search::run(*args),
         Command::Synth(args) => synth::run(args),
     }
 }

@@ -132,7 +132,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_resolution(resolution: &Resolution, unmasked: bool) {
+/// Prints a resolution for a terminal.
+pub fn print_resolution(resolution: &Resolution, unmasked: bool) {
     println!("resolution: {}", resolution.status.as_str());
     if resolution.identities.is_empty() {
         println!("no identity found");

@@ -150,12 +150,42 @@ pub fn compare_suffix(a: &PersonName, b: &PersonName) -> usize {
 /// equal, nickname-equivalent, an agreeing initial, a likely typo, or one record's given name is
 /// the other's surname (first and last swapped in one of them, as phone directories often do).
 pub fn given_names_compatible(a: &PersonName, b: &PersonName) -> bool {
-    if FIRST_NAME_LEVELS[compare_first(a, b)] != "different" {
+    // A shared Double Metaphone code alone is not enough: Lisa and Luis, a mother and her son
+    // at one address, sound alike.
+    if !matches!(
+        FIRST_NAME_LEVELS[compare_first(a, b)],
+        "different" | "phonetic"
+    ) {
         return true;
     }
     let crossed =
         |x: &PersonName, y: &PersonName| !x.first.is_empty() && x.first == y.last_joined();
-    crossed(a, b) || crossed(b, a)
+    crossed(a, b) || crossed(b, a) || near_spelling(a, b)
+}
+
+/// Edits two spellings of one given name may differ by and still be one person's (a typo of a
+/// nickname, two typos of a long name). Names must also share their initial: twins' names that
+/// differ in one letter (Jayden, Hayden) usually differ in the first.
+pub const COMPATIBLE_NAME_EDITS: usize = 2;
+
+/// True when some spelling of one given name (itself or a formal name it stands for) is within
+/// [`COMPATIBLE_NAME_EDITS`] of some spelling of the other, with the same initial, for names of
+/// five letters or more.
+fn near_spelling(a: &PersonName, b: &PersonName) -> bool {
+    let spellings = |x: &PersonName| -> Vec<String> {
+        let mut all = x.first_formal.clone();
+        all.push(x.first.clone());
+        all
+    };
+    let (left, right) = (spellings(a), spellings(b));
+    left.iter().any(|x| {
+        right.iter().any(|y| {
+            x.len() >= 5
+                && y.len() >= 5
+                && x.as_bytes()[0] == y.as_bytes()[0]
+                && strsim::osa_distance(x, y) <= COMPATIBLE_NAME_EDITS
+        })
+    })
 }
 
 #[cfg(test)]
@@ -208,6 +238,37 @@ mod tests {
             &n("Maria", "Garcia"),
             &n("Lucia", "Garcia")
         ));
+    }
+
+    #[test]
+    fn given_name_compatibility_tolerates_typos_but_not_other_names() {
+        assert!(
+            given_names_compatible(
+                &PersonName::parse_full("Bean Marjorie"),
+                &n("Marjorie", "Pope")
+            ),
+            "swapped"
+        );
+        assert!(
+            given_names_compatible(&n("Grorgve", "Smith"), &n("George", "Smith")),
+            "two typos"
+        );
+        assert!(
+            given_names_compatible(&n("Willam", "Smith"), &n("Billy", "Smith")),
+            "a typo of the formal name"
+        );
+        assert!(!given_names_compatible(
+            &n("Maria", "Garcia"),
+            &n("Lucia", "Garcia")
+        ));
+        assert!(!given_names_compatible(
+            &n("Jayden", "Smith"),
+            &n("Hayden", "Smith")
+        ));
+        assert!(
+            !given_names_compatible(&n("Lisa", "Webb"), &n("Luis", "Webb")),
+            "sound-alikes are not enough"
+        );
     }
 
     #[test]
