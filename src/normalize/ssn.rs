@@ -35,16 +35,21 @@ impl Ssn {
     }
 }
 
-/// Parses an SSN from any format (dashes, spaces, dots).
+/// Parses an SSN from any format (dashes, spaces, dots), or a masked one showing its last four
+/// (`XXX-XX-1234`, `***-**-1234`).
 ///
 /// # Errors
 /// When the digits are neither 9 nor 4, or a full SSN breaks the SSA validity rules: area 000,
 /// 666 or 900–999, group 00, serial 0000 (DOMAIN.md §6).
 pub fn parse_ssn(text: &str) -> Result<Ssn, String> {
-    if text.chars().any(|c| c.is_alphabetic()) {
+    let is_mask = |c: char| matches!(c, 'x' | 'X' | '*' | '#');
+    if text.chars().any(|c| c.is_alphabetic() && !is_mask(c)) {
         return Err("ssn must contain digits only".into());
     }
     let digits = super::text::digits(text);
+    if text.chars().any(is_mask) && digits.len() != 4 {
+        return Err("a masked ssn must show exactly its last 4 digits".into());
+    }
     match digits.len() {
         9 => {
             let area: u16 = digits[..3].parse().unwrap_or(0);
@@ -75,6 +80,9 @@ mod tests {
             Ok(Ssn::Full("123456789".into()))
         );
         assert_eq!(parse_ssn("6789"), Ok(Ssn::Last4("6789".into())));
+        assert_eq!(parse_ssn("XXX-XX-6789"), Ok(Ssn::Last4("6789".into())));
+        assert_eq!(parse_ssn("***-**-6789"), Ok(Ssn::Last4("6789".into())));
+        assert!(parse_ssn("XXX-45-6789").is_err());
         assert_eq!(
             parse_ssn("123456789").map(|s| s.masked()).as_deref(),
             Ok("***-**-6789")
