@@ -256,11 +256,22 @@ pub fn evaluate_synth(engine: &Engine, dir: &Path, options: &SearchOptions) -> R
                 .iter()
                 .any(|id| record_owner.get(id) == Some(&truth.person_id));
             let top = resolution.identities.first();
+            // The identity is whose record carries its strongest evidence (its anchor): an
+            // identity may also hold a look-alike's weak record (a father's marketing record).
             let top_person = top.and_then(|i| {
-                majority(
-                    i.records.iter().map(|r| r.record_id.as_str()),
-                    &record_owner,
-                )
+                let anchor = i
+                    .explanation
+                    .iter()
+                    .filter(|e| e.record_id.is_some())
+                    .max_by(|a, b| a.match_weight.total_cmp(&b.match_weight))
+                    .and_then(|e| e.record_id.as_deref());
+                match anchor {
+                    Some(id) => record_owner.get(id).cloned(),
+                    None => majority(
+                        i.records.iter().map(|r| r.record_id.as_str()),
+                        &record_owner,
+                    ),
+                }
             });
             let resolved_to = (resolution.status == ResolutionStatus::Resolved)
                 .then(|| top_person.clone())

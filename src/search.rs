@@ -416,19 +416,64 @@ fn apply_rivalry(identities: &mut Vec<Identity>, members: &mut Vec<Vec<&Normaliz
     *members = sorted_members;
 }
 
-/// Decides the resolution from the rival-adjusted probabilities. A top identity whose given
-/// name or generational suffix is `different` from the query's is never `resolved`, whatever
-/// its probability: DOB, surname and address agree for a twin or a father too, and only the
-/// name tells them apart (the debtor's own records may simply be missing from the index).
+/// Comparisons whose `different` level bars a resolution: a twin or a father agrees on
+/// surname, address and often DOB, and only these tell them apart.
+const DISQUALIFYING_DIFFERENCES: [Comparison; 4] = [
+    Comparison::FirstName,
+    Comparison::NameSuffix,
+    Comparison::Dob,
+    Comparison::Ssn,
+];
+
+/// Comparisons of which at least one must agree (any level but `not_supplied` and `different`,
+/// `same_zip` and `same_city` excepted) for a resolution: a name alone, however rare, is not
+/// enough to send a collector to someone.
+const CORROBORATING: [Comparison; 5] = [
+    Comparison::Dob,
+    Comparison::Ssn,
+    Comparison::Address,
+    Comparison::Phone,
+    Comparison::Email,
+];
+
+/// True when the identity's explanation allows acting on it: no disqualifying difference, at
+/// least one corroborating identifier, and, when another identity shares its name and address
+/// or surname and DOB
+/// (`possible_jr_sr`, `possible_twin`), a DOB or SSN that agrees.
+fn is_actionable(identity: &Identity) -> bool {
+    let level = |comparison: Comparison| {
+        identity
+            .explanation
+            .iter()
+            .find(|e| e.comparison == comparison)
+            .map_or(NOT_SUPPLIED, |e| e.level)
+    };
+    let disqualified = DISQUALIFYING_DIFFERENCES
+        .iter()
+        .any(|&c| level(c) == "different");
+    let corroborated = CORROBORATING.iter().any(|&c| {
+        !matches!(
+            level(c),
+            NOT_SUPPLIED | "different" | "same_zip" | "same_city"
+        )
+    });
+    let look_alike = identity
+        .flags
+        .iter()
+        .any(|f| f == "possible_jr_sr" || f == "possible_twin");
+    let personal = [Comparison::Dob, Comparison::Ssn]
+        .iter()
+        .any(|&c| !matches!(level(c), NOT_SUPPLIED | "different"));
+    corroborated && !disqualified && (personal || !look_alike)
+}
+
+/// Decides the resolution from the rival-adjusted probabilities: `resolved` needs the match
+/// threshold and an actionable explanation ([`is_actionable`]).
 fn status_of(identities: &[Identity], options: &SearchOptions) -> ResolutionStatus {
     let Some(top) = identities.first() else {
         return ResolutionStatus::NoMatch;
     };
-    let name_conflict = top.explanation.iter().any(|e| {
-        matches!(e.comparison, Comparison::FirstName | Comparison::NameSuffix)
-            && e.level == "different"
-    });
-    if top.match_probability >= options.match_threshold && !name_conflict {
+    if top.match_probability >= options.match_threshold && is_actionable(top) {
         ResolutionStatus::Resolved
     } else if top.match_probability >= WEAK_THRESHOLD {
         ResolutionStatus::Ambiguous
@@ -437,8 +482,8 @@ fn status_of(identities: &[Identity], options: &SearchOptions) -> ResolutionStat
     }
 }
 
-/// Flags identities that look like another one: same name and address with a different suffix
-/// or DOB (`possible_jr_sr`), same surname and DOB with another given name (`possible_twin`).
+/// Flags identities that look like another one: same name and address yet another identity
+/// (`possible_jr_sr`), same surname and DOB with another given name (`possible_twin`).
 fn flag_look_alikes(identities: &mut [Identity], members: &[Vec<&NormalizedRecord>]) {
     for (a, identity) in identities.iter_mut().enumerate() {
         let mut flags = Vec::new();
@@ -455,11 +500,7 @@ fn flag_look_alikes(identities: &mut [Identity], members: &[Vec<&NormalizedRecor
                         vector.label(Comparison::Address),
                         "exact" | "address_minus_unit"
                     );
-                    if same_name
-                        && same_address
-                        && (vector.is_different(Comparison::NameSuffix)
-                            || vector.is_different(Comparison::Dob))
-                    {
+                    if same_name && same_address {
                         flags.push("possible_jr_sr");
                     }
                     if vector.label(Comparison::LastName) == "exact"
