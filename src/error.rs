@@ -50,6 +50,22 @@ pub enum Error {
     /// JSON encoding or decoding failed outside a row.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// The API key file cannot be used.
+    #[error("key file {path}: {message}")]
+    KeyFile {
+        /// Key file path.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The audit log cannot be continued or written.
+    #[error("audit log {path}: {message}")]
+    Audit {
+        /// Audit log path.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl Error {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use tracing::instrument;
 
 use crate::error::{InputError, Result};
-use crate::index::{writer::document, SkipIndex};
+use crate::index::{writer::document, RecordWriter, SkipIndex};
 use crate::input::{InputRow, MappingOverrides, RecordReader};
 use crate::normalize::NormalizedRecord;
 
@@ -137,15 +137,55 @@ pub fn index_files(
     Ok(summary)
 }
 
-/// Normalizes and upserts rows given in memory (the HTTP API's `POST /v1/records`), then
-/// commits, so the change is durable and visible when this returns.
+/// Normalizes and upserts rows given in memory, then commits, so the change is durable and
+/// visible when this returns.
 ///
 /// # Errors
 /// When the index cannot be written.
 pub fn upsert_rows(index: &SkipIndex, rows: &[InputRow]) -> Result<IngestSummary> {
-    let mut summary = IngestSummary::default();
     let mut writer = index.writer()?;
+    Ok(upsert_rows_with(index, &mut writer, rows)?.summary)
+}
+
+/// What [`upsert_rows_with`] did: the summary and the ids of the records written.
+#[derive(Debug, Clone, Default)]
+pub struct Upserted {
+    /// Counts and row problems, as for a file.
+    pub summary: IngestSummary,
+    /// Ids of the records written, in row order.
+    pub record_ids: Vec<String>,
+}
+
+/// Like [`upsert_rows`], with a writer the caller keeps: the HTTP API's `POST /v1/records`
+/// holds one writer for the server's lifetime (tantivy allows one per index). Commits and
+/// reloads before returning; on failure the uncommitted changes are rolled back, so a failed
+/// call never lands with a later one.
+///
+/// # Errors
+/// When the index cannot be written.
+pub fn upsert_rows_with(
+    index: &SkipIndex,
+    writer: &mut RecordWriter,
+    rows: &[InputRow],
+) -> Result<Upserted> {
+    let mut upserted = Upserted::default();
+    if let Err(error) = write_rows(index, writer, rows, &mut upserted) {
+        writer.rollback();
+        return Err(error);
+    }
+    index.reload()?;
+    Ok(upserted)
+}
+
+/// Upserts rows and commits; the caller rolls back on error.
+fn write_rows(
+    index: &SkipIndex,
+    writer: &mut RecordWriter,
+    rows: &[InputRow],
+    upserted: &mut Upserted,
+) -> Result<()> {
     let searcher = index.searcher();
+    let summary = &mut upserted.summary;
     for row in rows {
         summary.read += 1;
         let (record, issues) = normalize_row(row);
@@ -161,10 +201,9 @@ pub fn upsert_rows(index: &SkipIndex, rows: &[InputRow]) -> Result<IngestSummary
         }
         writer.upsert(&record)?;
         summary.indexed += 1;
+        upserted.record_ids.push(record.record_id);
     }
-    writer.commit()?;
-    index.reload()?;
-    Ok(summary)
+    writer.commit()
 }
 
 /// Deletes records by id and commits; returns how many were present.
@@ -173,6 +212,31 @@ pub fn upsert_rows(index: &SkipIndex, rows: &[InputRow]) -> Result<IngestSummary
 /// When the index cannot be written.
 pub fn delete_records(index: &SkipIndex, record_ids: &[&str]) -> Result<u64> {
     let mut writer = index.writer()?;
+    delete_records_with(index, &mut writer, record_ids)
+}
+
+/// Like [`delete_records`], with a writer the caller keeps (see [`upsert_rows_with`]).
+///
+/// # Errors
+/// When the index cannot be written.
+pub fn delete_records_with(
+    index: &SkipIndex,
+    writer: &mut RecordWriter,
+    record_ids: &[&str],
+) -> Result<u64> {
+    let present = match delete_ids(index, writer, record_ids) {
+        Ok(present) => present,
+        Err(error) => {
+            writer.rollback();
+            return Err(error);
+        }
+    };
+    index.reload()?;
+    Ok(present)
+}
+
+/// Deletes ids and commits; returns how many were present. The caller rolls back on error.
+fn delete_ids(index: &SkipIndex, writer: &mut RecordWriter, record_ids: &[&str]) -> Result<u64> {
     let searcher = index.searcher();
     let mut present = 0;
     for id in record_ids {
@@ -182,6 +246,5 @@ pub fn delete_records(index: &SkipIndex, record_ids: &[&str]) -> Result<u64> {
         writer.delete(id);
     }
     writer.commit()?;
-    index.reload()?;
     Ok(present)
 }

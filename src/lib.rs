@@ -66,6 +66,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod access;
+pub mod audit;
 pub mod compare;
 pub mod error;
 pub mod eval;
@@ -74,12 +76,14 @@ pub mod ingest;
 pub mod input;
 pub mod mask;
 pub mod normalize;
+pub mod purpose;
 pub mod record;
 pub mod reference;
 pub mod resolve;
 pub mod retrieve;
 pub mod score;
 pub mod search;
+pub mod server;
 pub mod synth;
 
 pub use error::{Error, InputError, Result};

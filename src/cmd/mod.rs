@@ -1,9 +1,12 @@
 //! Subcommands of the `skiptrace` binary, one module each.
 
+mod audit;
 mod demo;
 mod eval;
 mod index;
+mod keys;
 mod search;
+mod serve;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -19,14 +22,20 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Verify the audit log of `skiptrace serve` (hash chain).
+    Audit(audit::Args),
     /// First run: generate a demo population (cached), index it, and show a search.
     Demo(demo::Args),
     /// Measure match quality on a labelled `skiptrace synth` folder.
     Eval(eval::Args),
     /// Index person records from CSV or JSON Lines files (upsert by record_id).
     Index(index::Args),
+    /// Make, list and revoke the API keys of `skiptrace serve`.
+    Keys(keys::Args),
     /// Search for one debtor: ranked identities, explanation, contact points.
     Search(Box<search::Args>),
+    /// Serve the HTTP query API (keys, permissible purpose, audit log).
+    Serve(serve::Args),
     /// Generate a synthetic population of debtors and their source records, with ground truth.
     Synth(synth::Args),
 }
@@ -44,10 +53,13 @@ pub fn init_tracing() {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Audit(args) => audit::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Index(args) => index::run(args),
+        Command::Keys(args) => keys::run(args),
         Command::Search(args) => search::run(*args),
+        Command::Serve(args) => serve::run(args),
         Command::Synth(args) => synth::run(args),
     }
 }

@@ -63,6 +63,15 @@ impl RecordWriter {
         Ok(())
     }
 
+    /// Drops every change since the last commit (after a failed write, so that it does not land
+    /// with the next commit). A rollback failure is logged: it means the writer itself is broken
+    /// and the next commit will fail too.
+    pub fn rollback(&mut self) {
+        if let Err(error) = self.writer.rollback() {
+            tracing::error!(%error, "index writer rollback failed");
+        }
+    }
+
     /// Commits, then waits for background merges to finish (end of a bulk load).
     ///
     /// # Errors

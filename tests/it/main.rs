@@ -2,5 +2,6 @@
 
 mod cli;
 mod engine;
+mod server;
 mod synth;
 mod util;

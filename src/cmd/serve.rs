@@ -1,0 +1,115 @@
+//! `skiptrace serve`: the HTTP query API. Flags (each also from `SKIPTRACE_*`) become a
+//! [`ServerConfig`]; the library does the rest.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use skiptrace::server::{self, Limits, ServerConfig};
+
+/// Flags of `skiptrace serve`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  skiptrace keys add --role searcher --name 'collections desk'\n  skiptrace serve --index index/ --keys keys.json --audit audit.jsonl\n  curl -s localhost:8080/v1/search -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' \\\n      -d '{\"first_name\":\"Jon\",\"last_name\":\"Smith\",\"dob\":\"1984-05-12\",\n           \"permissible_purpose\":{\"glba\":\"consumer_authorized\",\"dppa\":\"debt_recovery\"}}'\n\n\
+Routes: POST /v1/search, POST /v1/records, GET|DELETE /v1/records/{record_id},\n\
+GET /healthz, /readyz, /metrics, /openapi.json. Stops on SIGINT or SIGTERM after requests in flight finish.\n\
+Listens on loopback by default: put a TLS-terminating proxy in front of any other address."
+)]
+pub struct Args {
+    /// Index directory (created when absent).
+    #[arg(long, env = "SKIPTRACE_INDEX", default_value = skiptrace::index::DEFAULT_INDEX_DIR)]
+    pub index: PathBuf,
+    /// API key file (see `skiptrace keys`).
+    #[arg(long, env = "SKIPTRACE_KEYS", default_value = skiptrace::access::DEFAULT_KEYS_FILE)]
+    pub keys: PathBuf,
+    /// Audit log, JSON Lines, appended to (see `skiptrace audit verify`).
+    #[arg(long, env = "SKIPTRACE_AUDIT", default_value = skiptrace::audit::DEFAULT_AUDIT_FILE)]
+    pub audit: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "SKIPTRACE_ADDR", default_value = server::DEFAULT_ADDR)]
+    pub addr: SocketAddr,
+    /// Model file (default: the shipped model).
+    #[arg(long, env = "SKIPTRACE_MODEL")]
+    pub model: Option<PathBuf>,
+    /// Largest request body in bytes (413 above).
+    #[arg(long, env = "SKIPTRACE_MAX_BODY_BYTES", default_value_t = server::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Time a request may take, in milliseconds (503 after; a started record change finishes).
+    #[arg(long, env = "SKIPTRACE_TIMEOUT_MS", default_value_t = server::DEFAULT_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_ms: u64,
+    /// Engine operations running at once; more wait (default: the number of CPUs).
+    #[arg(long, env = "SKIPTRACE_MAX_CONCURRENCY", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_concurrency: Option<u64>,
+    /// Requests per second per key, sustained (0 disables the rate limit).
+    #[arg(long, env = "SKIPTRACE_RATE_PER_SECOND", default_value_t = server::DEFAULT_RATE_PER_SECOND)]
+    pub rate_per_second: f64,
+    /// Requests a key may make at once before the rate applies.
+    #[arg(long, env = "SKIPTRACE_RATE_BURST", default_value_t = server::DEFAULT_RATE_BURST,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_burst: u32,
+}
+
+impl Args {
+    fn config(self) -> anyhow::Result<ServerConfig> {
+        let max_concurrency = match self.max_concurrency {
+            Some(n) => usize::try_from(n).context("--max-concurrency is too large")?,
+            None => server::default_max_concurrency(),
+        };
+        Ok(ServerConfig {
+            index_dir: self.index,
+            keys_path: self.keys,
+            audit_path: self.audit,
+            addr: self.addr,
+            model: self.model,
+            limits: Limits {
+                max_body_bytes: self.max_body_bytes,
+                timeout: Duration::from_millis(self.timeout_ms),
+                max_concurrency,
+                rate_per_second: self.rate_per_second,
+                rate_burst: self.rate_burst,
+            },
+        })
+    }
+}
+
+/// Runs `skiptrace serve` until SIGINT or SIGTERM.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let config = args.config()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime
+        .block_on(server::serve(config, shutdown_signal()))
+        .context("serving")
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT: finishing requests in flight"),
+        () = terminate => tracing::info!("SIGTERM: finishing requests in flight"),
+    }
+}

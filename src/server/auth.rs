@@ -1,0 +1,161 @@
+//! Access control: the key is checked (401), the role against the route (403), then the key's
+//! rate (429). The table of which route needs which permission is [`required_permission`].
+
+use std::time::Instant;
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use super::state::AppState;
+use crate::access::{Authentication, Permission, Role};
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// Its key id.
+    pub key_id: String,
+    /// Its role.
+    pub role: Role,
+}
+
+/// The key id behind a response (the caller's, or a revoked key's), for the audit log.
+#[derive(Debug, Clone)]
+pub(crate) struct AuditedKeyId(pub String);
+
+/// Returns what the route needs. Anything not listed needs [`Permission::Administer`]: a route
+/// added without an entry here is admin-only until someone decides otherwise.
+pub(crate) fn required_permission(method: &Method, route: &str) -> Permission {
+    match (method.as_str(), route) {
+        ("POST", "/v1/search") => Permission::Search,
+        ("GET", "/v1/records/{record_id}") => Permission::ReadRecords,
+        ("POST", "/v1/records") | ("DELETE", "/v1/records/{record_id}") => Permission::WriteRecords,
+        _ => Permission::Administer,
+    }
+}
+
+/// Returns the key presented as `Authorization: Bearer <key>` or `X-Api-Key: <key>`.
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().ok()?.trim();
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim());
+    }
+    headers.get("x-api-key")?.to_str().ok().map(str::trim)
+}
+
+/// Middleware: authenticates, authorizes and rate-limits; puts the [`Caller`] in the request.
+pub(crate) async fn guard(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let permission = required_permission(request.method(), &route);
+    let Some(presented) = presented_key(request.headers()) else {
+        return ApiError::unauthorized(
+            "an API key is required: Authorization: Bearer <key> (or X-Api-Key)",
+        )
+        .into_response();
+    };
+    let caller = match state.keys().authenticate(presented) {
+        Authentication::Valid { key_id, role } => Caller { key_id, role },
+        Authentication::Revoked { key_id } => {
+            let mut response =
+                ApiError::unauthorized("this API key has been revoked").into_response();
+            response.extensions_mut().insert(AuditedKeyId(key_id));
+            return response;
+        }
+        Authentication::Unknown => {
+            return ApiError::unauthorized("unknown API key").into_response();
+        }
+    };
+    let key_id = AuditedKeyId(caller.key_id.clone());
+    let refusal = if !caller.role.allows(permission) {
+        Some(ApiError::forbidden(format!(
+            "a {} key may not call {} {route}",
+            caller.role,
+            request.method()
+        )))
+    } else {
+        state
+            .rate_limiter()
+            .check(&caller.key_id, Instant::now())
+            .err()
+            .map(ApiError::rate_limited)
+    };
+    let mut response = match refusal {
+        Some(error) => error.into_response(),
+        None => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+    };
+    response.extensions_mut().insert(key_id);
+    response
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Caller, ApiError> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal(&"a handler ran without the access guard"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn server_keys_are_read_from_bearer_or_x_api_key() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer stk_a_b"),
+        );
+        assert_eq!(presented_key(&headers), Some("stk_a_b"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(presented_key(&headers), None, "only bearer tokens");
+        let mut api_key = HeaderMap::new();
+        api_key.insert("x-api-key", HeaderValue::from_static(" stk_a_b "));
+        assert_eq!(presented_key(&api_key), Some("stk_a_b"));
+        assert_eq!(presented_key(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn server_routes_need_the_least_privilege_and_unknown_ones_need_admin() {
+        assert_eq!(
+            required_permission(&Method::POST, "/v1/search"),
+            Permission::Search
+        );
+        assert_eq!(
+            required_permission(&Method::GET, "/v1/records/{record_id}"),
+            Permission::ReadRecords
+        );
+        assert_eq!(
+            required_permission(&Method::DELETE, "/v1/records/{record_id}"),
+            Permission::WriteRecords
+        );
+        assert_eq!(
+            required_permission(&Method::POST, "/v1/records"),
+            Permission::WriteRecords
+        );
+        assert_eq!(
+            required_permission(&Method::POST, "/v1/other"),
+            Permission::Administer
+        );
+    }
+}

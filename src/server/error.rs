@@ -1,0 +1,387 @@
+//! One error type for the HTTP API: every failure, from a library error to a rejected body, goes
+//! out as `{"error": {"code", "message", "field"?}}` with its status. Internal errors say only
+//! "internal error" to the caller; the full error goes to the log.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::purpose::PurposeError;
+use crate::record::Field;
+
+/// The JSON body of every error response.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code: `invalid_json`, `invalid_field`, `missing_field`,
+    /// `unsupported_media_type`, `unauthorized`, `forbidden`, `not_found`,
+    /// `method_not_allowed`, `payload_too_large`, `unusable_query`, `rate_limited`, `timeout`,
+    /// `internal`, `audit_unavailable`.
+    pub code: String,
+    /// Human-readable detail (never an SSN or DOB).
+    pub message: String,
+    /// The request field at fault, when there is one (`permissible_purpose.glba`, `dob`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An error response.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+    retry_after_seconds: Option<u64>,
+}
+
+/// The error code of a response, kept in its extensions for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ErrorCode(pub &'static str);
+
+impl ApiError {
+    /// Builds an error.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            retry_after_seconds: None,
+        }
+    }
+
+    /// Names the request field at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Returns the status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Returns the code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// 400 for a field with an unusable value.
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message).with_field(field)
+    }
+
+    /// 401: no key, or not a live key.
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 403: the key's role does not allow this.
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 404.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 429 with a `Retry-After` of `seconds`.
+    pub fn rate_limited(seconds: u64) -> ApiError {
+        let mut error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests for this key: retry after {seconds} s"),
+        );
+        error.retry_after_seconds = Some(seconds);
+        error
+    }
+
+    /// 503: the request did not finish within the server's timeout.
+    pub fn timeout() -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request did not finish in time; retry later",
+        )
+    }
+
+    /// 500 with a generic message; `detail` is logged, never sent.
+    pub fn internal(detail: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(error = %detail, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    }
+
+    fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message.clone(),
+                field: self.field.clone(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body())).into_response();
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"skiptrace\""),
+            );
+        }
+        response.extensions_mut().insert(ErrorCode(self.code));
+        response
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> ApiError {
+        match error {
+            Error::UnusableQuery(message) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unusable_query", message)
+            }
+            Error::RecordNotFound(id) => ApiError::not_found(format!("no record {id}")),
+            Error::Input(input) => {
+                let error =
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", input.to_string());
+                if input.column == "*" {
+                    error
+                } else {
+                    error.with_field(input.column)
+                }
+            }
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<PurposeError> for ApiError {
+    fn from(error: PurposeError) -> ApiError {
+        let code = if error.message.starts_with("unknown") {
+            "invalid_field"
+        } else {
+            "missing_field"
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, code, error.message).with_field(error.field)
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(error: tokio::task::JoinError) -> ApiError {
+        ApiError::internal(&error)
+    }
+}
+
+/// Maps a body that could not be read: too large (413) or broken off.
+pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than the server accepts (see --max-body-bytes)",
+        );
+    }
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+        format!("the request body cannot be read: {}", rejection.body_text()),
+    )
+}
+
+/// The media type of a request, lower-cased and without parameters.
+pub(crate) fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
+    Some(essence)
+}
+
+/// True for `application/json` and `application/*+json`.
+pub(crate) fn is_json(media_type: &str) -> bool {
+    media_type == "application/json"
+        || (media_type.starts_with("application/") && media_type.ends_with("+json"))
+}
+
+/// A JSON object body whose every rejection (wrong content type, too large, bad JSON, not an
+/// object, a field of the wrong type, an unknown field) is an [`ApiError`] naming the field
+/// where it can.
+#[derive(Debug, Clone)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<ApiJson<T>, ApiError> {
+        let media = media_type(request.headers());
+        if !media.as_deref().is_some_and(is_json) {
+            return Err(unsupported_media_type("application/json"));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(body_rejection)?;
+        // serde would read a struct from an array by position: an API takes named fields only.
+        let starts_as_object = bytes.trim_ascii_start().first() == Some(&b'{');
+        if !starts_as_object && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "the body must be a JSON object",
+            ));
+        }
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// 415 naming the expected media types.
+pub(crate) fn unsupported_media_type(expected: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        format!("the body must be sent with Content-Type: {expected}"),
+    )
+}
+
+/// Parses JSON, naming the field at fault in the error.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let value = match parsed {
+        Ok(value) => value,
+        Err(error) => return Err(json_error(&error)),
+    };
+    deserializer.end().map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    Ok(value)
+}
+
+fn json_error(error: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let inner = error.inner();
+    let message = inner.to_string();
+    if !inner.is_data() {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not valid JSON: {message}"),
+        );
+    }
+    let path = error.path().to_string();
+    let parent = if path == "." { None } else { Some(path) };
+    let quoted = |prefix: &str| -> Option<String> {
+        let rest = message.strip_prefix(prefix)?;
+        Some(rest.split('`').next()?.to_string())
+    };
+    let join = |name: String| match &parent {
+        Some(parent) if !parent.ends_with(&name) => format!("{parent}.{name}"),
+        Some(parent) => parent.clone(),
+        None => name,
+    };
+    if let Some(name) = quoted("unknown field `") {
+        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message.clone())
+            .with_field(join(name));
+    }
+    if let Some(name) = quoted("missing field `") {
+        return ApiError::new(StatusCode::BAD_REQUEST, "missing_field", message.clone())
+            .with_field(join(name));
+    }
+    let Some(field) = parent else {
+        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message);
+    };
+    // serde quotes the offending value; an SSN or DOB is not echoed back.
+    let sensitive = Field::from_name(&field).is_some_and(Field::is_sensitive);
+    let message = if sensitive {
+        format!("{field} must be a string or a number")
+    } else {
+        message
+    };
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message).with_field(field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Probe {
+        limit: Option<usize>,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        code: String,
+    }
+
+    #[test]
+    fn server_json_errors_name_the_field() {
+        let wrong_type = parse_json::<Probe>(br#"{"limit": "ten"}"#).unwrap_err();
+        assert_eq!(wrong_type.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(wrong_type.field.as_deref(), Some("limit"));
+        let unknown = parse_json::<Probe>(br#"{"limt": 3}"#).unwrap_err();
+        assert_eq!(unknown.field.as_deref(), Some("limt"));
+        let nested = parse_json::<Probe>(br#"{"inner": {}}"#).unwrap_err();
+        assert_eq!(nested.code(), "missing_field");
+        assert_eq!(nested.field.as_deref(), Some("inner.code"));
+        let broken = parse_json::<Probe>(br#"{"limit": 3"#).unwrap_err();
+        assert_eq!(broken.code(), "invalid_json");
+        let trailing = parse_json::<Probe>(br#"{} {}"#).unwrap_err();
+        assert_eq!(trailing.code(), "invalid_json");
+    }
+
+    #[test]
+    fn server_library_errors_map_to_statuses() {
+        let unusable: ApiError = Error::UnusableQuery("needs a name".into()).into();
+        assert_eq!(unusable.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let internal: ApiError = Error::Json(serde_json::from_str::<u8>("x").unwrap_err()).into();
+        assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(internal.message, "internal error", "no detail leaks out");
+    }
+
+    #[test]
+    fn server_media_types_are_read_without_parameters() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("Application/JSON; charset=utf-8"),
+        );
+        assert_eq!(media_type(&headers).as_deref(), Some("application/json"));
+        assert!(is_json("application/problem+json"));
+        assert!(!is_json("text/plain"));
+    }
+}

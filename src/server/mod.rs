@@ -1,0 +1,244 @@
+//! The HTTP query API (`skiptrace serve`): axum on tokio, over the engine.
+//!
+//! The last step of the flow, for callers over the network: a request is authenticated
+//! ([`crate::access`]), its permissible purpose checked ([`crate::purpose`]), the engine runs on
+//! the blocking pool, SSN and DOB are masked by role ([`crate::mask`]) and the call is written
+//! to the audit log ([`crate::audit`]) before the response leaves. No engine module imports this
+//! one.
+//!
+//! Routes: `POST /v1/search`, `POST /v1/records`, `GET` and `DELETE /v1/records/{record_id}`
+//! (keyed), `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json` (open).
+//!
+//! Layers, outermost first: trace, panic catcher, body limit; then per routed request:
+//! metrics, and for `/v1` the audit line, the access guard (401, 403, 429) and the timeout.
+
+mod audit_layer;
+mod auth;
+mod error;
+mod health;
+mod limits;
+mod metrics;
+mod openapi;
+mod records;
+mod search;
+mod state;
+mod views;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::Caller;
+pub use error::{ApiError, ApiJson, ErrorBody, ErrorDetail};
+pub use health::{Health, Readiness};
+pub use limits::{
+    default_max_concurrency, Limits, RateLimiter, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_BURST,
+    DEFAULT_RATE_PER_SECOND, DEFAULT_TIMEOUT_MS,
+};
+pub use openapi::ApiDoc;
+pub use records::{DeleteResponse, IssueView, RecordInput, UpsertResponse, NDJSON};
+pub use search::{PurposeRequest, SearchRequest, SearchResponse, MAX_LIMIT};
+pub use state::AppState;
+pub use views::{
+    ContactPointView, FieldExplanationView, IdentityView, PostalAddressView, RecordRefView,
+    RecordView,
+};
+
+use crate::access::KeyFileWatch;
+use crate::audit::AuditLog;
+use crate::error::{Error, Result};
+use crate::index::SkipIndex;
+use crate::score::Model;
+use crate::search::Engine;
+
+/// Default listening address: loopback only. Anything else needs TLS in front (DOMAIN.md §6:
+/// encryption in transit for any non-loopback deployment).
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+/// Everything `skiptrace serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Index directory (created when absent).
+    pub index_dir: PathBuf,
+    /// API key file (must exist: see `skiptrace keys add`).
+    pub keys_path: PathBuf,
+    /// Audit log (created when absent, appended to otherwise).
+    pub audit_path: PathBuf,
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// Model file; `None` for the shipped model.
+    pub model: Option<PathBuf>,
+    /// Limits.
+    pub limits: Limits,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            index_dir: PathBuf::from(crate::index::DEFAULT_INDEX_DIR),
+            keys_path: PathBuf::from(crate::access::DEFAULT_KEYS_FILE),
+            audit_path: PathBuf::from(crate::audit::DEFAULT_AUDIT_FILE),
+            addr: DEFAULT_ADDR.parse().expect("the default address parses"),
+            model: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Returns the API's router over `state`.
+pub fn app(state: AppState) -> Router {
+    // `route_layer`s apply to matched routes only; the last one added runs first.
+    let v1 = Router::new()
+        .route("/v1/search", post(search::search))
+        .route("/v1/records", post(records::upsert))
+        .route(
+            "/v1/records/{record_id}",
+            get(records::get_record).delete(records::delete_record),
+        )
+        .route_layer(from_fn_with_state(state.clone(), limits::timeout))
+        .route_layer(from_fn_with_state(state.clone(), auth::guard))
+        .route_layer(from_fn_with_state(state.clone(), audit_layer::audit));
+    let operations = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(health::openapi));
+    Router::new()
+        .merge(v1)
+        .merge(operations)
+        .route_layer(from_fn_with_state(state.clone(), metrics::track))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.limits().max_body_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found(State(state): State<AppState>, request: Request) -> Response {
+    let started = Instant::now();
+    let response =
+        ApiError::not_found(format!("no route {}", request.uri().path())).into_response();
+    state.metrics().record_request(
+        request.method().as_str(),
+        metrics::UNMATCHED_ROUTE,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not allowed on {}",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+    .into_response()
+}
+
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::internal(&"a handler panicked").into_response()
+}
+
+/// A server bound to its address, not yet serving.
+#[derive(Debug)]
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+impl Server {
+    /// Opens the index, keys and audit log, takes the index writer and binds the address.
+    ///
+    /// # Errors
+    /// When any of them cannot be opened, the index is locked by another writer, or the address
+    /// cannot be bound.
+    pub async fn bind(config: &ServerConfig) -> Result<Server> {
+        let index = SkipIndex::open_or_create(&config.index_dir)?;
+        let model = match &config.model {
+            Some(path) => Model::load(path)?,
+            None => Model::default_model(),
+        };
+        let keys = KeyFileWatch::open(&config.keys_path)?;
+        if keys.live_keys() == 0 {
+            tracing::warn!(path = %config.keys_path.display(), "no live API key: every call will be refused (skiptrace keys add)");
+        }
+        let audit = AuditLog::open(&config.audit_path)?;
+        let state = AppState::new(
+            Engine::new(index, model),
+            keys,
+            audit,
+            config.limits.clone(),
+        )?;
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(|e| Error::io(config.addr.to_string(), e))?;
+        if !config.addr.ip().is_loopback() {
+            tracing::warn!(addr = %config.addr, "listening beyond loopback without TLS: put a TLS-terminating proxy in front");
+        }
+        Ok(Server { listener, state })
+    }
+
+    /// Returns the bound address (the real port when bound to port 0).
+    ///
+    /// # Errors
+    /// When the socket cannot report it.
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        self.listener
+            .local_addr()
+            .map_err(|e| Error::io("listener", e))
+    }
+
+    /// Returns the shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting and lets requests in flight
+    /// finish.
+    ///
+    /// # Errors
+    /// When the listener fails.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        let addr = self.local_addr()?;
+        tracing::info!(
+            %addr,
+            records = self.state.index().num_records(),
+            index = ?self.state.index().path(),
+            audit = %self.state.audit().path().display(),
+            "serving"
+        );
+        axum::serve(self.listener, app(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| Error::io(addr.to_string(), e))?;
+        tracing::info!("server stopped");
+        Ok(())
+    }
+}
+
+/// Binds and serves until `shutdown` completes (see [`Server`]).
+///
+/// # Errors
+/// As [`Server::bind`] and [`Server::run`].
+pub async fn serve(
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    Server::bind(&config).await?.run(shutdown).await
+}

@@ -1,0 +1,324 @@
+//! `POST /v1/search`: one debtor query in, ranked identities out. The permissible purpose is
+//! checked first; matching runs on the blocking pool.
+
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::audit_layer::AuditDetails;
+use super::auth::Caller;
+use super::error::{ApiError, ApiJson};
+use super::state::AppState;
+use super::views::IdentityView;
+use crate::audit::query_fingerprint;
+use crate::mask::mask_resolution;
+use crate::normalize::NormalizedRecord;
+use crate::purpose::{DppaPurpose, GlbaPurpose, PermissiblePurpose};
+use crate::record::{Field, RawRecord};
+use crate::search::{SearchOptions, DEFAULT_LIMIT};
+
+/// Most identities one search may ask for.
+pub const MAX_LIMIT: usize = 50;
+
+/// Longest value accepted in any query field, in characters.
+pub const MAX_FIELD_CHARS: usize = 256;
+
+/// A debtor query: the fields `skiptrace search` takes, plus the search's purpose.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchRequest {
+    /// Given name.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub first_name: Option<String>,
+    /// Middle name or initial.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub middle_name: Option<String>,
+    /// Surname.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub last_name: Option<String>,
+    /// Generational suffix (Jr, Sr, III).
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub name_suffix: Option<String>,
+    /// Full name in one field, instead of the parts (`SMITH, JOHN A`).
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub full_name: Option<String>,
+    /// Date of birth: ISO, MM/DD/YYYY, YYYYMMDD, or a year.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub dob: Option<String>,
+    /// SSN: 9 digits in any format, or the last 4 (then first and last name are required).
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub ssn: Option<String>,
+    /// Street line of the last known address (treated as known: never offered as new).
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub address_line1: Option<String>,
+    /// Unit line of the last known address.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub address_line2: Option<String>,
+    /// City.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub city: Option<String>,
+    /// State.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub state: Option<String>,
+    /// ZIP or ZIP+4.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub zip: Option<String>,
+    /// Last known phone.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub phone: Option<String>,
+    /// Email.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub email: Option<String>,
+    /// Identities returned at most (default 5, at most 50).
+    pub limit: Option<usize>,
+    /// Minimum match probability, 0–1, for an identity to be returned (default 0.01).
+    pub min_score: Option<f64>,
+    /// Why the caller may search: a GLBA and a DPPA code. Required.
+    #[schema(required = true)]
+    pub permissible_purpose: Option<PurposeRequest>,
+    /// The caller's reference (account number): logged in the audit trail, never matched on.
+    pub client_reference: Option<String>,
+}
+
+/// Reads a query field given as a string or, as clients often send ZIPs, phones and dates, as a
+/// number.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOrNumber {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    let value: Option<TextOrNumber> = Option::deserialize(deserializer)?;
+    Ok(value.map(|v| match v {
+        TextOrNumber::Text(text) => text,
+        TextOrNumber::Number(number) => number.to_string(),
+    }))
+}
+
+/// The purpose codes as sent.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurposeRequest {
+    /// GLBA exception (15 U.S.C. 6802(e)); collections usually `consumer_authorized`.
+    #[schema(value_type = GlbaPurpose, required = true)]
+    pub glba: Option<String>,
+    /// DPPA permissible use (18 U.S.C. 2721(b)); collections usually `debt_recovery`.
+    #[schema(value_type = DppaPurpose, required = true)]
+    pub dppa: Option<String>,
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SearchResponse {
+    /// `resolved` (one clear identity), `ambiguous` (several plausible, review) or `no_match`.
+    pub status: String,
+    /// Identities at or above `min_score`, best first.
+    pub identities: Vec<IdentityView>,
+    /// Records retrieved and scored.
+    pub candidates_scored: usize,
+    /// Time spent matching, in milliseconds.
+    pub took_ms: f64,
+}
+
+/// Longest client reference accepted, in characters.
+pub const MAX_CLIENT_REFERENCE_CHARS: usize = 128;
+
+impl SearchRequest {
+    fn purpose(&self) -> Result<PermissiblePurpose, ApiError> {
+        let Some(purpose) = &self.permissible_purpose else {
+            return Err(PermissiblePurpose::missing().into());
+        };
+        Ok(PermissiblePurpose::from_codes(
+            purpose.glba.as_deref(),
+            purpose.dppa.as_deref(),
+        )?)
+    }
+
+    fn options(&self) -> Result<SearchOptions, ApiError> {
+        let mut options = SearchOptions::default();
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(ApiError::invalid_field(
+                "limit",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        options.limit = limit;
+        if let Some(min_score) = self.min_score {
+            if !(0.0..=1.0).contains(&min_score) {
+                return Err(ApiError::invalid_field(
+                    "min_score",
+                    "min_score is a probability between 0 and 1",
+                ));
+            }
+            options.min_probability = min_score;
+        }
+        Ok(options)
+    }
+
+    fn query(&self) -> Result<RawRecord, ApiError> {
+        let mut raw = RawRecord::new().with(Field::RecordId, "query");
+        let pairs = [
+            (Field::FirstName, &self.first_name),
+            (Field::MiddleName, &self.middle_name),
+            (Field::LastName, &self.last_name),
+            (Field::NameSuffix, &self.name_suffix),
+            (Field::FullName, &self.full_name),
+            (Field::Dob, &self.dob),
+            (Field::Ssn, &self.ssn),
+            (Field::AddressLine1, &self.address_line1),
+            (Field::AddressLine2, &self.address_line2),
+            (Field::City, &self.city),
+            (Field::State, &self.state),
+            (Field::Zip, &self.zip),
+            (Field::Phone, &self.phone),
+            (Field::Email, &self.email),
+        ];
+        for (field, value) in pairs {
+            let Some(value) = value else { continue };
+            if value.chars().count() > MAX_FIELD_CHARS {
+                return Err(ApiError::invalid_field(
+                    field.name(),
+                    format!(
+                        "{} is longer than {MAX_FIELD_CHARS} characters",
+                        field.name()
+                    ),
+                ));
+            }
+            raw.set(field, value);
+        }
+        Ok(raw)
+    }
+
+    fn client_reference(&self) -> Result<Option<String>, ApiError> {
+        match &self.client_reference {
+            Some(reference) if reference.chars().count() > MAX_CLIENT_REFERENCE_CHARS => {
+                Err(ApiError::invalid_field(
+                    "client_reference",
+                    format!(
+                        "client_reference is longer than {MAX_CLIENT_REFERENCE_CHARS} characters"
+                    ),
+                ))
+            }
+            other => Ok(other.clone()),
+        }
+    }
+}
+
+/// Searches for one debtor.
+#[utoipa::path(
+    post,
+    path = "/v1/search",
+    tag = "search",
+    request_body = SearchRequest,
+    responses(
+        (status = 200, description = "Ranked identities (SSN and DOB masked unless admin)", body = SearchResponse),
+        (status = 400, description = "Bad JSON, a bad field, or a missing or unknown permissible purpose", body = super::error::ErrorBody),
+        (status = 401, description = "No key, or an unknown or revoked key", body = super::error::ErrorBody),
+        (status = 403, description = "The key's role may not search", body = super::error::ErrorBody),
+        (status = 413, description = "Body too large", body = super::error::ErrorBody),
+        (status = 415, description = "Not application/json", body = super::error::ErrorBody),
+        (status = 422, description = "Too little to search on (e.g. no name, or an SSN last 4 without first and last name)", body = super::error::ErrorBody),
+        (status = 429, description = "Rate limit; see Retry-After", body = super::error::ErrorBody),
+        (status = 503, description = "Timed out", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<SearchRequest>,
+) -> Response {
+    let mut details = AuditDetails {
+        client_reference: request.client_reference.clone(),
+        ..AuditDetails::default()
+    };
+    let outcome = run(&state, &caller, &request, &mut details).await;
+    let mut response = match outcome {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => error.into_response(),
+    };
+    response.extensions_mut().insert(details);
+    response
+}
+
+async fn run(
+    state: &AppState,
+    caller: &Caller,
+    request: &SearchRequest,
+    details: &mut AuditDetails,
+) -> Result<SearchResponse, ApiError> {
+    details.purposes = Some(request.purpose()?);
+    details.client_reference = request.client_reference()?;
+    let options = request.options()?;
+    let raw = request.query()?;
+    let unmasked = caller.role.sees_unmasked();
+    let Some(permit) = state.engine_permit().await else {
+        return Err(ApiError::internal(&"engine permits closed"));
+    };
+    let engine = state.engine().clone();
+    let (fingerprint, outcome) = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let (query, issues) = match engine.prepare_query(&raw) {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                let fingerprint = query_fingerprint(&NormalizedRecord::from_raw(&raw).0);
+                return (fingerprint, Err(ApiError::from(error)));
+            }
+        };
+        let fingerprint = query_fingerprint(&query);
+        if let Some(issue) = issues.first() {
+            let field = issue.field.name();
+            let error = ApiError::invalid_field(
+                field,
+                format!("{field}: {} (value {})", issue.message, issue.masked_value),
+            );
+            return (fingerprint, Err(error));
+        }
+        let started = Instant::now();
+        let outcome = engine
+            .search_normalized(&query, &options)
+            .map(|mut resolution| {
+                if !unmasked {
+                    mask_resolution(&mut resolution);
+                }
+                (resolution, started.elapsed().as_secs_f64() * 1000.0)
+            })
+            .map_err(ApiError::from);
+        (fingerprint, outcome)
+    })
+    .await?;
+    details.query_fingerprint = Some(fingerprint);
+    let (resolution, took_ms) = outcome?;
+    details.result_ids = resolution
+        .identities
+        .iter()
+        .map(|i| i.identity_id.clone())
+        .collect();
+    details.record_ids = resolution
+        .identities
+        .iter()
+        .flat_map(|i| i.records.iter().map(|r| r.record_id.clone()))
+        .collect();
+    details.unmasked = unmasked
+        && resolution
+            .identities
+            .iter()
+            .any(|i| i.ssn.is_some() || i.dob.is_some());
+    Ok(SearchResponse {
+        status: resolution.status.as_str().to_string(),
+        identities: resolution
+            .identities
+            .iter()
+            .map(|i| IdentityView::of(i, unmasked))
+            .collect(),
+        candidates_scored: resolution.candidates_scored,
+        took_ms,
+    })
+}

@@ -1,0 +1,1556 @@
+//! The HTTP API, served for real on 127.0.0.1:0 in-process over a small index built from
+//! hand-written records: every route, every error status, masking by role, the audit chain
+//! (verified and broken with the real binary) and searches running while records are upserted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use skiptrace::access::{KeyStore, Role};
+use skiptrace::index::SkipIndex;
+use skiptrace::normalize::NormalizedRecord;
+use skiptrace::record::{Field, RawRecord};
+use skiptrace::server::{Limits, Server, ServerConfig};
+use tokio::sync::oneshot;
+
+use crate::util::binary;
+
+/// The debtor's full SSN and DOB: never in the audit log, never shown to a searcher.
+const SSN: &str = "123-45-6789";
+const DOB: &str = "1984-05-12";
+
+/// Hand-written records: one debtor seen by three sources (old and new address), a namesake
+/// with another DOB, and an unrelated person.
+const RECORDS: [[&str; 11]; 5] = [
+    // id, source, first, last, dob, ssn, street, city, zip, phone, last_seen
+    [
+        "r1",
+        "credit_header",
+        "Dmitri",
+        "Kowalczyk",
+        DOB,
+        SSN,
+        "12 Main St",
+        "Springfield",
+        "62704",
+        "",
+        "2019-05-01",
+    ],
+    [
+        "r2",
+        "credit_header",
+        "Dmitri",
+        "Kowalczyk",
+        "05/12/1984",
+        "123456789",
+        "98 Oak Avenue Apt 4",
+        "Chicago",
+        "60601",
+        "",
+        "2026-05-01",
+    ],
+    [
+        "r3",
+        "utility",
+        "Dmitri",
+        "Kowalczyk",
+        "",
+        "",
+        "98 OAK AVE #4",
+        "Chicago",
+        "60601",
+        "(312) 555-0188",
+        "2026-04-01",
+    ],
+    [
+        "r4",
+        "phone_directory",
+        "Dmitri",
+        "Kowalczyk",
+        "1951-02-03",
+        "",
+        "77 Pine Rd",
+        "Peoria",
+        "61602",
+        "309-555-0100",
+        "2025-01-01",
+    ],
+    [
+        "r5",
+        "credit_header",
+        "Maria",
+        "Gonzalez",
+        "1990-07-08",
+        "234-56-7890",
+        "5 Elm St",
+        "Austin",
+        "78701",
+        "512-555-0199",
+        "2026-01-01",
+    ],
+];
+
+fn purpose() -> Value {
+    json!({"glba": "consumer_authorized", "dppa": "debt_recovery"})
+}
+
+fn debtor_query() -> Value {
+    json!({
+        "first_name": "Dmitri",
+        "last_name": "Kowalczyk",
+        "dob": DOB,
+        "address_line1": "12 Main St",
+        "zip": 62704,
+        "permissible_purpose": purpose(),
+        "client_reference": "ACC-1001",
+    })
+}
+
+/// A server running in this test's runtime, stopped when dropped.
+struct TestServer {
+    base: String,
+    dir: tempfile::TempDir,
+    client: reqwest::Client,
+    admin: String,
+    searcher: String,
+    loader: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<skiptrace::Result<()>>>,
+}
+
+impl TestServer {
+    async fn start(limits: Limits) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        build_index(&dir.path().join("idx"));
+        let mut keys = KeyStore::new();
+        let admin = keys.add(Role::Admin, "ops").key;
+        let searcher = keys.add(Role::Searcher, "collections desk").key;
+        let loader = keys.add(Role::Loader, "nightly load").key;
+        keys.save(&dir.path().join("keys.json")).expect("save keys");
+        let config = ServerConfig {
+            index_dir: dir.path().join("idx"),
+            keys_path: dir.path().join("keys.json"),
+            audit_path: dir.path().join("audit.jsonl"),
+            addr: "127.0.0.1:0".parse().expect("address"),
+            model: None,
+            limits,
+        };
+        let server = Server::bind(&config).await.expect("server binds");
+        let addr = server.local_addr().expect("bound address");
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = stop.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            dir,
+            client: reqwest::Client::new(),
+            admin,
+            searcher,
+            loader,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        }
+    }
+
+    async fn default() -> TestServer {
+        TestServer::start(generous_limits()).await
+    }
+
+    fn audit_path(&self) -> PathBuf {
+        self.dir.path().join("audit.jsonl")
+    }
+
+    fn request(&self, method: Method, path: &str, key: Option<&str>) -> reqwest::RequestBuilder {
+        let builder = self.client.request(method, format!("{}{path}", self.base));
+        match key {
+            Some(key) => builder.bearer_auth(key),
+            None => builder,
+        }
+    }
+
+    async fn search(&self, key: &str, query: &Value) -> (StatusCode, Value) {
+        let response = self
+            .request(Method::POST, "/v1/search", Some(key))
+            .json(query)
+            .send()
+            .await
+            .expect("search sent");
+        status_and_json(response).await
+    }
+
+    async fn upsert(&self, key: &str, records: &Value) -> (StatusCode, Value) {
+        let response = self
+            .request(Method::POST, "/v1/records", Some(key))
+            .json(records)
+            .send()
+            .await
+            .expect("upsert sent");
+        status_and_json(response).await
+    }
+
+    async fn get(&self, path: &str, key: Option<&str>) -> (StatusCode, Value) {
+        let response = self
+            .request(Method::GET, path, key)
+            .send()
+            .await
+            .expect("get sent");
+        status_and_json(response).await
+    }
+
+    /// Stops the server (requests in flight finish) and waits until it has.
+    async fn stop(self) {
+        drop(self.stop_and_keep().await);
+    }
+
+    /// Stops the server and hands back its directory (index, keys, audit log).
+    async fn stop_and_keep(mut self) -> tempfile::TempDir {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"))
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+fn generous_limits() -> Limits {
+    Limits {
+        rate_per_second: 10_000.0,
+        rate_burst: 10_000,
+        ..Limits::default()
+    }
+}
+
+fn build_index(dir: &Path) {
+    let index = SkipIndex::open_or_create(dir).expect("index");
+    let mut writer = index.writer().expect("writer");
+    for [id, source, first, last, dob, ssn, street, city, zip, phone, seen] in RECORDS {
+        let raw = RawRecord::new()
+            .with(Field::RecordId, id)
+            .with(Field::Source, source)
+            .with(Field::FirstName, first)
+            .with(Field::LastName, last)
+            .with(Field::Dob, dob)
+            .with(Field::Ssn, ssn)
+            .with(Field::AddressLine1, street)
+            .with(Field::City, city)
+            .with(Field::State, if zip.starts_with('7') { "TX" } else { "IL" })
+            .with(Field::Zip, zip)
+            .with(Field::Phone, phone)
+            .with(Field::LastSeen, seen);
+        writer
+            .upsert(&NormalizedRecord::from_raw(&raw).0)
+            .expect("upsert");
+    }
+    writer.commit().expect("commit");
+}
+
+async fn status_and_json(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {text}"));
+    (status, value)
+}
+
+fn audit_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .expect("audit log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+        .collect()
+}
+
+fn verify_audit(path: &Path) -> std::process::Output {
+    Command::new(binary())
+        .args(["audit", "verify", "--audit"])
+        .arg(path)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_routes_answer_without_a_key() {
+    let server = TestServer::default().await;
+    let (status, health) = server.get("/healthz", None).await;
+    assert_eq!(
+        (status, health["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    let (status, ready) = server.get("/readyz", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["records"], RECORDS.len());
+    assert!(ready["index_bytes"].as_u64().expect("bytes") > 0);
+
+    let (status, document) = server.get("/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(document["openapi"]
+        .as_str()
+        .expect("version")
+        .starts_with("3."));
+    for path in [
+        "/v1/search",
+        "/v1/records",
+        "/v1/records/{record_id}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(document["paths"][path].is_object(), "{path} is documented");
+    }
+    let schemas = &document["components"]["schemas"];
+    for schema in [
+        "SearchRequest",
+        "SearchResponse",
+        "IdentityView",
+        "ErrorBody",
+        "GlbaPurpose",
+        "DppaPurpose",
+        "UpsertResponse",
+    ] {
+        assert!(schemas[schema].is_object(), "{schema} is described");
+    }
+    assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+
+    let (status, _) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK);
+    let metrics = server
+        .request(Method::GET, "/metrics", None)
+        .send()
+        .await
+        .expect("metrics");
+    assert!(metrics.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/plain"));
+    let text = metrics.text().await.expect("text");
+    assert!(
+        text.contains(
+            r#"skiptrace_http_requests_total{method="POST",route="/v1/search",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(r#"skiptrace_http_request_duration_seconds_bucket{method="POST",route="/v1/search",status="200",le="+Inf"} 1"#), "{text}");
+    assert!(
+        text.contains(&format!("skiptrace_index_records {}", RECORDS.len())),
+        "{text}"
+    );
+    assert!(text.contains("skiptrace_index_size_bytes "), "{text}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_searcher_sees_masked_identifiers_and_an_admin_sees_them_in_full() {
+    let server = TestServer::default().await;
+    let (status, body) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "resolved");
+    assert!(body["candidates_scored"].as_u64().expect("count") >= 3);
+    assert!(body["took_ms"].as_f64().expect("took") >= 0.0);
+    let top = &body["identities"][0];
+    assert!(top["match_probability"].as_f64().expect("p") > 0.95);
+    assert_eq!(top["band"], "strong");
+    let explanation = top["explanation"].as_array().expect("explanation");
+    let dob = explanation
+        .iter()
+        .find(|e| e["field"] == "dob")
+        .expect("dob explained");
+    assert_eq!(dob["level"], "exact");
+    let record_ids: Vec<&str> = top["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| r["record_id"].as_str().expect("id"))
+        .collect();
+    assert!(
+        record_ids.contains(&"r1") && record_ids.contains(&"r2"),
+        "{record_ids:?}"
+    );
+    assert!(
+        !record_ids.contains(&"r4"),
+        "the namesake with another DOB is another identity"
+    );
+    assert!(top["records"][0]["source"].is_string());
+    let contacts = top["contacts"].as_array().expect("contacts");
+    let new_address = contacts
+        .iter()
+        .find(|c| c["kind"] == "address" && c["known"] == false)
+        .expect("a new address");
+    assert_eq!(new_address["address"]["line1"], "98 OAK AVE");
+    assert_eq!(new_address["last_seen"], "2026-05-01");
+    assert!(new_address["first_seen"].is_null() || new_address["first_seen"].is_string());
+    assert!(new_address["sources"].as_array().expect("sources").len() >= 2);
+    assert!(new_address["confidence"].as_f64().expect("confidence") > 0.0);
+
+    assert_eq!(top["ssn"], "***-**-6789");
+    assert_eq!(top["dob"], "1984");
+    let text = body.to_string();
+    assert!(
+        !text.contains(SSN) && !text.contains("123456789") && !text.contains(DOB),
+        "{text}"
+    );
+
+    let (status, full) = server.search(&server.admin, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(full["identities"][0]["ssn"], SSN);
+    assert_eq!(full["identities"][0]["dob"], DOB);
+
+    let (status, record) = server.get("/v1/records/r1", Some(&server.loader)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (record["ssn"].as_str(), record["dob"].as_str()),
+        (Some("***-**-6789"), Some("1984"))
+    );
+    let (_, record) = server.get("/v1/records/r1", Some(&server.admin)).await;
+    assert_eq!(
+        (record["ssn"].as_str(), record["dob"].as_str()),
+        (Some(SSN), Some(DOB))
+    );
+    server.stop().await;
+}
+
+/// One request expected to fail: what to send and what must come back.
+struct Refusal {
+    name: &'static str,
+    method: Method,
+    path: &'static str,
+    key: Option<String>,
+    content_type: Option<&'static str>,
+    body: Option<Vec<u8>>,
+    status: u16,
+    code: &'static str,
+    field: Option<&'static str>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_has_its_status_and_the_json_shape() {
+    let server = TestServer::default().await;
+    let json_body = |value: Value| Some(value.to_string().into_bytes());
+    let with = |mutate: &dyn Fn(&mut Value)| {
+        let mut query = debtor_query();
+        mutate(&mut query);
+        json_body(query)
+    };
+    let searcher = Some(server.searcher.clone());
+    let loader = Some(server.loader.clone());
+    let admin = Some(server.admin.clone());
+    let json_type = Some("application/json");
+    let search = |name, key: &Option<String>, body, status, code, field| Refusal {
+        name,
+        method: Method::POST,
+        path: "/v1/search",
+        key: key.clone(),
+        content_type: json_type,
+        body,
+        status,
+        code,
+        field,
+    };
+    let cases = vec![
+        search(
+            "no purpose",
+            &searcher,
+            with(&|q| {
+                q.as_object_mut()
+                    .expect("object")
+                    .remove("permissible_purpose");
+            }),
+            400,
+            "missing_field",
+            Some("permissible_purpose"),
+        ),
+        search(
+            "no DPPA purpose",
+            &searcher,
+            with(&|q| q["permissible_purpose"] = json!({"glba": "consumer_authorized"})),
+            400,
+            "missing_field",
+            Some("permissible_purpose.dppa"),
+        ),
+        search(
+            "unknown GLBA purpose",
+            &searcher,
+            with(&|q| q["permissible_purpose"]["glba"] = json!("curiosity")),
+            400,
+            "invalid_field",
+            Some("permissible_purpose.glba"),
+        ),
+        search(
+            "unknown DPPA purpose",
+            &searcher,
+            with(&|q| q["permissible_purpose"]["dppa"] = json!("marketing")),
+            400,
+            "invalid_field",
+            Some("permissible_purpose.dppa"),
+        ),
+        search("no key", &None, with(&|_| {}), 401, "unauthorized", None),
+        search(
+            "a made-up key",
+            &Some("stk_0123456789ab_00".into()),
+            with(&|_| {}),
+            401,
+            "unauthorized",
+            None,
+        ),
+        search(
+            "a loader searching",
+            &loader,
+            with(&|_| {}),
+            403,
+            "forbidden",
+            None,
+        ),
+        search(
+            "nothing to search on",
+            &searcher,
+            with(&|q| {
+                q.as_object_mut().expect("object").remove("last_name");
+            }),
+            422,
+            "unusable_query",
+            None,
+        ),
+        search(
+            "SSN last 4 without a first name",
+            &searcher,
+            json_body(
+                json!({"last_name": "Kowalczyk", "ssn": "6789", "permissible_purpose": purpose()}),
+            ),
+            422,
+            "unusable_query",
+            None,
+        ),
+        search(
+            "malformed JSON",
+            &searcher,
+            Some(b"{\"first_name\": \"Dmitri\",".to_vec()),
+            400,
+            "invalid_json",
+            None,
+        ),
+        search(
+            "not UTF-8",
+            &searcher,
+            Some(vec![0xff, 0xfe, 0x00, 0x7b]),
+            400,
+            "invalid_json",
+            None,
+        ),
+        search(
+            "an array, not an object",
+            &searcher,
+            json_body(json!([1, 2])),
+            400,
+            "invalid_body",
+            None,
+        ),
+        search(
+            "limit of the wrong type",
+            &searcher,
+            with(&|q| q["limit"] = json!("ten")),
+            400,
+            "invalid_field",
+            Some("limit"),
+        ),
+        search(
+            "limit out of range",
+            &searcher,
+            with(&|q| q["limit"] = json!(0)),
+            400,
+            "invalid_field",
+            Some("limit"),
+        ),
+        search(
+            "min_score out of range",
+            &searcher,
+            with(&|q| q["min_score"] = json!(2.5)),
+            400,
+            "invalid_field",
+            Some("min_score"),
+        ),
+        search(
+            "a misspelt field",
+            &searcher,
+            with(&|q| q["frist_name"] = json!("Dmitri")),
+            400,
+            "invalid_field",
+            Some("frist_name"),
+        ),
+        search(
+            "an SSN of the wrong type",
+            &searcher,
+            with(&|q| q["ssn"] = json!({"digits": SSN})),
+            400,
+            "invalid_field",
+            Some("ssn"),
+        ),
+        search(
+            "an impossible DOB",
+            &searcher,
+            with(&|q| q["dob"] = json!("1984-13-45")),
+            400,
+            "invalid_field",
+            Some("dob"),
+        ),
+        Refusal {
+            content_type: Some("text/plain"),
+            ..search(
+                "not JSON content",
+                &searcher,
+                with(&|_| {}),
+                415,
+                "unsupported_media_type",
+                None,
+            )
+        },
+        Refusal {
+            content_type: None,
+            ..search(
+                "no content type",
+                &searcher,
+                with(&|_| {}),
+                415,
+                "unsupported_media_type",
+                None,
+            )
+        },
+        Refusal {
+            method: Method::POST,
+            path: "/v1/records",
+            ..search(
+                "a searcher loading records",
+                &searcher,
+                json_body(json!([])),
+                403,
+                "forbidden",
+                None,
+            )
+        },
+        Refusal {
+            method: Method::GET,
+            path: "/v1/records/r1",
+            body: None,
+            content_type: None,
+            ..search(
+                "a searcher reading a record",
+                &searcher,
+                None,
+                403,
+                "forbidden",
+                None,
+            )
+        },
+        Refusal {
+            method: Method::GET,
+            path: "/v1/records/nobody",
+            body: None,
+            content_type: None,
+            ..search("an unknown record", &admin, None, 404, "not_found", None)
+        },
+        Refusal {
+            method: Method::DELETE,
+            path: "/v1/records/nobody",
+            body: None,
+            content_type: None,
+            ..search(
+                "deleting an unknown record",
+                &loader,
+                None,
+                404,
+                "not_found",
+                None,
+            )
+        },
+        Refusal {
+            method: Method::POST,
+            path: "/v1/records",
+            content_type: Some("application/x-ndjson"),
+            ..search(
+                "NDJSON that is not JSON",
+                &loader,
+                Some(b"not json\n".to_vec()),
+                400,
+                "invalid_body",
+                None,
+            )
+        },
+        Refusal {
+            method: Method::POST,
+            path: "/v1/records",
+            ..search(
+                "records that are not JSON",
+                &loader,
+                Some(b"[{".to_vec()),
+                400,
+                "invalid_json",
+                None,
+            )
+        },
+        Refusal {
+            method: Method::POST,
+            path: "/v1/records",
+            content_type: Some("text/csv"),
+            ..search(
+                "records as CSV",
+                &loader,
+                Some(b"a,b\n".to_vec()),
+                415,
+                "unsupported_media_type",
+                None,
+            )
+        },
+        Refusal {
+            method: Method::GET,
+            path: "/v1/nowhere",
+            body: None,
+            content_type: None,
+            ..search("an unknown route", &admin, None, 404, "not_found", None)
+        },
+        Refusal {
+            method: Method::GET,
+            path: "/v1/search",
+            body: None,
+            content_type: None,
+            ..search(
+                "the wrong method",
+                &admin,
+                None,
+                405,
+                "method_not_allowed",
+                None,
+            )
+        },
+    ];
+    for case in cases {
+        let mut request = server.request(case.method.clone(), case.path, case.key.as_deref());
+        if let Some(content_type) = case.content_type {
+            request = request.header("content-type", content_type);
+        }
+        if let Some(body) = case.body {
+            request = request.body(body);
+        }
+        let response = request.send().await.expect("sent");
+        let status = response.status().as_u16();
+        let unauthorized_header = response.headers().get("www-authenticate").cloned();
+        let content_type = response.headers().get("content-type").cloned();
+        let (_, body) = status_and_json(response).await;
+        assert_eq!(status, case.status, "{}: {body}", case.name);
+        assert_eq!(
+            content_type.as_ref().and_then(|v| v.to_str().ok()),
+            Some("application/json"),
+            "{}",
+            case.name
+        );
+        assert_eq!(body["error"]["code"], case.code, "{}: {body}", case.name);
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{}",
+            case.name
+        );
+        assert_eq!(
+            body["error"]["field"].as_str(),
+            case.field,
+            "{}: {body}",
+            case.name
+        );
+        if status == 401 {
+            assert!(
+                unauthorized_header.is_some(),
+                "{}: WWW-Authenticate",
+                case.name
+            );
+        }
+        let text = body.to_string();
+        assert!(
+            !text.contains(SSN) && !text.contains("1984-13-45"),
+            "{}: no raw identifiers echoed: {text}",
+            case.name
+        );
+    }
+    let (status, _) = server.get("/healthz", None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "still serving after every bad request"
+    );
+    let (status, _) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversize_body_is_refused_with_413() {
+    let limits = Limits {
+        max_body_bytes: 2_048,
+        ..generous_limits()
+    };
+    let server = TestServer::start(limits).await;
+    let mut query = debtor_query();
+    query["full_name"] = json!("x".repeat(4_096));
+    let (status, body) = server.search(&server.searcher, &query).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    let rows: String = (0..100)
+        .map(|i| {
+            format!("{{\"record_id\":\"big{i}\",\"first_name\":\"Ann\",\"last_name\":\"Lee\"}}\n")
+        })
+        .collect();
+    let response = server
+        .request(Method::POST, "/v1/records", Some(&server.loader))
+        .header("content-type", "application/x-ndjson")
+        .body(rows)
+        .send()
+        .await
+        .expect("sent");
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let (status, _) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a body under the limit still passes"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_over_its_rate_gets_429_with_retry_after() {
+    let limits = Limits {
+        rate_per_second: 0.2,
+        rate_burst: 2,
+        ..Limits::default()
+    };
+    let server = TestServer::start(limits).await;
+    for _ in 0..2 {
+        let (status, _) = server.search(&server.searcher, &debtor_query()).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let response = server
+        .request(Method::POST, "/v1/search", Some(&server.searcher))
+        .json(&debtor_query())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=5).contains(&retry_after), "{retry_after}");
+    let (_, body) = status_and_json(response).await;
+    assert_eq!(body["error"]["code"], "rate_limited");
+    let (status, _) = server.search(&server.admin, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK, "the limit is per key");
+    let lines = audit_lines(&server.audit_path());
+    assert_eq!(lines.last().expect("line")["status"], 200);
+    assert_eq!(
+        lines[lines.len() - 2]["status"],
+        429,
+        "the refusal is audited"
+    );
+    server.stop().await;
+}
+
+/// Sends `request` and never the rest of its body; returns the raw response.
+fn stalled_request(address: &str, request: &str) -> String {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream.write_all(request.as_bytes()).expect("write");
+    read_response(&mut stream)
+}
+
+/// Reads one HTTP/1.1 response (head and a Content-Length body) from a raw socket.
+fn read_response(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("read timeout");
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let read = stream
+            .read(&mut buffer)
+            .expect("the server answers before the client gives up");
+        received.extend_from_slice(&buffer[..read]);
+        let text = String::from_utf8_lossy(&received).to_string();
+        assert!(
+            read > 0 || text.contains("\r\n\r\n"),
+            "closed without a response: {text}"
+        );
+        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                let lower = l.to_ascii_lowercase();
+                lower
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse().expect("length"))
+            })
+            .expect("content-length");
+        if body.len() >= length || read == 0 {
+            return text;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_outlives_the_timeout_gets_503() {
+    let limits = Limits {
+        timeout: Duration::from_millis(300),
+        ..generous_limits()
+    };
+    let server = TestServer::start(limits).await;
+    // A client that promises 100 bytes of body and sends 10: the request cannot finish, so the
+    // timeout, not the client, decides when it ends.
+    let address = server.base.trim_start_matches("http://").to_string();
+    let head = format!(
+        "POST /v1/search HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"first_na",
+        server.searcher
+    );
+    let started = std::time::Instant::now();
+    let response = tokio::task::spawn_blocking(move || stalled_request(&address, &head))
+        .await
+        .expect("client thread");
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "answered by the timeout"
+    );
+    assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+    let body: Value =
+        serde_json::from_str(response.split_once("\r\n\r\n").expect("body").1).expect("json");
+    assert_eq!(body["error"]["code"], "timeout");
+    let (status, _) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a request within the limit still passes"
+    );
+    let lines = audit_lines(&server.audit_path());
+    assert_eq!(lines[0]["status"], 503, "the timed-out request is audited");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_made_and_revoked_with_the_binary_take_effect_on_a_running_server() {
+    let server = TestServer::default().await;
+    let keys = server.dir.path().join("keys.json");
+    let keys_arg = keys.to_str().expect("utf-8 path");
+    let added = Command::new(binary())
+        .args([
+            "keys", "add", "--role", "searcher", "--name", "desk 2", "--keys", keys_arg,
+        ])
+        .output()
+        .expect("keys add runs");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let key = String::from_utf8(added.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_string();
+    let key_id = key.split('_').nth(1).expect("key id").to_string();
+    let secret = key.split('_').nth(2).expect("secret").to_string();
+    assert_eq!(secret.len(), 64, "256-bit secret");
+    assert!(
+        !std::fs::read_to_string(&keys)
+            .expect("key file")
+            .contains(&secret),
+        "only a hash is stored"
+    );
+
+    let (status, _) = server.search(&key, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK, "a new key works without a restart");
+    let response = server
+        .request(Method::POST, "/v1/search", None)
+        .header("x-api-key", &key)
+        .json(&debtor_query())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "X-Api-Key is accepted too"
+    );
+
+    let listed = Command::new(binary())
+        .args(["keys", "list", "--keys", keys_arg])
+        .output()
+        .expect("keys list runs");
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listing.contains(&key_id) && listing.contains("desk 2"),
+        "{listing}"
+    );
+    assert!(!listing.contains(&secret), "no secret listed");
+
+    let revoked = Command::new(binary())
+        .args(["keys", "revoke", &key_id, "--keys", keys_arg])
+        .output()
+        .expect("keys revoke runs");
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    let (status, body) = server.search(&key, &debtor_query()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("revoked"));
+    let last = audit_lines(&server.audit_path()).pop().expect("a line");
+    assert_eq!(
+        (last["status"].as_u64(), last["key_id"].as_str()),
+        (Some(401), Some(key_id.as_str()))
+    );
+
+    let unknown = Command::new(binary())
+        .args(["keys", "revoke", "ffffffffffff", "--keys", keys_arg])
+        .output()
+        .expect("runs");
+    assert!(!unknown.status.success(), "revoking an unknown key fails");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_are_upserted_read_and_deleted() {
+    let server = TestServer::default().await;
+    let records = json!([
+        {"record_id": "n1", "source": "api_test", "given_name": "Oluwaseun", "surname": "Adebayo",
+         "date_of_birth": "1979-11-30", "soc_sec_id": "345-67-8901", "street": "400 River Rd",
+         "city": "Dayton", "state": "OH", "zip_code": 45402, "favourite_colour": "green"},
+        {"record_id": "n2", "source": "api_test", "first_name": "Priya", "last_name": "Raman", "phone": "614-555-0142"},
+        {"first_name": "No", "last_name": "Id"},
+        {"record_id": "n3", "source": "api_test", "dob": "1984-13-45"},
+        "not an object"
+    ]);
+    let (status, summary) = server.upsert(&server.loader, &records).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(summary["read"], 5);
+    assert_eq!(summary["indexed"], 2);
+    assert_eq!(summary["updated"], 0);
+    assert_eq!(summary["rejected"], 3);
+    let issues = summary["issues"].as_array().expect("issues");
+    assert!(
+        issues
+            .iter()
+            .any(|i| i["row"] == 3 && i["column"] == "record_id"),
+        "{issues:?}"
+    );
+    assert!(
+        issues.iter().any(|i| i["row"] == 4 && i["column"] == "dob"),
+        "{issues:?}"
+    );
+    assert!(
+        issues.iter().any(|i| i["row"] == 5 && i["column"] == "*"),
+        "{issues:?}"
+    );
+    assert_eq!(summary["unmapped_columns"], json!(["favourite_colour"]));
+    assert!(
+        !summary.to_string().contains("1984-13-45"),
+        "DOBs are masked in issues"
+    );
+
+    let (status, record) = server.get("/v1/records/n1", Some(&server.loader)).await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    assert_eq!(record["last_name"], "adebayo");
+    assert_eq!(
+        record["address"]["zip"], "45402",
+        "a numeric JSON zip is read as text"
+    );
+    assert_eq!(
+        (record["ssn"].as_str(), record["dob"].as_str()),
+        (Some("***-**-8901"), Some("1979"))
+    );
+    let (_, record) = server.get("/v1/records/n1", Some(&server.admin)).await;
+    assert_eq!(
+        (record["ssn"].as_str(), record["dob"].as_str()),
+        (Some("345-67-8901"), Some("1979-11-30"))
+    );
+
+    let query = json!({"first_name": "Oluwaseun", "last_name": "Adebayo", "dob": "1979-11-30",
+                       "permissible_purpose": purpose()});
+    let (status, found) = server.search(&server.searcher, &query).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        found["identities"][0]["identity_id"], "n1",
+        "visible right after the upsert: {found}"
+    );
+
+    let ndjson = "{\"record_id\":\"n1\",\"source\":\"api_test\",\"first_name\":\"Oluwaseun\",\"last_name\":\"Adebayo\",\"dob\":\"1979-11-30\",\"phone\":\"937-555-0111\"}\n\
+                  {\"record_id\":\"n4\",\"source\":\"api_test\",\"first_name\":\"Kenji\",\"last_name\":\"Watanabe\",\"email\":\"kenji@example.com\"}\n\
+                  {\"source\":\"api_test\",\"first_name\":\"Nameless\",\"last_name\":\"Row\"}\n";
+    let response = server
+        .request(Method::POST, "/v1/records", Some(&server.loader))
+        .header("content-type", "application/x-ndjson")
+        .body(ndjson)
+        .send()
+        .await
+        .expect("sent");
+    let (status, summary) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(
+        (summary["read"].as_u64(), summary["indexed"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(summary["updated"], 1, "n1 replaced");
+    assert_eq!(
+        summary["rejected"], 1,
+        "a row without record_id gets no made-up id"
+    );
+    let (_, record) = server.get("/v1/records/n1", Some(&server.loader)).await;
+    assert_eq!(record["phone"], "(937) 555-0111");
+    assert!(
+        record["address"].is_null(),
+        "the upsert replaced the whole record"
+    );
+
+    let response = server
+        .request(Method::DELETE, "/v1/records/n1", Some(&server.loader))
+        .send()
+        .await
+        .expect("sent");
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"record_id": "n1", "deleted": true}));
+    let (status, _) = server.get("/v1/records/n1", Some(&server.loader)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, after) = server.search(&server.searcher, &query).await;
+    let ids: Vec<&Value> = after["identities"]
+        .as_array()
+        .expect("identities")
+        .iter()
+        .map(|i| &i["identity_id"])
+        .collect();
+    assert!(
+        !ids.contains(&&json!("n1")),
+        "a deleted record is gone from searches: {after}"
+    );
+    let response = server
+        .request(Method::DELETE, "/v1/records/n1", Some(&server.admin))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let (status, ready) = server.get("/readyz", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        ready["records"],
+        RECORDS.len() + 2,
+        "n2 and n4 added, n1 added then deleted"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_chains_every_search_and_change_and_verify_catches_tampering() {
+    let server = TestServer::default().await;
+    let (status, _) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut no_purpose = debtor_query();
+    no_purpose
+        .as_object_mut()
+        .expect("object")
+        .remove("permissible_purpose");
+    let (status, _) = server.search(&server.searcher, &no_purpose).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let records = json!([{"record_id": "a1", "source": "api_test", "first_name": "Lena", "last_name": "Fischer",
+                          "dob": "1988-02-29", "ssn": "456-78-9012"}]);
+    let (status, _) = server.upsert(&server.loader, &records).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server.get("/v1/records/a1", Some(&server.admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    let response = server
+        .request(Method::DELETE, "/v1/records/a1", Some(&server.loader))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, _) = server.search("stk_0123456789ab_bad", &debtor_query()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = server.get("/healthz", None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let path = server.audit_path();
+    let lines = audit_lines(&path);
+    let routes: Vec<(&str, u64)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["route"].as_str().expect("route"),
+                l["status"].as_u64().expect("status"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        routes,
+        vec![
+            ("POST /v1/search", 200),
+            ("POST /v1/search", 400),
+            ("POST /v1/records", 200),
+            ("GET /v1/records/{record_id}", 200),
+            ("DELETE /v1/records/{record_id}", 200),
+            ("POST /v1/search", 401),
+        ],
+        "one line per /v1 request, none for /healthz"
+    );
+    let key_id = |key: &str| key.split('_').nth(1).expect("key id").to_string();
+    let search = &lines[0];
+    assert_eq!(search["seq"], 1);
+    assert_eq!(search["key_id"], json!(key_id(&server.searcher)));
+    assert_eq!(search["purposes"], purpose());
+    assert_eq!(search["client_reference"], "ACC-1001");
+    let fingerprint = search["query_fingerprint"].as_str().expect("fingerprint");
+    assert!(fingerprint.len() == 64 && fingerprint.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(search["result_ids"]
+        .as_array()
+        .expect("ids")
+        .contains(&json!("r1")));
+    assert!(search["record_ids"]
+        .as_array()
+        .expect("ids")
+        .contains(&json!("r2")));
+    assert_eq!(search["unmasked"], false);
+    assert_eq!(lines[1]["error_code"], "missing_field");
+    assert_eq!(lines[2]["key_id"], json!(key_id(&server.loader)));
+    assert_eq!(lines[2]["result_ids"], json!(["a1"]));
+    assert_eq!(
+        lines[3]["unmasked"], true,
+        "an admin read of full identifiers is flagged"
+    );
+    assert_eq!(lines[4]["result_ids"], json!(["a1"]));
+    assert!(
+        lines[5]["key_id"].is_null(),
+        "an unknown key is not attributed"
+    );
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["seq"], i + 1);
+        if i > 0 {
+            assert_eq!(line["prev_hash"], lines[i - 1]["hash"]);
+        }
+    }
+    let text = std::fs::read_to_string(&path).expect("audit log");
+    for secret in [
+        SSN,
+        "123456789",
+        DOB,
+        "05/12/1984",
+        "456-78-9012",
+        "456789012",
+        "1988-02-29",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{secret} must not be in the audit log"
+        );
+    }
+    for key in [&server.admin, &server.searcher, &server.loader] {
+        let secret = key.split('_').nth(2).expect("secret");
+        assert!(!text.contains(secret), "no key secret in the audit log");
+    }
+
+    let intact = verify_audit(&path);
+    assert!(
+        intact.status.success(),
+        "{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("6 lines"));
+
+    let original = text.clone();
+    let mut edited: Vec<String> = original.lines().map(str::to_string).collect();
+    edited[2] = edited[2].replace("\"status\":200", "\"status\":500");
+    assert_ne!(
+        edited[2],
+        original.lines().nth(2).expect("line 3"),
+        "the edit took"
+    );
+    std::fs::write(&path, edited.join("\n") + "\n").expect("write");
+    let broken = verify_audit(&path);
+    assert!(!broken.status.success(), "an edited line is detected");
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("line 3"),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
+    );
+
+    let mut deleted: Vec<&str> = original.lines().collect();
+    deleted.remove(1);
+    std::fs::write(&path, deleted.join("\n") + "\n").expect("write");
+    let broken = verify_audit(&path);
+    assert!(!broken.status.success(), "a deleted line is detected");
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("line 2"),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
+    );
+
+    let mut reordered: Vec<&str> = original.lines().collect();
+    reordered.swap(3, 4);
+    std::fs::write(&path, reordered.join("\n") + "\n").expect("write");
+    let broken = verify_audit(&path);
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("line 4"),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
+    );
+
+    std::fs::write(&path, &original).expect("restore");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_continues_the_audit_chain() {
+    let server = TestServer::default().await;
+    let (status, _) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK);
+    let searcher = server.searcher.clone();
+    let temp = server.stop_and_keep().await;
+    let dir = temp.path().to_path_buf();
+    let config = ServerConfig {
+        index_dir: dir.join("idx"),
+        keys_path: dir.join("keys.json"),
+        audit_path: dir.join("audit.jsonl"),
+        addr: "127.0.0.1:0".parse().expect("address"),
+        model: None,
+        limits: generous_limits(),
+    };
+    let restarted = Server::bind(&config)
+        .await
+        .expect("rebinds: the writer lock was released");
+    let addr = restarted.local_addr().expect("addr");
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let task = tokio::spawn(restarted.run(async {
+        let _ = stop.await;
+    }));
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/v1/search"))
+        .bearer_auth(&searcher)
+        .json(&debtor_query())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let _ = shutdown.send(());
+    task.await.expect("task").expect("stopped");
+    let lines = audit_lines(&dir.join("audit.jsonl"));
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["seq"], 2);
+    assert_eq!(lines[1]["prev_hash"], lines[0]["hash"]);
+    assert!(verify_audit(&dir.join("audit.jsonl")).status.success());
+
+    let mut truncated = std::fs::read_to_string(dir.join("audit.jsonl")).expect("log");
+    truncated.pop();
+    truncated.push_str("{\"seq\":");
+    std::fs::write(dir.join("audit.jsonl"), truncated).expect("write");
+    let error = Server::bind(&config)
+        .await
+        .expect_err("a damaged log stops the start");
+    assert!(error.to_string().contains("audit log"), "{error}");
+    drop(temp);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn searches_during_an_upsert_all_succeed_and_see_the_new_record_after() {
+    let server = std::sync::Arc::new(TestServer::default().await);
+    let mut searchers = Vec::new();
+    for task in 0..8 {
+        let server = server.clone();
+        searchers.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for _ in 0..6 {
+                let mut query = debtor_query();
+                query["client_reference"] = json!(format!("task-{task}"));
+                let (status, body) = server.search(&server.searcher, &query).await;
+                assert_eq!(body["status"], "resolved", "{body}");
+                statuses.push(status);
+            }
+            statuses
+        }));
+    }
+    let mut upserted = 0;
+    for batch in 0..4 {
+        let records: Vec<Value> = (0..100)
+            .map(|i| {
+                json!({"record_id": format!("bulk-{batch}-{i}"), "source": "api_test",
+                       "first_name": format!("Person{i}"), "last_name": format!("Batch{batch}"),
+                       "zip": "60601"})
+            })
+            .collect();
+        let (status, summary) = server.upsert(&server.loader, &Value::Array(records)).await;
+        assert_eq!(status, StatusCode::OK, "{summary}");
+        upserted += summary["indexed"].as_u64().expect("indexed");
+    }
+    let newcomer = json!([{"record_id": "late1", "source": "api_test", "first_name": "Ingrid",
+                           "last_name": "Thorsdottir", "dob": "1992-04-17", "zip": "55401"}]);
+    let (status, _) = server.upsert(&server.loader, &newcomer).await;
+    assert_eq!(status, StatusCode::OK);
+    for searcher in searchers {
+        let statuses = searcher.await.expect("search task");
+        assert!(
+            statuses.iter().all(|s| *s == StatusCode::OK),
+            "{statuses:?}"
+        );
+    }
+    assert_eq!(upserted, 400);
+    let query = json!({"first_name": "Ingrid", "last_name": "Thorsdottir", "dob": "1992-04-17",
+                       "permissible_purpose": purpose()});
+    let (status, found) = server.search(&server.searcher, &query).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["identities"][0]["identity_id"], "late1", "{found}");
+    let (_, ready) = server.get("/readyz", None).await;
+    assert_eq!(ready["records"], RECORDS.len() + 401);
+    let lines = audit_lines(&server.audit_path());
+    assert_eq!(
+        lines.len(),
+        8 * 6 + 5 + 1,
+        "every search and every upsert is audited"
+    );
+    assert!(verify_audit(&server.audit_path()).status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_a_request_in_flight_finish() {
+    use std::io::Write;
+    let server = TestServer::default().await;
+    let address = server.base.trim_start_matches("http://").to_string();
+    let body = r#"[{"record_id": "late", "source": "api_test", "first_name": "Wen", "last_name": "Zhao", "dob": "1975-03-04"}]"#;
+    let (first_part, rest) = body.split_at(20);
+    // The request is in flight: its head and part of its body are in, the rest comes only after
+    // the shutdown has begun.
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    let head = format!(
+        "POST /v1/records HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{first_part}",
+        server.loader,
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("write");
+    // Time for the server to read the head and start the handler (loopback: microseconds).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stopping = tokio::spawn(server.stop_and_keep());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(&address).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no new connections once shutting down"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !stopping.is_finished(),
+        "the server waits for the request in flight"
+    );
+    stream.write_all(rest.as_bytes()).expect("write the rest");
+    let response = read_response(&mut stream);
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let summary: Value =
+        serde_json::from_str(response.split_once("\r\n\r\n").expect("body").1).expect("json");
+    assert_eq!(summary["indexed"], 1);
+    let dir = tokio::time::timeout(Duration::from_secs(30), stopping)
+        .await
+        .expect("shutdown completes")
+        .expect("stop task");
+    let index = SkipIndex::open(&dir.path().join("idx")).expect("index reopens");
+    assert!(
+        index.get("late").expect("read").is_some(),
+        "the change was committed"
+    );
+}
+
+#[test]
+fn the_binary_serves_with_env_configuration_until_sigterm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    build_index(&dir.path().join("idx"));
+    let mut keys = KeyStore::new();
+    let searcher = keys.add(Role::Searcher, "desk").key;
+    keys.save(&dir.path().join("keys.json")).expect("save");
+    let mut child = Command::new(binary())
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("SKIPTRACE_INDEX", "idx")
+        .env("SKIPTRACE_KEYS", "keys.json")
+        .env("SKIPTRACE_AUDIT", "trail.jsonl")
+        .env("SKIPTRACE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "skiptrace=info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let addr = loop {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server logs its address");
+        if !line.contains("serving") {
+            continue;
+        }
+        if let Some(at) = line.find("127.0.0.1:") {
+            let addr: String = line[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                .collect();
+            break addr;
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("http://{addr}/v1/search"))
+            .bearer_auth(&searcher)
+            .json(&debtor_query())
+            .send()
+            .await
+            .expect("sent")
+            .status()
+    });
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        dir.path().join("trail.jsonl").exists(),
+        "SKIPTRACE_AUDIT is honoured"
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let exit = child.wait().expect("serve exits");
+    assert!(exit.success(), "a SIGTERM is a clean stop: {exit:?}");
+}
