@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use skiptrace::access::{KeyStore, Role};
 use skiptrace::index::SkipIndex;
 use skiptrace::ingest::index_files;
 use skiptrace::input::{MappingOverrides, RecordReader};
@@ -20,6 +21,9 @@ pub const DEMO_PEOPLE: usize = 60_000;
 /// Seed of the demo population, so every first run shows the same data.
 pub const DEMO_SEED: u64 = 2026;
 
+/// Name of the demo's API key in its key file.
+const DEMO_KEY_NAME: &str = "demo";
+
 /// Flags of `skiptrace demo`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  cargo run --release -- demo\n\n\
@@ -34,6 +38,12 @@ pub struct Args {
     /// People in the generated population.
     #[arg(long, default_value_t = DEMO_PEOPLE)]
     pub people: usize,
+    /// Address the demo server listens on.
+    #[arg(long, default_value = skiptrace::server::DEFAULT_ADDR)]
+    pub addr: std::net::SocketAddr,
+    /// Prepare and show the search, but do not start the server.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 /// Runs `skiptrace demo`.
@@ -41,7 +51,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     ensure_population(&args.data, args.people)?;
     let index = ensure_index(&args.index, &args.data)?;
     let engine = Engine::new(index, skiptrace::score::Model::default_model());
-    let (example, resolution) = find_example(&engine, &args.data)?;
+    let (example, body, resolution) = find_example(&engine, &args.data)?;
+    drop(engine);
     println!(
         "\nA debtor from {}/returned_mail.csv, as the creditor has them:",
         args.data.display()
@@ -54,7 +65,41 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.index.display()
     );
     println!("Measure match quality on the demo data:\n  cargo run --release -- eval --synth {} --index {}", args.data.display(), args.index.display());
-    Ok(())
+    if args.no_serve {
+        return Ok(());
+    }
+    let keys_path = args.data.join("keys.json");
+    let key = demo_key(&keys_path)?;
+    println!(
+        "\nServing http://{} (Ctrl-C stops it). Demo key (role admin, shown once):\n  {key}\n",
+        args.addr
+    );
+    println!("Try it:\n  curl -s http://{}/v1/search -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n    -d '{body}'\n", args.addr);
+    let config = skiptrace::server::ServerConfig {
+        index_dir: args.index,
+        keys_path,
+        audit_path: args.data.join("audit.jsonl"),
+        addr: args.addr,
+        ..skiptrace::server::ServerConfig::default()
+    };
+    super::serve::serve_until_signal(config)
+}
+
+/// Revokes earlier demo keys and adds a fresh one (its secret is only known at creation).
+fn demo_key(path: &Path) -> anyhow::Result<String> {
+    let mut store = KeyStore::load_or_new(path)?;
+    let old: Vec<String> = store
+        .keys()
+        .iter()
+        .filter(|k| k.name == DEMO_KEY_NAME && k.revoked_at.is_none())
+        .map(|k| k.key_id.clone())
+        .collect();
+    for key_id in old {
+        store.revoke(&key_id);
+    }
+    let key = store.add(Role::Admin, DEMO_KEY_NAME);
+    store.save(path)?;
+    Ok(key.key)
 }
 
 fn ensure_population(dir: &Path, people: usize) -> anyhow::Result<()> {
@@ -109,7 +154,7 @@ fn ensure_index(index_dir: &Path, data: &Path) -> anyhow::Result<SkipIndex> {
 
 /// Returns the search flags of the first returned-mail debtor who resolves to someone with a
 /// new address, and that search's (masked) resolution.
-fn find_example(engine: &Engine, data: &Path) -> anyhow::Result<(String, Resolution)> {
+fn find_example(engine: &Engine, data: &Path) -> anyhow::Result<(String, String, Resolution)> {
     let reader = RecordReader::open(
         &data.join("returned_mail.csv"),
         &MappingOverrides::default(),
@@ -141,8 +186,20 @@ fn find_example(engine: &Engine, data: &Path) -> anyhow::Result<(String, Resolut
                 .filter(|(_, field)| !row.raw.get(*field).is_empty())
                 .map(|(flag, field)| format!("{flag} '{}'", row.raw.get(*field)))
                 .collect();
+            let mut body = serde_json::Map::new();
+            for (_, field) in flags {
+                let value = row.raw.get(field);
+                if !value.is_empty() {
+                    body.insert(field.name().to_string(), value.into());
+                }
+            }
+            body.insert(
+                "permissible_purpose".into(),
+                serde_json::json!({"glba": "consumer_authorized", "dppa": "debt_recovery"}),
+            );
             skiptrace::mask::mask_resolution(&mut resolution);
-            return Ok((text.join(" "), resolution));
+            let body = serde_json::Value::Object(body).to_string();
+            return Ok((text.join(" "), body, resolution));
         }
     }
     anyhow::bail!(

@@ -76,7 +76,11 @@ impl Args {
 
 /// Runs `skiptrace serve` until SIGINT or SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let config = args.config()?;
+    serve_until_signal(args.config()?)
+}
+
+/// Serves `config` until SIGINT or SIGTERM (also used by `skiptrace demo`).
+pub fn serve_until_signal(config: ServerConfig) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

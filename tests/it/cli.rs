@@ -128,3 +128,17 @@ fn a_query_with_nothing_to_search_on_is_refused() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unusable query"));
 }
+
+#[test]
+fn demo_generates_indexes_and_shows_a_resolved_debtor() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = run_ok(dir.path(), &["demo", "--people", "3000", "--no-serve"]);
+    assert!(out.contains("resolution: resolved"), "{out}");
+    assert!(
+        out.contains("cargo run --release -- search --index index"),
+        "{out}"
+    );
+    assert!(dir.path().join("demo-data/returned_mail.csv").exists());
+    let again = run(dir.path(), &["demo", "--people", "3000", "--no-serve"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("reusing the demo population"));
+}
