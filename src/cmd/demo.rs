@@ -5,8 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use skiptrace::access::{KeyStore, Role};
-use skiptrace::index::SkipIndex;
-use skiptrace::ingest::index_files;
 use skiptrace::input::{MappingOverrides, RecordReader};
 use skiptrace::normalize::NormalizedRecord;
 use skiptrace::record::Field;
@@ -49,7 +47,7 @@ pub struct Args {
 /// Runs `skiptrace demo`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     ensure_population(&args.data, args.people)?;
-    let index = ensure_index(&args.index, &args.data)?;
+    let index = super::index_synth_folder(&args.index, &args.data)?;
     let engine = Engine::new(index, skiptrace::score::Model::default_model());
     let (example, body, resolution) = find_example(&engine, &args.data)?;
     drop(engine);
@@ -118,38 +116,6 @@ fn ensure_population(dir: &Path, people: usize) -> anyhow::Result<()> {
     };
     generate(&config, dir).with_context(|| format!("generating {}", dir.display()))?;
     Ok(())
-}
-
-fn ensure_index(index_dir: &Path, data: &Path) -> anyhow::Result<SkipIndex> {
-    let index = SkipIndex::open_or_create(index_dir)
-        .with_context(|| format!("opening {}", index_dir.display()))?;
-    if index.num_records() > 0 {
-        eprintln!(
-            "reusing the index in {} ({} records)",
-            index_dir.display(),
-            index.num_records()
-        );
-        return Ok(index);
-    }
-    eprintln!(
-        "indexing {}/records.csv into {} ...",
-        data.display(),
-        index_dir.display()
-    );
-    let started = std::time::Instant::now();
-    let records = data.join("records.csv");
-    let summary = index_files(
-        &index,
-        &[records.as_path()],
-        &MappingOverrides::default(),
-        &|_| {},
-    )?;
-    eprintln!(
-        "indexed {} records in {:.1}s",
-        summary.indexed,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(index)
 }
 
 /// Returns the search flags of the first returned-mail debtor who resolves to someone with a

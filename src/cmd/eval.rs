@@ -1,12 +1,8 @@
 //! `skiptrace eval`: measures match quality on a `skiptrace synth` folder.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
 use skiptrace::eval::{evaluate_synth, Quality};
-use skiptrace::index::SkipIndex;
-use skiptrace::ingest::index_files;
-use skiptrace::input::MappingOverrides;
 use skiptrace::search::{Engine, SearchOptions};
 
 /// Flags of `skiptrace eval`.
@@ -41,7 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .index
         .clone()
         .unwrap_or_else(|| args.synth.join("index"));
-    let index = open_or_build(&index_dir, &args.synth)?;
+    let index = super::index_synth_folder(&index_dir, &args.synth)?;
     let engine = Engine::new(index, super::load_model(args.model.as_deref())?);
     let report = evaluate_synth(&engine, &args.synth, &SearchOptions::default())?;
     if args.json {
@@ -93,25 +89,4 @@ fn print_row(name: &str, q: &Quality) {
         q.right_party_address_rate,
         q.right_party_phone_rate
     );
-}
-
-fn open_or_build(index_dir: &Path, synth: &Path) -> anyhow::Result<SkipIndex> {
-    if index_dir.join("meta.json").exists() {
-        return Ok(SkipIndex::open(index_dir)?);
-    }
-    let index = SkipIndex::open_or_create(index_dir)
-        .with_context(|| format!("creating {}", index_dir.display()))?;
-    let records = synth.join("records.csv");
-    let summary = index_files(
-        &index,
-        &[records.as_path()],
-        &MappingOverrides::default(),
-        &|_| {},
-    )?;
-    eprintln!(
-        "indexed {} records into {}",
-        summary.indexed,
-        index_dir.display()
-    );
-    Ok(index)
 }

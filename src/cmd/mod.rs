@@ -83,3 +83,41 @@ pub fn load_model(path: Option<&std::path::Path>) -> anyhow::Result<skiptrace::s
         None => Ok(skiptrace::score::Model::default_model()),
     }
 }
+
+/// Opens the index in `index_dir`, first building it from `synth_dir/records.csv` when it holds
+/// no records (used by `demo` and `eval` on a `skiptrace synth` folder).
+pub fn index_synth_folder(
+    index_dir: &std::path::Path,
+    synth_dir: &std::path::Path,
+) -> anyhow::Result<skiptrace::index::SkipIndex> {
+    use anyhow::Context;
+    let index = skiptrace::index::SkipIndex::open_or_create(index_dir)
+        .with_context(|| format!("opening {}", index_dir.display()))?;
+    if index.num_records() > 0 {
+        eprintln!(
+            "reusing the index in {} ({} records)",
+            index_dir.display(),
+            index.num_records()
+        );
+        return Ok(index);
+    }
+    let records = synth_dir.join("records.csv");
+    eprintln!(
+        "indexing {} into {} ...",
+        records.display(),
+        index_dir.display()
+    );
+    let started = std::time::Instant::now();
+    let summary = skiptrace::ingest::index_files(
+        &index,
+        &[records.as_path()],
+        &skiptrace::input::MappingOverrides::default(),
+        &|_| {},
+    )?;
+    eprintln!(
+        "indexed {} records in {:.1}s",
+        summary.indexed,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(index)
+}
