@@ -68,6 +68,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod bulk;
 pub mod compare;
 pub mod error;
 pub mod eval;

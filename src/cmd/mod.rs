@@ -5,6 +5,7 @@ mod demo;
 mod eval;
 mod index;
 mod keys;
+mod rematch;
 mod search;
 mod serve;
 mod synth;
@@ -32,6 +33,8 @@ enum Command {
     Index(index::Args),
     /// Make, list and revoke the API keys of `skiptrace serve`.
     Keys(keys::Args),
+    /// Re-match a whole debtor file (CSV or JSON Lines) into a CSV with new contact points.
+    Rematch(Box<rematch::Args>),
     /// Search for one debtor: ranked identities, explanation, contact points.
     Search(Box<search::Args>),
     /// Serve the HTTP query API (keys, permissible purpose, audit log).
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(args),
         Command::Index(args) => index::run(args),
         Command::Keys(args) => keys::run(args),
+        Command::Rematch(args) => rematch::run(*args),
         Command::Search(args) => search::run(*args),
         Command::Serve(args) => serve::run(args),
         Command::Synth(args) => synth::run(args),

@@ -2,6 +2,7 @@
 
 mod cli;
 mod engine;
+mod rematch;
 mod server;
 mod synth;
 mod util;

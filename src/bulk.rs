@@ -1,0 +1,654 @@
+//! Bulk re-matching: every row of a debtor file (returned mail, a placement) goes through the
+//! search step and comes back as the same row plus the match status, score, explanation and the
+//! best new contact points.
+//!
+//! One input row gives exactly one output row, in input order: a row that cannot be read or
+//! searched becomes an `error` row, never a dropped row (STYLE.md, Errors). Rows are matched in
+//! parallel batches and each batch is written and flushed before the next is read, so memory
+//! stays flat and a killed run leaves at most one partial line, which [`rematch_file`] with
+//! `resume` cuts off before appending.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::{Error, InputError, Result};
+use crate::input::{InputRow, RecordReader};
+use crate::normalize::NormalizedRecord;
+use crate::resolve::{ContactKind, ContactPoint, Identity, ResolutionStatus};
+use crate::score::WEAK_THRESHOLD;
+use crate::search::{Engine, SearchOptions};
+
+/// Rows read, matched in parallel and written per batch: large enough to keep every core busy,
+/// small enough that a kill loses little work and memory stays flat.
+pub const DEFAULT_BATCH_ROWS: usize = 1024;
+
+/// Default probability at which an unresolved top identity is still reported as `possible`
+/// (the engine's weak band, `score::WEAK_THRESHOLD`).
+pub const DEFAULT_POSSIBLE_THRESHOLD: f64 = WEAK_THRESHOLD;
+
+/// Column names recognised (case-insensitively) as the account or row id when none is given.
+pub const ID_COLUMN_NAMES: [&str; 7] = [
+    "account_id",
+    "account",
+    "acct",
+    "acct_id",
+    "account_number",
+    "account_no",
+    "row_id",
+];
+
+/// Columns appended after the input columns, in order.
+pub const OUTPUT_COLUMNS: [&str; 18] = [
+    "match_status",
+    "match_score",
+    "match_band",
+    "match_record_id",
+    "match_identity",
+    "new_address_line1",
+    "new_address_line2",
+    "new_city",
+    "new_state",
+    "new_zip",
+    "new_address_last_seen",
+    "new_address_confidence",
+    "new_phone",
+    "new_phone_confidence",
+    "new_email",
+    "new_email_confidence",
+    "explanation",
+    "error",
+];
+
+/// Outcome of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchStatus {
+    /// The search resolved to one identity ([`ResolutionStatus::Resolved`]).
+    Matched,
+    /// Worth a review: the search was ambiguous, or its top identity reached the possible
+    /// threshold.
+    Possible,
+    /// Nobody in the index is plausibly the debtor.
+    NoMatch,
+    /// The row could not be read or searched; see the `error` column.
+    Error,
+}
+
+impl MatchStatus {
+    /// Every status, in report order.
+    pub const ALL: [MatchStatus; 4] = [
+        MatchStatus::Matched,
+        MatchStatus::Possible,
+        MatchStatus::NoMatch,
+        MatchStatus::Error,
+    ];
+
+    /// Returns the snake_case name written to `match_status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchStatus::Matched => "matched",
+            MatchStatus::Possible => "possible",
+            MatchStatus::NoMatch => "no_match",
+            MatchStatus::Error => "error",
+        }
+    }
+}
+
+/// Knobs of a re-matching run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RematchOptions {
+    /// Options of each search; its `match_threshold` decides `matched`.
+    pub search: SearchOptions,
+    /// Probability at which an unresolved top identity is reported as `possible`.
+    pub possible_threshold: f64,
+    /// Rows per parallel batch.
+    pub batch_rows: usize,
+}
+
+impl Default for RematchOptions {
+    fn default() -> RematchOptions {
+        RematchOptions {
+            search: SearchOptions::default(),
+            possible_threshold: DEFAULT_POSSIBLE_THRESHOLD,
+            batch_rows: DEFAULT_BATCH_ROWS,
+        }
+    }
+}
+
+/// What re-matching one row found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RematchResult {
+    /// Matched, possible, no match or error.
+    pub status: MatchStatus,
+    /// Probability of the top identity, when there is one.
+    pub score: Option<f64>,
+    /// Band of the top identity's probability.
+    pub band: Option<&'static str>,
+    /// Best matching record of the top identity (matched and possible rows only).
+    pub record_id: Option<String>,
+    /// The top identity's id (matched and possible rows only).
+    pub identity_id: Option<String>,
+    /// Best new address (matched and possible rows only; never the row's own address).
+    pub new_address: Option<ContactPoint>,
+    /// Best new phone (matched and possible rows only; never the row's own phone).
+    pub new_phone: Option<ContactPoint>,
+    /// Best new email (matched and possible rows only; never the row's own email).
+    pub new_email: Option<ContactPoint>,
+    /// Compact per-field levels of the top identity.
+    pub explanation: String,
+    /// Why the row could not be processed, and values that were left out (masked).
+    pub errors: Vec<String>,
+}
+
+impl RematchResult {
+    fn failed(errors: Vec<String>) -> RematchResult {
+        RematchResult {
+            status: MatchStatus::Error,
+            score: None,
+            band: None,
+            record_id: None,
+            identity_id: None,
+            new_address: None,
+            new_phone: None,
+            new_email: None,
+            explanation: String::new(),
+            errors,
+        }
+    }
+
+    /// Returns the values of [`OUTPUT_COLUMNS`], in order.
+    pub fn to_columns(&self) -> Vec<String> {
+        let address = self.new_address.as_ref();
+        let postal = address.and_then(|a| a.address.as_ref());
+        let part = |get: fn(&crate::resolve::PostalAddress) -> &String| {
+            postal.map(|p| get(p).clone()).unwrap_or_default()
+        };
+        let columns = vec![
+            self.status.as_str().to_string(),
+            self.score.map(format_probability).unwrap_or_default(),
+            self.band.unwrap_or_default().to_string(),
+            self.record_id.clone().unwrap_or_default(),
+            self.identity_id.clone().unwrap_or_default(),
+            part(|p| &p.line1),
+            part(|p| &p.line2),
+            part(|p| &p.city),
+            part(|p| &p.state),
+            part(|p| &p.zip),
+            address
+                .and_then(|a| a.last_seen)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            confidence_of(address),
+            value_of(self.new_phone.as_ref()),
+            confidence_of(self.new_phone.as_ref()),
+            value_of(self.new_email.as_ref()),
+            confidence_of(self.new_email.as_ref()),
+            self.explanation.clone(),
+            self.errors.join("; "),
+        ];
+        debug_assert_eq!(columns.len(), OUTPUT_COLUMNS.len());
+        columns
+    }
+}
+
+fn format_probability(probability: f64) -> String {
+    format!("{probability:.4}")
+}
+
+fn value_of(contact: Option<&ContactPoint>) -> String {
+    contact.map(|c| c.value.clone()).unwrap_or_default()
+}
+
+fn confidence_of(contact: Option<&ContactPoint>) -> String {
+    contact
+        .map(|c| format_probability(c.confidence))
+        .unwrap_or_default()
+}
+
+fn describe_input_error(issue: &InputError) -> String {
+    if issue.column == "*" {
+        issue.message.clone()
+    } else {
+        format!("{}: {}", issue.column, issue.message)
+    }
+}
+
+/// Returns the row's value problems, masked like `skiptrace index` reports them.
+fn value_issues(issues: &[crate::normalize::FieldIssue]) -> Vec<String> {
+    issues
+        .iter()
+        .map(|issue| {
+            format!(
+                "{}: {} (value {})",
+                issue.field.name(),
+                issue.message,
+                issue.masked_value
+            )
+        })
+        .collect()
+}
+
+/// Returns the best new contact of a kind; the engine marks the row's own contacts as known and
+/// [`Identity::best_new`] never offers a known one.
+fn new_contact(identity: &Identity, kind: ContactKind) -> Option<ContactPoint> {
+    let contact = identity.best_new(kind)?;
+    debug_assert!(!contact.known, "best_new never returns a known contact");
+    Some(contact.clone())
+}
+
+/// Re-matches one input row.
+///
+/// A row with a read problem (wrong column count, unreadable, bad encoding) is not searched:
+/// its values may be shifted or mis-decoded, and a review queue is better than a collector sent
+/// on a guess. A row with bad values (a junk DOB) is searched on the rest. Never fails: every
+/// problem becomes an [`MatchStatus::Error`] row with its reason in `errors`.
+pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) -> RematchResult {
+    if !row.issues.is_empty() {
+        return RematchResult::failed(row.issues.iter().map(describe_input_error).collect());
+    }
+    let (query, field_issues) = match engine.prepare_query(&row.raw) {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            let (_, field_issues) = NormalizedRecord::from_raw(&row.raw);
+            let mut errors = value_issues(&field_issues);
+            errors.push(error.to_string());
+            return RematchResult::failed(errors);
+        }
+    };
+    let mut errors = value_issues(&field_issues);
+    let resolution = match engine.search_normalized(&query, &options.search) {
+        Ok(resolution) => resolution,
+        Err(error) => {
+            tracing::warn!(row = row.row, %error, "search failed");
+            errors.push(error.to_string());
+            return RematchResult::failed(errors);
+        }
+    };
+    let top = resolution.identities.first();
+    let top_probability = top.map(|t| t.match_probability);
+    let status = match resolution.status {
+        ResolutionStatus::Resolved => MatchStatus::Matched,
+        ResolutionStatus::Ambiguous => MatchStatus::Possible,
+        ResolutionStatus::NoMatch
+            if top_probability.is_some_and(|p| p >= options.possible_threshold) =>
+        {
+            MatchStatus::Possible
+        }
+        ResolutionStatus::NoMatch => MatchStatus::NoMatch,
+    };
+    let actionable = matches!(status, MatchStatus::Matched | MatchStatus::Possible);
+    let chosen = top.filter(|_| actionable);
+    RematchResult {
+        status,
+        score: top_probability,
+        band: top.map(|t| t.band.as_str()),
+        record_id: chosen.and_then(|t| t.records.first().map(|r| r.record_id.clone())),
+        identity_id: chosen.map(|t| t.identity_id.clone()),
+        new_address: chosen.and_then(|t| new_contact(t, ContactKind::Address)),
+        new_phone: chosen.and_then(|t| new_contact(t, ContactKind::Phone)),
+        new_email: chosen.and_then(|t| new_contact(t, ContactKind::Email)),
+        explanation: top.map(Identity::compact_explanation).unwrap_or_default(),
+        errors,
+    }
+}
+
+/// Returns the position of the account or row id column: `requested` when given (by name,
+/// case-insensitively), else the first column named like one of [`ID_COLUMN_NAMES`].
+///
+/// # Errors
+/// [`Error::Input`] when `requested` names a column the file does not have.
+pub fn id_column(columns: &[String], requested: Option<&str>) -> Result<Option<usize>> {
+    let find = |name: &str| {
+        columns
+            .iter()
+            .position(|c| c.trim().eq_ignore_ascii_case(name.trim()))
+    };
+    if let Some(name) = requested {
+        return find(name)
+            .map(Some)
+            .ok_or_else(|| InputError::new(0, name, "--id-column: no such column").into());
+    }
+    Ok(ID_COLUMN_NAMES.iter().find_map(|name| find(name)))
+}
+
+/// Where a resumed run picks up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResumePoint {
+    /// Complete data rows already in the output.
+    pub rows: u64,
+    /// The last complete row's values (input columns and appended columns).
+    pub last_row: Option<Vec<String>>,
+    /// Byte length of the complete part (header included); anything after it is cut off.
+    pub complete_bytes: u64,
+    /// True when the output holds a complete header.
+    pub has_header: bool,
+}
+
+/// Scans an earlier output for the rows it completed. A last line without its newline, or with
+/// too few fields (cut inside a quoted value), is partial and not counted.
+///
+/// # Errors
+/// When the file cannot be read, its header is not `header`, or a row before the last one is
+/// malformed (the file was not written by a re-matching run of this input).
+pub fn resume_point(path: &Path, header: &[String]) -> Result<ResumePoint> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(ResumePoint::default())
+        }
+        Err(error) => return Err(Error::io(path, error)),
+    };
+    let length = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let ends_with_newline = length > 0 && {
+        let mut last = [0u8; 1];
+        file.seek(SeekFrom::End(-1))
+            .and_then(|_| file.read_exact(&mut last))
+            .map_err(|e| Error::io(path, e))?;
+        file.rewind().map_err(|e| Error::io(path, e))?;
+        last[0] == b'\n'
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(BufReader::with_capacity(1 << 16, file));
+    // Records are held back one step: a record ends where the next one starts, and only the
+    // last one can lack its newline.
+    let mut point = ResumePoint::default();
+    let mut pending: Option<csv::ByteRecord> = None;
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let start = reader.position().byte();
+        let more = reader.read_byte_record(&mut record)?;
+        if let Some(previous) = pending.take() {
+            let end = if more { start } else { length };
+            let is_last = !more;
+            let terminated = more || ends_with_newline;
+            accept(
+                &mut point, &previous, end, is_last, terminated, header, path,
+            )?;
+        }
+        if !more {
+            break;
+        }
+        pending = Some(record.clone());
+    }
+    Ok(point)
+}
+
+/// Counts `record`, ending at byte `end`, into `point`; a partial last record is left out.
+fn accept(
+    point: &mut ResumePoint,
+    record: &csv::ByteRecord,
+    end: u64,
+    is_last: bool,
+    terminated: bool,
+    header: &[String],
+    path: &Path,
+) -> Result<()> {
+    let values: Vec<String> = record
+        .iter()
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    let whole = terminated && values.len() == header.len();
+    if !whole && is_last {
+        return Ok(());
+    }
+    let not_ours = |row: u64, message: &str| -> Error {
+        InputError::new(
+            row,
+            path.display().to_string(),
+            format!("{message}: it was not written from this input"),
+        )
+        .into()
+    };
+    if !point.has_header {
+        if values != header {
+            return Err(not_ours(0, "the existing output has another header"));
+        }
+        point.has_header = true;
+        point.complete_bytes = end;
+        return Ok(());
+    }
+    if !whole {
+        return Err(not_ours(
+            point.rows + 1,
+            "the existing output has a malformed row before its last one",
+        ));
+    }
+    point.rows += 1;
+    point.complete_bytes = end;
+    point.last_row = Some(values);
+    Ok(())
+}
+
+/// Counts of one re-matching run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RematchSummary {
+    /// Input rows, including those skipped on resume.
+    pub rows_in: u64,
+    /// Input rows skipped because a previous run already wrote them.
+    pub rows_resumed: u64,
+    /// Data rows in the output at the end (resumed plus written).
+    pub rows_out: u64,
+    /// Rows matched this run.
+    pub matched: u64,
+    /// Rows reported possible this run.
+    pub possible: u64,
+    /// Rows with no match this run.
+    pub no_match: u64,
+    /// Error rows this run.
+    pub errors: u64,
+    /// Mean score of the rows matched this run.
+    pub mean_matched_score: Option<f64>,
+    /// Wall time of this run, seconds.
+    pub seconds: f64,
+}
+
+impl RematchSummary {
+    fn count(&mut self, status: MatchStatus) {
+        match status {
+            MatchStatus::Matched => self.matched += 1,
+            MatchStatus::Possible => self.possible += 1,
+            MatchStatus::NoMatch => self.no_match += 1,
+            MatchStatus::Error => self.errors += 1,
+        }
+    }
+
+    /// Returns the rows counted with `status` this run.
+    pub fn of(&self, status: MatchStatus) -> u64 {
+        match status {
+            MatchStatus::Matched => self.matched,
+            MatchStatus::Possible => self.possible,
+            MatchStatus::NoMatch => self.no_match,
+            MatchStatus::Error => self.errors,
+        }
+    }
+}
+
+/// Re-matches every row of `reader` into the CSV file `out`: the input columns, then
+/// [`OUTPUT_COLUMNS`]. With `resume`, the rows an earlier run completed in `out` are kept (a
+/// partial last line is cut off) and the matching input rows skipped; the row at the resume
+/// point must carry the same value in `id_column` (when there is one) in both files. Without
+/// it, `out` is overwritten. `progress` is called with the input rows done so far.
+///
+/// # Errors
+/// When `out` cannot be read or written, or on resume does not belong to this input.
+#[tracing::instrument(skip_all, fields(out = %out.display(), resume = resume))]
+pub fn rematch_file(
+    engine: &Engine,
+    mut reader: RecordReader,
+    out: &Path,
+    id_column: Option<usize>,
+    options: &RematchOptions,
+    resume: bool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<RematchSummary> {
+    let started = Instant::now();
+    let input_columns = reader.mapping().columns.clone();
+    let mut header = input_columns.clone();
+    header.extend(OUTPUT_COLUMNS.iter().map(|c| c.to_string()));
+    let point = if resume {
+        resume_point(out, &header)?
+    } else {
+        ResumePoint::default()
+    };
+    let mut summary = RematchSummary::default();
+    skip_resumed(&mut reader, &point, id_column, &mut summary)?;
+    progress(summary.rows_in);
+
+    let file = open_output(out, &point)?;
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(file);
+    if !point.has_header {
+        writer.write_record(&header)?;
+        writer.flush().map_err(|e| Error::io(out, e))?;
+    }
+    summary.rows_out = point.rows;
+    let batch_rows = options.batch_rows.max(1);
+    let mut matched_score_total = 0.0;
+    loop {
+        let batch: Vec<InputRow> = reader.by_ref().take(batch_rows).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let results: Vec<RematchResult> = batch
+            .par_iter()
+            .map(|row| rematch_row(engine, row, options))
+            .collect();
+        for (row, result) in batch.iter().zip(&results) {
+            let mut values = row.values.clone();
+            debug_assert_eq!(values.len(), input_columns.len());
+            values.resize(input_columns.len(), String::new());
+            values.extend(result.to_columns());
+            writer.write_record(&values)?;
+            summary.count(result.status);
+            if result.status == MatchStatus::Matched {
+                matched_score_total += result.score.unwrap_or_default();
+            }
+        }
+        writer.flush().map_err(|e| Error::io(out, e))?;
+        summary.rows_in += batch.len() as u64;
+        summary.rows_out += batch.len() as u64;
+        progress(summary.rows_in);
+    }
+    summary.mean_matched_score =
+        (summary.matched > 0).then(|| matched_score_total / summary.matched as f64);
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// Skips the input rows a resumed output already holds, checking the id at the resume point.
+fn skip_resumed(
+    reader: &mut RecordReader,
+    point: &ResumePoint,
+    id_column: Option<usize>,
+    summary: &mut RematchSummary,
+) -> Result<()> {
+    let mut last_skipped: Option<InputRow> = None;
+    for _ in 0..point.rows {
+        match reader.next() {
+            Some(row) => last_skipped = Some(row),
+            None => {
+                return Err(InputError::new(
+                    summary.rows_in + 1,
+                    "*",
+                    format!(
+                        "the existing output has {} rows, more than the input: it was not written from this input",
+                        point.rows
+                    ),
+                )
+                .into())
+            }
+        }
+        summary.rows_in += 1;
+    }
+    summary.rows_resumed = summary.rows_in;
+    if let (Some(column), Some(row), Some(written)) = (id_column, &last_skipped, &point.last_row) {
+        let input_id = row.values.get(column);
+        let output_id = written.get(column);
+        if input_id != output_id {
+            return Err(InputError::new(
+                row.row,
+                reader.mapping().columns[column].clone(),
+                "the existing output's last row has another id than this input row: it was not written from this input",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Opens the output: truncated to its complete part and appended to, or created afresh.
+fn open_output(out: &Path, point: &ResumePoint) -> Result<File> {
+    if !point.has_header {
+        return File::create(out).map_err(|e| Error::io(out, e));
+    }
+    let mut file = OpenOptions::new()
+        .write(true)
+        .open(out)
+        .map_err(|e| Error::io(out, e))?;
+    file.set_len(point.complete_bytes)
+        .map_err(|e| Error::io(out, e))?;
+    file.seek(SeekFrom::End(0)).map_err(|e| Error::io(out, e))?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> Vec<String> {
+        ["a", "b"].iter().map(|s| s.to_string()).collect()
+    }
+
+    fn scan(contents: &str) -> ResumePoint {
+        let dir = std::env::temp_dir().join(format!(
+            "skiptrace-bulk-{}-{}",
+            std::process::id(),
+            contents.len()
+        ));
+        std::fs::write(&dir, contents).expect("write");
+        let point = resume_point(&dir, &header()).expect("scan");
+        std::fs::remove_file(&dir).expect("remove");
+        point
+    }
+
+    #[test]
+    fn output_columns_and_values_line_up() {
+        let result = RematchResult::failed(vec!["bad".into()]);
+        let columns = result.to_columns();
+        assert_eq!(columns.len(), OUTPUT_COLUMNS.len());
+        assert_eq!(columns[0], "error");
+        assert_eq!(columns[OUTPUT_COLUMNS.len() - 1], "bad");
+    }
+
+    #[test]
+    fn id_column_is_detected_or_requested() {
+        let columns: Vec<String> = ["Name", "ACCT", "zip"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(id_column(&columns, None).expect("ok"), Some(1));
+        assert_eq!(id_column(&columns, Some("zip")).expect("ok"), Some(2));
+        assert!(id_column(&columns, Some("nope")).is_err());
+    }
+
+    #[test]
+    fn resume_point_counts_complete_rows_only() {
+        let point = scan("a,b\n1,2\n3,4\n5,");
+        assert_eq!((point.rows, point.complete_bytes), (2, 12));
+        assert_eq!(point.last_row, Some(vec!["3".to_string(), "4".to_string()]));
+        let point = scan("a,b\n1,2\n3,4\n");
+        assert_eq!((point.rows, point.complete_bytes), (2, 12));
+        let point = scan("a,b\n1,\"x\ny");
+        assert_eq!((point.rows, point.complete_bytes), (0, 4));
+        let point = scan("a,");
+        assert!(!point.has_header);
+    }
+}

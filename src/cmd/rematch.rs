@@ -1,0 +1,132 @@
+//! `skiptrace rematch`: re-matches a whole debtor file (returned mail, a placement) and writes
+//! it back as CSV with the match status, score, explanation and new contact points appended.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use indicatif::ProgressStyle;
+use skiptrace::bulk::{self, MatchStatus, RematchOptions};
+use skiptrace::index::SkipIndex;
+use skiptrace::input::{MappingOverrides, RecordReader};
+use skiptrace::search::{Engine, SearchOptions};
+
+/// Flags of `skiptrace rematch`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  skiptrace rematch --index index/ --out rematched.csv returned_mail.csv\n  skiptrace rematch --resume --out rematched.csv returned_mail.csv   # after a kill\n\n\
+Writes one row per input row, in input order: every input column unchanged, then match_status\n\
+(matched, possible, no_match, error), match_score, match_band, match_record_id, match_identity,\n\
+the best new address, phone and email (never the ones the row already has), explanation and error.\n\
+JSON Lines input is written as CSV with its keys as columns."
+)]
+pub struct Args {
+    /// Index directory.
+    #[arg(long, env = "SKIPTRACE_INDEX", default_value = skiptrace::index::DEFAULT_INDEX_DIR)]
+    pub index: PathBuf,
+    /// Model file (default: the shipped model).
+    #[arg(long, env = "SKIPTRACE_MODEL")]
+    pub model: Option<PathBuf>,
+    /// Explicit column mapping, field=COLUMN (repeatable).
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub map: Vec<String>,
+    /// Account or row id column (default: account_id, account, acct, account_number or row_id).
+    #[arg(long)]
+    pub id_column: Option<String>,
+    /// Probability the top identity needs for `matched`.
+    #[arg(long, default_value_t = skiptrace::search::DEFAULT_MATCH_THRESHOLD)]
+    pub match_threshold: f64,
+    /// Probability at which an unresolved top identity is reported as `possible`.
+    #[arg(long, default_value_t = bulk::DEFAULT_POSSIBLE_THRESHOLD)]
+    pub possible_threshold: f64,
+    /// Rows matched in parallel and written per batch.
+    #[arg(long, default_value_t = bulk::DEFAULT_BATCH_ROWS, hide = true)]
+    pub batch_rows: usize,
+    /// Keep the complete rows of an existing OUT and append the rest.
+    #[arg(long)]
+    pub resume: bool,
+    /// Output CSV file.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Input file: CSV (delimiter sniffed), TSV or JSON Lines.
+    pub input: PathBuf,
+}
+
+/// Runs `skiptrace rematch`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    for (name, value) in [
+        ("--match-threshold", args.match_threshold),
+        ("--possible-threshold", args.possible_threshold),
+    ] {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&value),
+            "{name} must be between 0 and 1"
+        );
+    }
+    let overrides = MappingOverrides::parse(&args.map)?;
+    let reader = RecordReader::open(&args.input, &overrides)
+        .with_context(|| format!("reading {}", args.input.display()))?;
+    let id_column = bulk::id_column(&reader.mapping().columns, args.id_column.as_deref())?;
+    if id_column.is_none() {
+        eprintln!("no account id column found: rows are tracked by number only");
+    }
+    let index = SkipIndex::open(&args.index)
+        .with_context(|| format!("opening index {}", args.index.display()))?;
+    let engine = Engine::new(index, super::load_model(args.model.as_deref())?);
+    let options = RematchOptions {
+        search: SearchOptions {
+            match_threshold: args.match_threshold,
+            ..SearchOptions::default()
+        },
+        possible_threshold: args.possible_threshold,
+        batch_rows: args.batch_rows,
+    };
+    let bar = super::progress_bar(None);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos} rows matched ({per_sec}) {elapsed}")
+            .expect("valid template"),
+    );
+    let summary = bulk::rematch_file(
+        &engine,
+        reader,
+        &args.out,
+        id_column,
+        &options,
+        args.resume,
+        &|done| bar.set_position(done),
+    )
+    .with_context(|| format!("re-matching into {}", args.out.display()))?;
+    bar.finish_and_clear();
+
+    if summary.rows_resumed > 0 {
+        eprintln!(
+            "resumed after {} rows already in {}",
+            summary.rows_resumed,
+            args.out.display()
+        );
+    }
+    let counts: Vec<String> = MatchStatus::ALL
+        .iter()
+        .map(|&status| format!("{} {}", status.as_str(), summary.of(status)))
+        .collect();
+    let processed = summary.rows_in - summary.rows_resumed;
+    eprintln!(
+        "{}; mean matched score {}; {:.0} rows/s ({:.1}s)",
+        counts.join(", "),
+        summary
+            .mean_matched_score
+            .map_or_else(|| "-".to_string(), |s| format!("{s:.4}")),
+        processed as f64 / summary.seconds.max(1e-9),
+        summary.seconds
+    );
+    eprintln!(
+        "rows in = {}, rows out = {}",
+        summary.rows_in, summary.rows_out
+    );
+    anyhow::ensure!(
+        summary.rows_in == summary.rows_out,
+        "row count mismatch: {} rows in, {} rows out",
+        summary.rows_in,
+        summary.rows_out
+    );
+    Ok(())
+}

@@ -1,0 +1,335 @@
+//! `skiptrace rematch` on a generated population (checked against its truth), on a hand-written
+//! messy file, and across a simulated kill and `--resume`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use skiptrace::normalize::Address;
+
+use crate::util::{run, run_ok, write};
+
+/// Input columns of `returned_mail.csv` plus the appended columns.
+type Table = (Vec<String>, Vec<Vec<String>>);
+
+fn read_table(path: &Path) -> Table {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .expect("open csv");
+    let headers = reader
+        .headers()
+        .expect("headers")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("csv row").iter().map(str::to_string).collect())
+        .collect();
+    (headers, rows)
+}
+
+fn column(table: &Table, name: &str) -> usize {
+    table
+        .0
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {:?}", table.0))
+}
+
+/// Generates a population in `dir/gen` and indexes its records into `dir/idx`.
+fn synth_and_index(dir: &Path) {
+    run_ok(
+        dir,
+        &["synth", "--people", "3000", "--seed", "5", "--out", "gen"],
+    );
+    run_ok(dir, &["index", "--index", "idx", "gen/records.csv"]);
+}
+
+fn rematch(dir: &Path, out: &str, input: &str, extra: &[&str]) -> String {
+    let mut args = vec!["rematch", "--index", "idx", "--out", out];
+    args.extend_from_slice(extra);
+    args.push(input);
+    let output = run(dir, &args);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "rematch failed: {stderr}");
+    stderr
+}
+
+#[test]
+fn rematch_keeps_every_row_and_matches_the_right_person() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    synth_and_index(dir.path());
+    let stderr = rematch(dir.path(), "out.csv", "gen/returned_mail.csv", &[]);
+    let input = read_table(&dir.path().join("gen/returned_mail.csv"));
+    let output = read_table(&dir.path().join("out.csv"));
+    let n = input.1.len();
+    assert!(n > 200, "the population has debtors");
+    assert!(
+        stderr.contains(&format!("rows in = {n}, rows out = {n}")),
+        "{stderr}"
+    );
+
+    // Every row, in order, input columns unchanged and first.
+    assert_eq!(output.1.len(), n);
+    assert_eq!(&output.0[..input.0.len()], &input.0[..]);
+    assert_eq!(
+        &output.0[input.0.len()..],
+        &skiptrace::bulk::OUTPUT_COLUMNS.map(str::to_string)[..]
+    );
+    for (row_in, row_out) in input.1.iter().zip(&output.1) {
+        assert_eq!(&row_out[..row_in.len()], &row_in[..]);
+    }
+
+    let debtors = read_table(&dir.path().join("gen/truth/debtors.csv"));
+    let truth: HashMap<&str, &Vec<String>> = debtors
+        .1
+        .iter()
+        .map(|row| (row[column(&debtors, "account_id")].as_str(), row))
+        .collect();
+    let records = read_table(&dir.path().join("gen/truth/records.csv"));
+    let owner: HashMap<&str, &str> = records
+        .1
+        .iter()
+        .map(|row| (row[0].as_str(), row[1].as_str()))
+        .collect();
+    let at = |row: &Vec<String>, name: &str| row[column(&output, name)].clone();
+    let truth_at = |row: &Vec<String>, name: &str| row[column(&debtors, name)].clone();
+
+    let mut matched = 0;
+    let mut matched_right = 0;
+    let mut absent = 0;
+    let mut absent_not_matched = 0;
+    let mut movers = 0;
+    let mut movers_found = 0;
+    for row in &output.1 {
+        let debtor = truth[at(row, "account_id").as_str()];
+        let status = at(row, "match_status");
+        assert!(
+            ["matched", "possible", "no_match"].contains(&status.as_str()),
+            "{status}: {}",
+            at(row, "error")
+        );
+        if status == "matched" {
+            matched += 1;
+            let person = owner.get(at(row, "match_record_id").as_str()).copied();
+            if person == Some(truth_at(debtor, "person_id").as_str()) {
+                matched_right += 1;
+            }
+            let score: f64 = at(row, "match_score").parse().expect("a score");
+            assert!((0.0..=1.0).contains(&score));
+            if truth_at(debtor, "moved") == "true" {
+                movers += 1;
+                if at(row, "new_address_line1") == truth_at(debtor, "current_address_line1") {
+                    movers_found += 1;
+                }
+            }
+        }
+        if truth_at(debtor, "in_sources") == "false" {
+            absent += 1;
+            if status != "matched" {
+                absent_not_matched += 1;
+            }
+        }
+        if status == "no_match" {
+            assert_eq!(
+                at(row, "new_address_line1"),
+                "",
+                "no contact without a match"
+            );
+            assert_eq!(at(row, "new_phone"), "");
+        }
+
+        // The address the mail came back from is never offered as new.
+        let (own, _) = Address::parse(
+            &at(row, "address_line1"),
+            &at(row, "address_line2"),
+            &at(row, "city"),
+            &at(row, "state"),
+            &at(row, "zip"),
+        );
+        let new_line1 = at(row, "new_address_line1");
+        if !new_line1.is_empty() {
+            assert!(
+                !(new_line1 == own.line1() && at(row, "new_zip") == own.zip5),
+                "known address offered as new: {row:?}"
+            );
+        }
+    }
+    assert!(matched > 100, "{matched} matched");
+    let precision = f64::from(matched_right) / f64::from(matched);
+    assert!(precision >= 0.97, "precision {precision}");
+    assert!(absent > 0);
+    let absent_rate = f64::from(absent_not_matched) / f64::from(absent);
+    assert!(
+        absent_rate >= 0.97,
+        "absent debtors not matched {absent_rate}"
+    );
+    assert!(movers > 0);
+    assert!(
+        movers_found * 2 > movers,
+        "movers offered their current address: {movers_found} of {movers}"
+    );
+}
+
+const RECORDS: &str = "record_id,source,first_name,last_name,dob,ssn,address_line1,address_line2,city,state,zip,phone,last_seen
+r1,credit_header,Dmitri,Kowalczyk,1984-05-12,123-45-6789,12 Main St,,Springfield,IL,62704,,2019-05-01
+r2,credit_header,Dmitri,Kowalczyk,05/12/1984,123456789,98 Oak Avenue,Apt 4,Chicago,IL,60601,,2026-05-01
+r3,utility,Dmitri,Kowalczyk,,,98 OAK AVE #4,,Chicago,IL,60601-1234,(312) 555-0188,2026-04-01
+";
+
+#[test]
+fn messy_rows_each_come_back_with_a_status_and_their_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "records.csv", RECORDS);
+    run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    let mut messy = Vec::new();
+    messy.extend_from_slice(b"acct;first_name;last_name;dob;ssn;address_line1;zip\n");
+    messy.extend_from_slice(b"A1;Dmitri;Kowalczyk;1984-05-12;123-45-6789;12 Main St;62704\n");
+    messy.extend_from_slice(b"A2;Jos\xe9;Kowalczyk;1984-05-12;123-45-6789;12 Main St;62704\n");
+    messy.extend_from_slice(b"A3;Dmitri\n");
+    messy.extend_from_slice(b"A4;Dmitri;Kowalczyk;31/31/31;123-45-6789;12 Main St;62704\n");
+    messy.extend_from_slice(b";;;;;;\n");
+    std::fs::write(dir.path().join("messy.csv"), &messy).expect("write messy file");
+    let stderr = rematch(dir.path(), "out.csv", "messy.csv", &[]);
+    assert!(stderr.contains("rows in = 5, rows out = 5"), "{stderr}");
+
+    let output = read_table(&dir.path().join("out.csv"));
+    assert_eq!(output.1.len(), 5);
+    let at = |i: usize, name: &str| output.1[i][column(&output, name)].clone();
+    let ids: Vec<String> = (0..5).map(|i| at(i, "acct")).collect();
+    assert_eq!(ids, ["A1", "A2", "A3", "A4", ""]);
+
+    assert_eq!(at(0, "match_status"), "matched");
+    assert_eq!(at(0, "new_address_line1"), "98 OAK AVE");
+    assert_eq!(at(0, "new_phone"), "(312) 555-0188");
+    assert_eq!(at(0, "error"), "");
+
+    assert_eq!(at(1, "match_status"), "error");
+    assert!(at(1, "error").contains("UTF-8"), "{}", at(1, "error"));
+    assert_eq!(at(1, "first_name"), "José", "read as Latin-1, kept");
+
+    assert_eq!(at(2, "match_status"), "error");
+    assert!(at(2, "error").contains("columns"), "{}", at(2, "error"));
+
+    assert!(
+        ["matched", "possible"].contains(&at(3, "match_status").as_str()),
+        "a junk DOB leaves the rest usable: {:?}",
+        output.1[3]
+    );
+    assert!(at(3, "error").starts_with("dob:"), "{}", at(3, "error"));
+    assert!(!at(3, "error").contains("31/31/31"), "DOB masked");
+
+    assert_eq!(at(4, "match_status"), "error");
+    assert!(
+        at(4, "error").contains("unusable query"),
+        "{}",
+        at(4, "error")
+    );
+}
+
+#[test]
+fn json_lines_input_comes_out_as_csv_with_its_keys_as_columns() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "records.csv", RECORDS);
+    run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    write(
+        dir.path(),
+        "debtors.jsonl",
+        "{\"account_id\":\"J1\",\"first_name\":\"Dmitri\",\"last_name\":\"Kowalczyk\",\"ssn\":\"123-45-6789\",\"zip\":62704}\nnot json\n",
+    );
+    rematch(dir.path(), "out.csv", "debtors.jsonl", &[]);
+    let output = read_table(&dir.path().join("out.csv"));
+    assert_eq!(
+        &output.0[..5],
+        &["account_id", "first_name", "last_name", "ssn", "zip"].map(str::to_string)[..]
+    );
+    assert_eq!(output.1.len(), 2);
+    assert_eq!(output.1[0][4], "62704");
+    assert_eq!(output.1[0][column(&output, "match_status")], "matched");
+    assert_eq!(output.1[1][column(&output, "match_status")], "error");
+}
+
+#[test]
+fn resume_after_a_kill_gives_the_same_file_as_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    synth_and_index(dir.path());
+    // Small batches, so the kill point and the resume cross batch boundaries.
+    let batches = ["--batch-rows", "64"];
+    rematch(dir.path(), "full.csv", "gen/returned_mail.csv", &batches);
+    let full = std::fs::read(dir.path().join("full.csv")).expect("read full output");
+
+    // A kill after the header and K rows, in the middle of row K + 1.
+    let keep_rows = 100;
+    let line_ends: Vec<usize> = full
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i + 1)
+        .collect();
+    let complete = line_ends[keep_rows];
+    let half_line = (line_ends[keep_rows + 1] - complete) / 2;
+    std::fs::write(
+        dir.path().join("resumed.csv"),
+        &full[..complete + half_line],
+    )
+    .expect("write killed output");
+
+    let stderr = rematch(
+        dir.path(),
+        "resumed.csv",
+        "gen/returned_mail.csv",
+        &["--resume", "--batch-rows", "64"],
+    );
+    assert!(stderr.contains("resumed after 100 rows"), "{stderr}");
+    let resumed = std::fs::read(dir.path().join("resumed.csv")).expect("read resumed output");
+    assert!(
+        resumed == full,
+        "the resumed output differs from the full run"
+    );
+
+    // Resuming a finished file appends nothing; without --resume the file is rewritten.
+    rematch(
+        dir.path(),
+        "resumed.csv",
+        "gen/returned_mail.csv",
+        &["--resume"],
+    );
+    assert!(std::fs::read(dir.path().join("resumed.csv")).expect("read") == full);
+    rematch(dir.path(), "full.csv", "gen/returned_mail.csv", &[]);
+    assert!(std::fs::read(dir.path().join("full.csv")).expect("read") == full);
+}
+
+#[test]
+fn resume_refuses_an_output_written_from_another_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "records.csv", RECORDS);
+    run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    write(
+        dir.path(),
+        "a.csv",
+        "account_id,first_name,last_name,zip\nA1,Dmitri,Kowalczyk,62704\nA2,Dmitri,Kowalczyk,60601\n",
+    );
+    write(
+        dir.path(),
+        "b.csv",
+        "account_id,first_name,last_name,zip\nB1,Dmitri,Kowalczyk,62704\nB2,Dmitri,Kowalczyk,60601\n",
+    );
+    rematch(dir.path(), "out.csv", "a.csv", &[]);
+    let text = std::fs::read_to_string(dir.path().join("out.csv")).expect("read");
+    let first_row_end = text.find('\n').expect("header") + 1;
+    let second_row_end = first_row_end + text[first_row_end..].find('\n').expect("row") + 1;
+    write(dir.path(), "out.csv", &text[..second_row_end]);
+    let output = run(
+        dir.path(),
+        &[
+            "rematch", "--index", "idx", "--resume", "--out", "out.csv", "b.csv",
+        ],
+    );
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("not written from this input"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
