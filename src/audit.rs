@@ -56,6 +56,8 @@ pub struct AuditEvent {
     pub unmasked: bool,
     /// Error code of a failed request.
     pub error_code: Option<String>,
+    /// Rows processed by a bulk job (`POST /v1/rematch`); `None` for single requests.
+    pub rows: Option<u64>,
 }
 
 /// Purposes as logged: codes as strings, so old lines verify whatever the code list becomes.
@@ -96,6 +98,9 @@ pub struct AuditLine {
     pub unmasked: bool,
     /// See [`AuditEvent::error_code`].
     pub error_code: Option<String>,
+    /// See [`AuditEvent::rows`]. Left out of lines without it, so older lines hash the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
     /// The previous line's `hash`.
     pub prev_hash: String,
     /// SHA-256(prev_hash ‖ canonical JSON of this line without `hash`), hex.
@@ -122,6 +127,7 @@ impl AuditLine {
             record_ids: event.record_ids,
             unmasked: event.unmasked,
             error_code: event.error_code,
+            rows: event.rows,
             prev_hash: prev_hash.to_string(),
             hash: String::new(),
         };

@@ -12,7 +12,7 @@ use skiptrace::server::{self, Limits, ServerConfig};
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  skiptrace keys add --role searcher --name 'collections desk'\n  skiptrace serve --index index/ --keys keys.json --audit audit.jsonl\n  curl -s localhost:8080/v1/search -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' \\\n      -d '{\"first_name\":\"Jon\",\"last_name\":\"Smith\",\"dob\":\"1984-05-12\",\n           \"permissible_purpose\":{\"glba\":\"consumer_authorized\",\"dppa\":\"debt_recovery\"}}'\n\n\
-Routes: POST /v1/search, POST /v1/records, GET|DELETE /v1/records/{record_id},\n\
+Routes: POST /v1/search, POST /v1/rematch, POST /v1/records, GET|DELETE /v1/records/{record_id},\n\
 GET /healthz, /readyz, /metrics, /openapi.json. Stops on SIGINT or SIGTERM after requests in flight finish.\n\
 Listens on loopback by default: put a TLS-terminating proxy in front of any other address."
 )]
@@ -35,6 +35,9 @@ pub struct Args {
     /// Largest request body in bytes (413 above).
     #[arg(long, env = "SKIPTRACE_MAX_BODY_BYTES", default_value_t = server::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Largest body of POST /v1/rematch (a whole returned-mail file), in bytes (413 above).
+    #[arg(long, env = "SKIPTRACE_MAX_REMATCH_BODY_BYTES", default_value_t = server::DEFAULT_MAX_REMATCH_BODY_BYTES)]
+    pub max_rematch_body_bytes: usize,
     /// Time a request may take, in milliseconds (503 after; a started record change finishes).
     #[arg(long, env = "SKIPTRACE_TIMEOUT_MS", default_value_t = server::DEFAULT_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -65,6 +68,7 @@ impl Args {
             model: self.model,
             limits: Limits {
                 max_body_bytes: self.max_body_bytes,
+                max_rematch_body_bytes: self.max_rematch_body_bytes,
                 timeout: Duration::from_millis(self.timeout_ms),
                 max_concurrency,
                 rate_per_second: self.rate_per_second,

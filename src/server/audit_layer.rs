@@ -1,7 +1,8 @@
 //! The audit middleware: one line per `/v1` request, written (and synced) before the response
 //! leaves. The request runs in its own task, so a client that hangs up mid-request cannot stop
 //! its line from being written. A response whose line cannot be written is replaced by a 500:
-//! no audited data leaves unlogged.
+//! no audited data leaves unlogged. The exception is a streamed bulk job (`POST /v1/rematch`),
+//! which writes its own line when it ends ([`AuditedByHandler`]).
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
@@ -25,6 +26,11 @@ pub(crate) struct AuditDetails {
     pub unmasked: bool,
 }
 
+/// Put on a response whose handler writes its own audit line (a streamed bulk job, logged when
+/// it ends with its row count): the middleware then writes none.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AuditedByHandler;
+
 /// Middleware: runs the request, then appends its audit line.
 pub(crate) async fn audit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = format!(
@@ -42,6 +48,9 @@ pub(crate) async fn audit(State(state): State<AppState>, request: Request, next:
             Ok(response) => response,
             Err(error) => ApiError::internal(&error).into_response(),
         };
+        if response.extensions().get::<AuditedByHandler>().is_some() {
+            return response;
+        }
         let event = event_of(&route, &response);
         match append(&state, event).await {
             Ok(()) => response,
@@ -85,6 +94,7 @@ fn event_of(route: &str, response: &Response) -> AuditEvent {
             .extensions()
             .get::<ErrorCode>()
             .map(|c| c.0.to_string()),
+        rows: None,
     }
 }
 

@@ -17,6 +17,9 @@ use super::state::AppState;
 /// `skiptrace index` for bulk loads).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
+/// Default largest body of `POST /v1/rematch` (a whole returned-mail file): 256 MiB.
+pub const DEFAULT_MAX_REMATCH_BODY_BYTES: usize = 256 * 1024 * 1024;
+
 /// Default time a request may take, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 
@@ -31,8 +34,11 @@ pub const DEFAULT_RATE_BURST: u32 = 20;
 pub struct Limits {
     /// Largest request body accepted (413 above).
     pub max_body_bytes: usize,
+    /// Largest body of `POST /v1/rematch` (413 above).
+    pub max_rematch_body_bytes: usize,
     /// Time a request may take (503 `timeout` after). A record change that has started to
-    /// write is never cut off: it finishes and reports what it did.
+    /// write is never cut off: it finishes and reports what it did. Not applied to
+    /// `POST /v1/rematch`, whose run time grows with its file.
     pub timeout: Duration,
     /// Engine operations (searches, record reads and changes) running at once; more wait, up to
     /// the timeout.
@@ -47,6 +53,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_rematch_body_bytes: DEFAULT_MAX_REMATCH_BODY_BYTES,
             timeout: Duration::from_millis(DEFAULT_TIMEOUT_MS),
             max_concurrency: default_max_concurrency(),
             rate_per_second: DEFAULT_RATE_PER_SECOND,

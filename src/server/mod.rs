@@ -6,11 +6,12 @@
 //! to the audit log ([`crate::audit`]) before the response leaves. No engine module imports this
 //! one.
 //!
-//! Routes: `POST /v1/search`, `POST /v1/records`, `GET` and `DELETE /v1/records/{record_id}`
+//! Routes: `POST /v1/search`, `POST /v1/rematch`, `POST /v1/records`, `GET` and `DELETE /v1/records/{record_id}`
 //! (keyed), `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json` (open).
 //!
 //! Layers, outermost first: trace, panic catcher, body limit; then per routed request:
 //! metrics, and for `/v1` the audit line, the access guard (401, 403, 429) and the timeout.
+//! `POST /v1/rematch` (a whole file, streamed back) has its own body limit and no timeout.
 
 mod audit_layer;
 mod auth;
@@ -20,6 +21,7 @@ mod limits;
 mod metrics;
 mod openapi;
 mod records;
+mod rematch;
 mod search;
 mod state;
 mod views;
@@ -42,8 +44,9 @@ pub use auth::Caller;
 pub use error::{ApiError, ApiJson, ErrorBody, ErrorDetail};
 pub use health::{Health, Readiness};
 pub use limits::{
-    default_max_concurrency, Limits, RateLimiter, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_BURST,
-    DEFAULT_RATE_PER_SECOND, DEFAULT_TIMEOUT_MS,
+    default_max_concurrency, Limits, RateLimiter, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_REMATCH_BODY_BYTES, DEFAULT_RATE_BURST, DEFAULT_RATE_PER_SECOND,
+    DEFAULT_TIMEOUT_MS,
 };
 pub use openapi::ApiDoc;
 pub use records::{DeleteResponse, IssueView, RecordInput, UpsertResponse, NDJSON};
@@ -108,6 +111,16 @@ pub fn app(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), limits::timeout))
         .route_layer(from_fn_with_state(state.clone(), auth::guard))
         .route_layer(from_fn_with_state(state.clone(), audit_layer::audit));
+    // Bulk: the same guard and audit, but no per-request timeout (a file takes as long as it
+    // takes) and a larger body limit.
+    let bulk = Router::new()
+        .route(
+            "/v1/rematch",
+            post(rematch::rematch)
+                .layer(DefaultBodyLimit::max(state.limits().max_rematch_body_bytes)),
+        )
+        .route_layer(from_fn_with_state(state.clone(), auth::guard))
+        .route_layer(from_fn_with_state(state.clone(), audit_layer::audit));
     let operations = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -115,6 +128,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(health::openapi));
     Router::new()
         .merge(v1)
+        .merge(bulk)
         .merge(operations)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .fallback(not_found)

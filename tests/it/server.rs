@@ -1554,3 +1554,249 @@ fn the_binary_serves_with_env_configuration_until_sigterm() {
     let exit = child.wait().expect("serve exits");
     assert!(exit.success(), "a SIGTERM is a clean stop: {exit:?}");
 }
+
+/// A returned-mail file: the debtor at her old address (resolves, with the Chicago address as
+/// new), a row with nothing to search on, a row with too few columns, and a stranger.
+const RETURNED_MAIL: &str = "account_id,first_name,last_name,dob,address_line1,city,zip,balance\n\
+A-1,Dmitri,Kowalczyk,1984-05-12,12 Main St,Springfield,62704,120.50\n\
+A-2,,,not a date,,,,9.99\n\
+A-3,Zebulon\n\
+A-4,Quentin,Xylander,1970-01-01,1 Nowhere Ln,Nome,99762,0\n";
+
+const REMATCH_PURPOSE: &str = "glba=consumer_authorized&dppa=debt_recovery";
+
+impl TestServer {
+    async fn rematch(&self, key: &str, query: &str, body: &str) -> reqwest::Response {
+        self.request(Method::POST, &format!("/v1/rematch?{query}"), Some(key))
+            .header("content-type", "text/csv")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("rematch sent")
+    }
+}
+
+/// Parses a CSV response into its header and rows.
+fn csv_table(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("row").iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_returned_mail_file_is_rematched_row_for_row_as_csv_and_audited_once() {
+    let server = TestServer::default().await;
+    let response = server
+        .rematch(&server.searcher, REMATCH_PURPOSE, RETURNED_MAIL)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .expect("content type")
+        .starts_with("text/csv"));
+    let text = response.text().await.expect("body");
+    let (header, rows) = csv_table(&text);
+    let input_columns = [
+        "account_id",
+        "first_name",
+        "last_name",
+        "dob",
+        "address_line1",
+        "city",
+        "zip",
+        "balance",
+    ];
+    let mut expected: Vec<String> = input_columns.iter().map(|c| c.to_string()).collect();
+    expected.extend(
+        skiptrace::bulk::OUTPUT_COLUMNS
+            .iter()
+            .map(|c| c.to_string()),
+    );
+    assert_eq!(header, expected, "input columns, then the output columns");
+    assert_eq!(rows.len(), 4, "one row out per row in: {text}");
+    let column = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let (status, account, error) = (
+        column("match_status"),
+        column("account_id"),
+        column("error"),
+    );
+    let accounts: Vec<&str> = rows.iter().map(|r| r[account].as_str()).collect();
+    assert_eq!(accounts, ["A-1", "A-2", "A-3", "A-4"], "input order");
+    assert_eq!(rows[0][status], "matched", "{text}");
+    assert_eq!(rows[0][column("balance")], "120.50", "values kept");
+    assert!(
+        rows[0][column("new_city")].eq_ignore_ascii_case("chicago"),
+        "{text}"
+    );
+    assert_eq!(rows[1][status], "error", "nothing to search on: {text}");
+    assert!(!rows[1][error].is_empty());
+    assert_eq!(rows[2][status], "error", "a short row: {text}");
+    assert_eq!(rows[2][account], "A-3");
+    assert_eq!(rows[3][status], "no_match", "{text}");
+
+    let lines = audit_lines(&server.audit_path());
+    let jobs: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["route"] == "POST /v1/rematch")
+        .collect();
+    assert_eq!(jobs.len(), 1, "one line for the job: {lines:?}");
+    let job = jobs[0];
+    assert_eq!(job["status"], 200);
+    assert_eq!(job["rows"], 4);
+    assert_eq!(job["purposes"]["glba"], "consumer_authorized");
+    assert_eq!(job["purposes"]["dppa"], "debt_recovery");
+    assert!(job["key_id"].as_str().is_some_and(|k| !k.is_empty()));
+    let log = std::fs::read_to_string(server.audit_path()).expect("audit log");
+    assert!(!log.contains(DOB) && !log.contains("Kowalczyk"), "{log}");
+    let dir = server.stop_and_keep().await;
+    let verified = verify_audit(&dir.path().join("audit.jsonl"));
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rematch_needs_a_purpose_a_search_key_and_a_readable_file() {
+    let limits = Limits {
+        max_body_bytes: 64,
+        max_rematch_body_bytes: 4_096,
+        ..generous_limits()
+    };
+    let server = TestServer::start(limits).await;
+    for (query, parameter) in [
+        ("dppa=debt_recovery", "glba"),
+        ("glba=consumer_authorized", "dppa"),
+        ("glba=consumer_authorized&dppa=curiosity", "dppa"),
+    ] {
+        let response = server.rematch(&server.searcher, query, RETURNED_MAIL).await;
+        let (status, body) = status_and_json(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(body["error"]["field"], parameter, "{body}");
+    }
+    let response = server
+        .rematch(&server.loader, REMATCH_PURPOSE, RETURNED_MAIL)
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = server
+        .rematch(&server.admin, REMATCH_PURPOSE, RETURNED_MAIL)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "admins may too");
+    let (_, rows) = csv_table(&response.text().await.expect("body"));
+    assert_eq!(
+        rows.len(),
+        4,
+        "over the search body limit, under the rematch one"
+    );
+    for body in ["", "\u{0}\u{1}garbage\u{2}\n\u{3}"] {
+        let response = server
+            .rematch(&server.searcher, REMATCH_PURPOSE, body)
+            .await;
+        let (status, json) = status_and_json(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body:?}: {json}");
+        assert_eq!(json["error"]["code"], "invalid_body");
+    }
+    let response = server
+        .rematch(
+            &server.searcher,
+            &format!("{REMATCH_PURPOSE}&id_column=nope"),
+            RETURNED_MAIL,
+        )
+        .await;
+    let (status, json) = status_and_json(response).await;
+    assert_eq!(
+        (status, &json["error"]["field"]),
+        (StatusCode::BAD_REQUEST, &json!("id_column"))
+    );
+    let response = server
+        .rematch(
+            &server.searcher,
+            &format!("{REMATCH_PURPOSE}&match_threshold=2"),
+            RETURNED_MAIL,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let big = format!("{RETURNED_MAIL}{}", "A-9,Ann,Lee,,,,,1\n".repeat(300));
+    let response = server
+        .rematch(&server.searcher, REMATCH_PURPOSE, &big)
+        .await;
+    let (status, json) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{json}");
+    let ndjson = "{\"account_id\":\"N-1\",\"first_name\":\"Dmitri\",\"last_name\":\"Kowalczyk\",\"dob\":\"1984-05-12\",\"zip\":\"62704\"}\n\
+                  {\"account_id\":\"N-2\",\"first_name\":\"Maria\"}\n";
+    let response = server
+        .request(
+            Method::POST,
+            &format!("/v1/rematch?{REMATCH_PURPOSE}&id_column=account_id"),
+            Some(&server.searcher),
+        )
+        .header("content-type", "application/x-ndjson")
+        .body(ndjson)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let (header, rows) = csv_table(&response.text().await.expect("body"));
+    assert_eq!(header[0], "account_id");
+    assert_eq!(rows.len(), 2);
+    let refused: Vec<Value> = audit_lines(&server.audit_path())
+        .into_iter()
+        .filter(|l| l["status"] != 200)
+        .collect();
+    assert!(refused
+        .iter()
+        .all(|l| l["route"] == "POST /v1/rematch" && l["rows"].is_null()));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rematch_is_not_cut_off_by_the_request_timeout() {
+    let limits = Limits {
+        timeout: Duration::from_millis(200),
+        ..generous_limits()
+    };
+    let server = TestServer::start(limits).await;
+    let address = server.base.trim_start_matches("http://").to_string();
+    let head = format!(
+        "POST /v1/rematch?{REMATCH_PURPOSE} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        server.searcher,
+        RETURNED_MAIL.len()
+    );
+    // Half the file, a pause well past the timeout, then the rest.
+    let response = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+        let (first, second) = RETURNED_MAIL.split_at(RETURNED_MAIL.len() / 2);
+        stream.write_all(head.as_bytes()).expect("write");
+        stream.write_all(first.as_bytes()).expect("write");
+        std::thread::sleep(Duration::from_millis(600));
+        stream.write_all(second.as_bytes()).expect("write");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("read timeout");
+        let mut text = String::new();
+        stream.read_to_string(&mut text).expect("read");
+        text
+    })
+    .await
+    .expect("client thread");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response.contains("A-4"),
+        "the whole file came back: {response}"
+    );
+    server.stop().await;
+}

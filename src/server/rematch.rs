@@ -1,0 +1,337 @@
+//! `POST /v1/rematch`: a whole returned-mail file (CSV with any delimiter, or JSON Lines) in,
+//! the same rows back as CSV with the re-match columns of [`crate::bulk`] appended.
+//!
+//! The permissible purpose comes as query parameters (`?glba=CODE&dppa=CODE`); the body is read
+//! whole (up to `Limits::max_rematch_body_bytes`) and checked before anything is streamed, so
+//! an unreadable file is a JSON 400. Rows are then matched in parallel batches on the blocking
+//! pool and each batch's CSV is streamed out as soon as it is ready: exactly one output row per
+//! input row, in input order. The route has no per-request timeout.
+//!
+//! Audit: the job writes ONE line itself when it ends (route, key id, purposes, status, row
+//! count in `rows`; never a row's values). The last batch is held back until that line is
+//! written; when it cannot be written, the stream is broken off instead, so a client never
+//! receives a complete file that is not in the log.
+
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rayon::prelude::*;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::audit_layer::{AuditDetails, AuditedByHandler};
+use super::auth::Caller;
+use super::error::{body_rejection, ApiError};
+use super::state::AppState;
+use crate::audit::AuditEvent;
+use crate::bulk::{self, MatchStatus, RematchOptions, RematchResult, OUTPUT_COLUMNS};
+use crate::input::{InputRow, MappingOverrides, RecordReader};
+use crate::purpose::PermissiblePurpose;
+use crate::search::Engine;
+
+/// The route as the audit log names it.
+const ROUTE: &str = "POST /v1/rematch";
+
+/// Batches in flight between the matcher and the client.
+const CHANNEL_BATCHES: usize = 2;
+
+/// The query parameters, all as text so each bad one is a 400 naming it.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RematchParams {
+    glba: Option<String>,
+    dppa: Option<String>,
+    id_column: Option<String>,
+    match_threshold: Option<String>,
+    possible_threshold: Option<String>,
+}
+
+type Chunk = Result<Bytes, std::io::Error>;
+
+/// The receiving end of the batch channel, as the body's stream.
+struct ChunkStream(mpsc::Receiver<Chunk>);
+
+impl futures_core::Stream for ChunkStream {
+    type Item = Chunk;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Chunk>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// Re-matches a returned-mail file, streaming CSV back.
+pub(crate) async fn rematch(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<RematchParams>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let mut details = AuditDetails::default();
+    match start(state, caller, query, body, &mut details).await {
+        Ok(response) => response,
+        Err(error) => {
+            let mut response = error.into_response();
+            response.extensions_mut().insert(details);
+            response
+        }
+    }
+}
+
+async fn start(
+    state: AppState,
+    caller: Caller,
+    query: Result<Query<RematchParams>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+    details: &mut AuditDetails,
+) -> Result<Response, ApiError> {
+    let Query(params) = query.map_err(|rejection| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("the query string cannot be read: {}", rejection.body_text()),
+        )
+    })?;
+    let purposes = purposes_of(&params)?;
+    details.purposes = Some(purposes);
+    let options = options_of(&params)?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the file is larger than the server accepts (see --max-rematch-body-bytes)",
+            )
+        } else {
+            body_rejection(rejection)
+        }
+    })?;
+    let reader = open_reader(body, params.id_column.as_deref())?;
+    let Some(permit) = state.engine_permit().await else {
+        return Err(ApiError::internal(&"engine permits closed"));
+    };
+    let (sender, receiver) = mpsc::channel::<Chunk>(CHANNEL_BATCHES);
+    let job_state = state.clone();
+    let key_id = caller.key_id.clone();
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let engine = job_state.engine().clone();
+        let job = run_job(&engine, reader, &options, &sender);
+        let event = AuditEvent {
+            key_id: Some(key_id),
+            route: ROUTE.to_string(),
+            status: StatusCode::OK.as_u16(),
+            purposes: Some(purposes),
+            rows: Some(job.rows),
+            error_code: job.error_code.map(str::to_string),
+            ..AuditEvent::default()
+        };
+        match job_state.audit().append(event) {
+            Ok(_) => {
+                if let Some(last) = job.held {
+                    // The client may have gone; nothing left to do then.
+                    let _ = sender.blocking_send(Ok(Bytes::from(last)));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, route = ROUTE, "audit log write failed: response broken off");
+                let _ = sender.blocking_send(Err(std::io::Error::other(
+                    "the job could not be recorded in the audit log",
+                )));
+            }
+        }
+    });
+    let mut response = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        Body::from_stream(ChunkStream(receiver)),
+    )
+        .into_response();
+    response.extensions_mut().insert(AuditedByHandler);
+    response.extensions_mut().insert(details.clone());
+    Ok(response)
+}
+
+/// Reads the purposes from `?glba=` and `?dppa=`; a missing or unknown one is a 400 naming it.
+fn purposes_of(params: &RematchParams) -> Result<PermissiblePurpose, ApiError> {
+    PermissiblePurpose::from_codes(params.glba.as_deref(), params.dppa.as_deref()).map_err(
+        |error| {
+            let (parameter, given) = if error.field.ends_with("dppa") {
+                ("dppa", &params.dppa)
+            } else {
+                ("glba", &params.glba)
+            };
+            let code = if given.is_some() {
+                "invalid_field"
+            } else {
+                "missing_field"
+            };
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                code,
+                format!("query parameter {parameter}: {}", error.message),
+            )
+            .with_field(parameter)
+        },
+    )
+}
+
+fn probability(name: &str, value: Option<&str>) -> Result<Option<f64>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
+    match value.trim().parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(Some(p)),
+        _ => Err(ApiError::invalid_field(
+            name,
+            format!("{name} is a probability between 0 and 1"),
+        )),
+    }
+}
+
+fn options_of(params: &RematchParams) -> Result<RematchOptions, ApiError> {
+    let mut options = RematchOptions::default();
+    if let Some(p) = probability("match_threshold", params.match_threshold.as_deref())? {
+        options.search.match_threshold = p;
+    }
+    if let Some(p) = probability("possible_threshold", params.possible_threshold.as_deref())? {
+        options.possible_threshold = p;
+    }
+    Ok(options)
+}
+
+/// Opens the file and checks it can be matched at all: readable, a column that maps to a
+/// search field, and the `id_column` asked for.
+fn open_reader(body: Bytes, id_column: Option<&str>) -> Result<RecordReader, ApiError> {
+    let unreadable = |message: String| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("the file cannot be read: {message}"),
+        )
+    };
+    let reader = RecordReader::from_reader(
+        Box::new(std::io::Cursor::new(body)),
+        None,
+        &MappingOverrides::default(),
+        "rematch",
+    )
+    .map_err(|e| unreadable(e.to_string()))?;
+    if reader.mapping().fields.iter().all(Option::is_none) {
+        return Err(unreadable(format!(
+            "no column is a name, DOB, SSN, address, phone or email (columns: {})",
+            reader.mapping().columns.join(", ")
+        )));
+    }
+    bulk::id_column(&reader.mapping().columns, id_column).map_err(|_| {
+        ApiError::invalid_field(
+            "id_column",
+            format!(
+                "id_column: the file has no column {:?}",
+                id_column.unwrap_or_default()
+            ),
+        )
+    })?;
+    Ok(reader)
+}
+
+/// What a job did.
+struct Job {
+    /// Input rows matched (each is one output row).
+    rows: u64,
+    /// The last chunk, sent only once the audit line is written.
+    held: Option<Vec<u8>>,
+    /// Why the job stopped early.
+    error_code: Option<&'static str>,
+}
+
+fn run_job(
+    engine: &Engine,
+    mut reader: RecordReader,
+    options: &RematchOptions,
+    sender: &mpsc::Sender<Chunk>,
+) -> Job {
+    let width = reader.mapping().columns.len();
+    let mut header = reader.mapping().columns.clone();
+    header.extend(OUTPUT_COLUMNS.iter().map(|c| c.to_string()));
+    let mut job = Job {
+        rows: 0,
+        held: None,
+        error_code: None,
+    };
+    let mut pending = match encode([header].iter()) {
+        Ok(bytes) => bytes,
+        Err(error) => return failed(job, sender, &error),
+    };
+    let batch_rows = options.batch_rows.max(1);
+    loop {
+        let batch: Vec<InputRow> = reader.by_ref().take(batch_rows).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let results: Vec<RematchResult> = batch
+            .par_iter()
+            .map(|row| rematch_row(engine, row, options))
+            .collect();
+        let lines: Vec<Vec<String>> = batch
+            .iter()
+            .zip(&results)
+            .map(|(row, result)| {
+                let mut values = row.values.clone();
+                values.resize(width, String::new());
+                values.extend(result.to_columns());
+                values
+            })
+            .collect();
+        let bytes = match encode(lines.iter()) {
+            Ok(bytes) => bytes,
+            Err(error) => return failed(job, sender, &error),
+        };
+        job.rows += batch.len() as u64;
+        let ready = std::mem::replace(&mut pending, bytes);
+        if sender.blocking_send(Ok(Bytes::from(ready))).is_err() {
+            job.error_code = Some("client_disconnected");
+            return job;
+        }
+    }
+    job.held = Some(pending);
+    job
+}
+
+fn failed(mut job: Job, sender: &mpsc::Sender<Chunk>, error: &csv::Error) -> Job {
+    tracing::error!(%error, route = ROUTE, "cannot encode a batch: response broken off");
+    let _ = sender.blocking_send(Err(std::io::Error::other("cannot encode a batch")));
+    job.error_code = Some("internal");
+    job
+}
+
+/// Re-matches one row; a panic becomes an error row, so every row still gets its line.
+fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) -> RematchResult {
+    std::panic::catch_unwind(AssertUnwindSafe(|| bulk::rematch_row(engine, row, options)))
+        .unwrap_or_else(|_| RematchResult {
+            status: MatchStatus::Error,
+            score: None,
+            band: None,
+            record_id: None,
+            identity_id: None,
+            new_address: None,
+            new_phone: None,
+            new_email: None,
+            explanation: String::new(),
+            errors: vec!["internal error while matching this row".to_string()],
+        })
+}
+
+fn encode<'a>(records: impl Iterator<Item = &'a Vec<String>>) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    for record in records {
+        writer.write_record(record)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|error| csv::Error::from(error.into_error()))
+}
