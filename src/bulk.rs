@@ -146,7 +146,8 @@ pub struct RematchResult {
 }
 
 impl RematchResult {
-    fn failed(errors: Vec<String>) -> RematchResult {
+    /// Returns an `error` row carrying `errors`.
+    pub fn failed(errors: Vec<String>) -> RematchResult {
         RematchResult {
             status: MatchStatus::Error,
             score: None,

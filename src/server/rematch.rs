@@ -30,7 +30,7 @@ use super::auth::Caller;
 use super::error::{body_rejection, ApiError};
 use super::state::AppState;
 use crate::audit::AuditEvent;
-use crate::bulk::{self, MatchStatus, RematchOptions, RematchResult, OUTPUT_COLUMNS};
+use crate::bulk::{self, RematchOptions, RematchResult, OUTPUT_COLUMNS};
 use crate::input::{InputRow, MappingOverrides, RecordReader};
 use crate::purpose::PermissiblePurpose;
 use crate::search::Engine;
@@ -310,17 +310,8 @@ fn failed(mut job: Job, sender: &mpsc::Sender<Chunk>, error: &csv::Error) -> Job
 /// Re-matches one row; a panic becomes an error row, so every row still gets its line.
 fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) -> RematchResult {
     std::panic::catch_unwind(AssertUnwindSafe(|| bulk::rematch_row(engine, row, options)))
-        .unwrap_or_else(|_| RematchResult {
-            status: MatchStatus::Error,
-            score: None,
-            band: None,
-            record_id: None,
-            identity_id: None,
-            new_address: None,
-            new_phone: None,
-            new_email: None,
-            explanation: String::new(),
-            errors: vec!["internal error while matching this row".to_string()],
+        .unwrap_or_else(|_| {
+            RematchResult::failed(vec!["internal error while matching this row".to_string()])
         })
 }
 
