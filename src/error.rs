@@ -50,6 +50,9 @@ pub enum Error {
     /// JSON encoding or decoding failed outside a row.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// A stored record payload does not decode (an index written by another version).
+    #[error("stored record: {0}")]
+    Payload(#[from] postcard::Error),
     /// The API key file cannot be used.
     #[error("key file {path}: {message}")]
     KeyFile {

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Searcher, Term};
+use tantivy::{DocAddress, Searcher, Term};
 
 use crate::error::Result;
 use crate::index::keys::{for_each_key, swapped_dob_keys};
@@ -25,6 +25,8 @@ pub const EXPANSION_CANDIDATES: usize = 60;
 /// A retrieved record.
 #[derive(Debug, Clone)]
 pub struct Candidate {
+    /// Where the record lives in the index (identifies it within one searcher).
+    pub address: DocAddress,
     /// The stored, normalized record.
     pub record: NormalizedRecord,
     /// Its retrieval score (sum of IDFs of shared keys).
@@ -51,26 +53,27 @@ fn key_clauses(index: &SkipIndex, query: &NormalizedRecord) -> Vec<(Occur, Box<d
         .collect()
 }
 
-/// Runs `query` and loads the top `limit` records, skipping ids in `exclude`.
+/// Runs `query` and loads the top `limit` records not in `exclude` (checked before loading:
+/// reading a stored record is the dearest step of retrieval).
 fn collect(
     index: &SkipIndex,
     searcher: &Searcher,
     query: &dyn Query,
     limit: usize,
-    exclude: &HashSet<String>,
+    exclude: &HashSet<DocAddress>,
 ) -> Result<Vec<Candidate>> {
-    let hits = searcher.search(query, &TopDocs::with_limit(limit))?;
-    let mut candidates = Vec::with_capacity(hits.len());
-    for (score, address) in hits {
-        let record = index.load(searcher, address)?;
-        if !exclude.contains(&record.record_id) {
-            candidates.push(Candidate {
-                record,
+    let hits = searcher.search(query, &TopDocs::with_limit(limit + exclude.len()))?;
+    hits.into_iter()
+        .filter(|(_, address)| !exclude.contains(address))
+        .take(limit)
+        .map(|(score, address)| {
+            Ok(Candidate {
+                address,
+                record: index.load(searcher, address)?,
                 retrieval_score: score,
-            });
-        }
-    }
-    Ok(candidates)
+            })
+        })
+        .collect()
 }
 
 /// First pass: the `limit` records sharing the most (and rarest) keys with the query.
@@ -97,7 +100,7 @@ pub fn retrieve(
 }
 
 /// Second pass: records sharing a strong identifier (full SSN, street address, phone, email)
-/// with any of `seeds`, ranked by name agreement too, excluding ids already retrieved.
+/// with any of `seeds`, ranked by name agreement too, excluding records already retrieved.
 ///
 /// # Errors
 /// On index failures.
@@ -106,7 +109,7 @@ pub fn expand(
     searcher: &Searcher,
     seeds: &[&NormalizedRecord],
     limit: usize,
-    exclude: &HashSet<String>,
+    exclude: &HashSet<DocAddress>,
 ) -> Result<Vec<Candidate>> {
     let fields = index.fields();
     let mut identifiers: HashSet<Term> = HashSet::new();
@@ -142,15 +145,5 @@ pub fn expand(
     );
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(any_identifier))];
     clauses.extend(names.into_iter().map(|t| (Occur::Should, term_query(t))));
-    collect(
-        index,
-        searcher,
-        &BooleanQuery::new(clauses),
-        limit + exclude.len().min(limit),
-        exclude,
-    )
-    .map(|mut c| {
-        c.truncate(limit);
-        c
-    })
+    collect(index, searcher, &BooleanQuery::new(clauses), limit, exclude)
 }

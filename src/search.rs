@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use tantivy::{Searcher, Term};
+use tantivy::{DocAddress, Searcher, Term};
 
 use crate::compare::{Comparison, ComparisonVector, NOT_SUPPLIED};
 use crate::error::{Error, Result};
@@ -74,6 +74,7 @@ pub struct Engine {
 
 /// A candidate with its comparison against the query.
 struct Scored {
+    address: DocAddress,
     record: NormalizedRecord,
     vector: ComparisonVector,
     weight: f64,
@@ -178,7 +179,7 @@ impl Engine {
         }
         let seeds: Vec<&NormalizedRecord> =
             scored.iter().take(MAX_SEEDS).map(|s| &s.record).collect();
-        let seen: HashSet<String> = scored.iter().map(|s| s.record.record_id.clone()).collect();
+        let seen: HashSet<DocAddress> = scored.iter().map(|s| s.address).collect();
         let expansion = retrieve::expand(
             &self.index,
             &searcher,
@@ -230,6 +231,7 @@ impl Engine {
                 let vector = ComparisonVector::between(query, &candidate.record);
                 let weight = self.model.match_weight(&vector, tf);
                 Scored {
+                    address: candidate.address,
                     record: candidate.record,
                     vector,
                     weight,

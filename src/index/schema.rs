@@ -10,9 +10,10 @@ use tantivy::schema::{
 /// Handles to every field of the skiptrace schema.
 #[derive(Debug, Clone)]
 pub struct Fields {
-    /// Record id: indexed for upsert/delete, stored for display.
+    /// Record id: indexed for upsert and delete (the payload carries it for display).
     pub record_id: Field,
-    /// The normalized record, serialized (stored only).
+    /// The normalized record, postcard-encoded (stored only). The field is named `record` so
+    /// that an index written with the earlier JSON payload is refused as another schema.
     pub payload: Field,
     /// Given name and the formal names it may stand for.
     pub first: Field,
@@ -50,8 +51,8 @@ impl Fields {
                 .set_index_option(IndexRecordOption::Basic)
                 .set_fieldnorms(false),
         );
-        let record_id = builder.add_text_field("record_id", STRING | STORED);
-        let payload = builder.add_bytes_field("payload", BytesOptions::default() | STORED);
+        let record_id = builder.add_text_field("record_id", STRING);
+        let payload = builder.add_bytes_field("record", BytesOptions::default() | STORED);
         let first = builder.add_text_field("first", key.clone());
         let last = builder.add_text_field("last", key.clone());
         let phonetic = builder.add_text_field("phonetic", key.clone());
@@ -89,7 +90,7 @@ impl Fields {
         let get = |name: &str| schema.get_field(name);
         Ok(Fields {
             record_id: get("record_id")?,
-            payload: get("payload")?,
+            payload: get("record")?,
             first: get("first")?,
             last: get("last")?,
             phonetic: get("phonetic")?,

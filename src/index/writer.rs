@@ -12,7 +12,7 @@ use crate::normalize::NormalizedRecord;
 pub fn document(record: &NormalizedRecord, fields: &Fields) -> Result<TantivyDocument> {
     let mut document = TantivyDocument::new();
     document.add_text(fields.record_id, &record.record_id);
-    document.add_bytes(fields.payload, &serde_json::to_vec(record)?);
+    document.add_bytes(fields.payload, &postcard::to_allocvec(record)?);
     for_each_key(record, fields, |field, term| document.add_text(field, term));
     Ok(document)
 }
@@ -80,5 +80,39 @@ impl RecordWriter {
         self.writer.commit()?;
         self.writer.wait_merging_threads()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::normalize::NormalizedRecord;
+    use crate::record::{Field, RawRecord};
+
+    #[test]
+    fn a_stored_record_decodes_to_the_record_written() {
+        for ssn in ["123-45-6789", "6789", ""] {
+            let raw = RawRecord::new()
+                .with(Field::RecordId, "R1")
+                .with(Field::Source, "utility")
+                .with(Field::FirstName, "Mary")
+                .with(Field::MiddleName, "Ann")
+                .with(Field::LastName, "O'Brien-Smith")
+                .with(Field::NameSuffix, "Jr")
+                .with(Field::Dob, "1980-02-29")
+                .with(Field::Ssn, ssn)
+                .with(Field::AddressLine1, "12 Oak St")
+                .with(Field::AddressLine2, "Apt 4")
+                .with(Field::City, "Austin")
+                .with(Field::State, "TX")
+                .with(Field::Zip, "78701")
+                .with(Field::Phone, "512-555-0134")
+                .with(Field::Email, "Mary.Smith@Example.com")
+                .with(Field::FirstSeen, "2020-01-01")
+                .with(Field::LastSeen, "2024-06-30");
+            let (record, _) = NormalizedRecord::from_raw(&raw);
+            let bytes = postcard::to_allocvec(&record).unwrap();
+            let decoded: NormalizedRecord = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(decoded, record);
+        }
     }
 }

@@ -1,15 +1,59 @@
 //! Social Security numbers: nine digits in any format, or the last four (DOMAIN.md §2, §6).
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A normalized SSN: the full nine digits or only the last four.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "digits", rename_all = "snake_case")]
+///
+/// In JSON it reads `{"kind": "full" | "last4", "digits": "..."}`; in the index's binary
+/// payload it is a plain enum (binary formats cannot hold an adjacently tagged enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Ssn {
     /// All nine digits.
     Full(String),
     /// Only the last four digits are known.
     Last4(String),
+}
+
+/// The JSON shape of [`Ssn`].
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", content = "digits", rename_all = "snake_case")]
+enum TaggedSsn {
+    Full(String),
+    Last4(String),
+}
+
+/// The binary shape of [`Ssn`].
+#[derive(Serialize, Deserialize)]
+enum CompactSsn {
+    Full(String),
+    Last4(String),
+}
+
+impl Serialize for Ssn {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match (self, serializer.is_human_readable()) {
+            (Ssn::Full(d), true) => TaggedSsn::Full(d.clone()).serialize(serializer),
+            (Ssn::Last4(d), true) => TaggedSsn::Last4(d.clone()).serialize(serializer),
+            (Ssn::Full(d), false) => CompactSsn::Full(d.clone()).serialize(serializer),
+            (Ssn::Last4(d), false) => CompactSsn::Last4(d.clone()).serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Ssn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Ssn, D::Error> {
+        Ok(if deserializer.is_human_readable() {
+            match TaggedSsn::deserialize(deserializer)? {
+                TaggedSsn::Full(d) => Ssn::Full(d),
+                TaggedSsn::Last4(d) => Ssn::Last4(d),
+            }
+        } else {
+            match CompactSsn::deserialize(deserializer)? {
+                CompactSsn::Full(d) => Ssn::Full(d),
+                CompactSsn::Last4(d) => Ssn::Last4(d),
+            }
+        })
+    }
 }
 
 impl Ssn {
