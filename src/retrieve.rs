@@ -34,7 +34,7 @@ pub struct Candidate {
 }
 
 fn term_query(term: Term) -> Box<dyn Query> {
-    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
 }
 
 /// Returns the query's blocking-key clauses, deduplicated.

@@ -50,8 +50,8 @@ pub fn first_names_equivalent(a: &PersonName, b: &PersonName) -> bool {
 fn is_swapped(a: &PersonName, b: &PersonName) -> bool {
     !a.first.is_empty()
         && !a.last.is_empty()
-        && a.first == b.last_joined()
-        && a.last_joined() == b.first
+        && b.last_joined_is(&a.first)
+        && a.last_joined_is(&b.first)
 }
 
 /// Compares given names.
@@ -99,7 +99,7 @@ pub fn compare_middle(a: &PersonName, b: &PersonName) -> usize {
 }
 
 fn is_compound_match(a: &PersonName, b: &PersonName) -> bool {
-    if a.last_joined() == b.last_joined() {
+    if a.same_last_joined(b) {
         return true;
     }
     let a_multi = a.last.contains(' ');
@@ -159,7 +159,7 @@ pub fn given_names_compatible(a: &PersonName, b: &PersonName) -> bool {
         return true;
     }
     let crossed =
-        |x: &PersonName, y: &PersonName| !x.first.is_empty() && x.first == y.last_joined();
+        |x: &PersonName, y: &PersonName| !x.first.is_empty() && y.last_joined_is(&x.first);
     crossed(a, b) || crossed(b, a) || near_spelling(a, b)
 }
 
@@ -172,14 +172,12 @@ pub const COMPATIBLE_NAME_EDITS: usize = 2;
 /// [`COMPATIBLE_NAME_EDITS`] of some spelling of the other, with the same initial, for names of
 /// five letters or more.
 fn near_spelling(a: &PersonName, b: &PersonName) -> bool {
-    let spellings = |x: &PersonName| -> Vec<String> {
-        let mut all = x.first_formal.clone();
-        all.push(x.first.clone());
-        all
-    };
-    let (left, right) = (spellings(a), spellings(b));
-    left.iter().any(|x| {
-        right.iter().any(|y| {
+    fn spellings(x: &PersonName) -> impl Iterator<Item = &str> {
+        let formal = x.first_formal.iter().map(String::as_str);
+        formal.chain(std::iter::once(x.first.as_str()))
+    }
+    spellings(a).any(|x| {
+        spellings(b).any(|y| {
             x.len() >= 5
                 && y.len() >= 5
                 && x.as_bytes()[0] == y.as_bytes()[0]

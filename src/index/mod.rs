@@ -26,8 +26,9 @@ pub const DEFAULT_INDEX_DIR: &str = "index";
 /// Heap the index writer may use for buffering documents before flushing a segment.
 pub const WRITER_MEMORY_BYTES: usize = 400_000_000;
 
-/// Doc-store block size: small blocks keep a candidate fetch cheap (one block read).
-const DOCSTORE_BLOCK_BYTES: usize = 4096;
+/// Doc-store block size: a candidate fetch copies its whole block, so blocks hold a few
+/// records only.
+const DOCSTORE_BLOCK_BYTES: usize = 1024;
 
 /// A skiptrace index: tantivy plus the field handles and a reader.
 #[derive(Clone)]

@@ -176,6 +176,24 @@ impl PersonName {
     pub fn last_joined(&self) -> String {
         self.last.replace(' ', "")
     }
+
+    /// True when the surname with its tokens run together equals `text` (no allocation: this
+    /// runs for every pair of candidate records).
+    pub fn last_joined_is(&self, text: &str) -> bool {
+        self.last.bytes().filter(|&b| b != b' ').eq(text.bytes())
+    }
+
+    /// True when both surnames run together are equal.
+    pub fn same_last_joined(&self, other: &PersonName) -> bool {
+        let joined = |n: &PersonName| n.last.bytes().filter(|&b| b != b' ').collect::<Vec<_>>();
+        if !self.last.contains(' ') {
+            return other.last_joined_is(&self.last);
+        }
+        if !other.last.contains(' ') {
+            return self.last_joined_is(&other.last);
+        }
+        joined(self) == joined(other)
+    }
 }
 
 fn without_titles(mut tokens: Vec<String>) -> Vec<String> {
