@@ -2,8 +2,6 @@
 //! with a near street spelling, same ZIP, same city and state, different. People move (about
 //! 11 % a year; DOMAIN.md §8), so a different address is weak evidence against a match.
 
-use strsim::jaro_winkler;
-
 use super::level;
 use crate::normalize::Address;
 
@@ -45,7 +43,11 @@ fn label(a: &Address, b: &Address) -> &'static str {
                 "address_minus_unit"
             };
         }
-        if jaro_winkler(&a.street_name, &b.street_name) >= STREET_JARO_WINKLER_THRESHOLD {
+        if super::jaro_winkler_at_least(
+            &a.street_name,
+            &b.street_name,
+            STREET_JARO_WINKLER_THRESHOLD,
+        ) {
             return "street_fuzzy";
         }
     }

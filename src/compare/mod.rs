@@ -142,6 +142,43 @@ impl ComparisonVector {
 
 /// Returns the level index of `label`, panicking in debug builds when a comparator names a level
 /// its comparison does not define (an invariant of this module).
+/// True when the Jaro–Winkler similarity of `a` and `b` (as `strsim::jaro_winkler` computes
+/// it) is at least `threshold`.
+///
+/// Most pairs compared are different names, so an upper bound is tried first: Jaro's matching
+/// characters are at most the characters the two strings share (as multisets), which bounds
+/// Jaro, and Winkler's prefix bonus grows with Jaro. Only pairs the bound cannot rule out pay
+/// for the full computation; the answer is always the same as computing it.
+pub fn jaro_winkler_at_least(a: &str, b: &str, threshold: f64) -> bool {
+    if a.is_ascii() && b.is_ascii() && !a.is_empty() && !b.is_empty() {
+        let mut counts = [0i16; 128];
+        for byte in a.bytes() {
+            counts[usize::from(byte)] += 1;
+        }
+        let mut shared = 0usize;
+        for byte in b.bytes() {
+            let count = &mut counts[usize::from(byte)];
+            if *count > 0 {
+                *count -= 1;
+                shared += 1;
+            }
+        }
+        let shared = shared as f64;
+        let jaro_bound = (shared / a.len() as f64 + shared / b.len() as f64 + 1.0) / 3.0;
+        let prefix = a
+            .bytes()
+            .zip(b.bytes())
+            .take_while(|(x, y)| x == y)
+            .count()
+            .min(4);
+        let bound = jaro_bound + 0.1 * prefix as f64 * (1.0 - jaro_bound);
+        if shared == 0.0 || bound < threshold - 1e-9 {
+            return false;
+        }
+    }
+    strsim::jaro_winkler(a, b) >= threshold
+}
+
 fn level(levels: &[&str], label: &str) -> usize {
     let index = levels.iter().position(|l| *l == label);
     debug_assert!(index.is_some(), "unknown level {label}");
@@ -162,6 +199,30 @@ mod tests {
                 "different",
                 "{}",
                 comparison.name()
+            );
+        }
+    }
+
+    #[test]
+    fn jaro_winkler_at_least_agrees_on_known_pairs() {
+        assert!(jaro_winkler_at_least("MARTHA", "MARHTA", 0.92));
+        assert!(jaro_winkler_at_least("JOHNSON", "JONHSON", 0.92));
+        assert!(!jaro_winkler_at_least("JOHNSON", "SMITH", 0.92));
+        assert!(!jaro_winkler_at_least("ANN", "", 0.5));
+        assert!(jaro_winkler_at_least("JOSÉ", "JOSE", 0.85));
+    }
+
+    proptest::proptest! {
+        /// The bound never changes the answer: a small alphabet makes near-threshold pairs common.
+        #[test]
+        fn jaro_winkler_at_least_is_the_plain_comparison(
+            a in "[ABEHNORST]{0,9}",
+            b in "[ABEHNORST]{0,9}",
+            threshold in proptest::sample::select(vec![0.7, 0.85, 0.9, 0.92, 0.95]),
+        ) {
+            proptest::prop_assert_eq!(
+                jaro_winkler_at_least(&a, &b, threshold),
+                strsim::jaro_winkler(&a, &b) >= threshold
             );
         }
     }

@@ -4,9 +4,7 @@
 //! agrees, same Double Metaphone code, first and last swapped. Surnames add a compound level
 //! (Garcia ≈ Garcia Lopez ≈ garcialopez) for Hispanic double and hyphenated surnames.
 
-use strsim::jaro_winkler;
-
-use super::level;
+use super::{jaro_winkler_at_least, level};
 use crate::normalize::PersonName;
 
 /// Jaro–Winkler similarity at or above which two name spellings count as a typo of each other.
@@ -69,7 +67,7 @@ pub fn compare_first(a: &PersonName, b: &PersonName) -> usize {
         } else {
             "different"
         }
-    } else if jaro_winkler(&a.first, &b.first) >= NAME_JARO_WINKLER_THRESHOLD {
+    } else if jaro_winkler_at_least(&a.first, &b.first, NAME_JARO_WINKLER_THRESHOLD) {
         "jaro_winkler>=0.92"
     } else if !a.first_phonetic.is_empty() && a.first_phonetic == b.first_phonetic {
         "phonetic"
@@ -121,7 +119,7 @@ pub fn compare_last(a: &PersonName, b: &PersonName) -> usize {
         "exact"
     } else if is_compound_match(a, b) {
         "compound"
-    } else if jaro_winkler(&a.last, &b.last) >= NAME_JARO_WINKLER_THRESHOLD {
+    } else if jaro_winkler_at_least(&a.last, &b.last, NAME_JARO_WINKLER_THRESHOLD) {
         "jaro_winkler>=0.92"
     } else if a
         .last_phonetic
