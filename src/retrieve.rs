@@ -15,8 +15,11 @@ use crate::index::keys::{for_each_key, swapped_dob_keys};
 use crate::index::SkipIndex;
 use crate::normalize::{NormalizedRecord, Ssn};
 
-/// Candidates the first retrieval pass returns by default.
-pub const DEFAULT_CANDIDATES: usize = 100;
+/// Candidates the first retrieval pass returns by default. On the 1M-record synth set, 50
+/// instead of 100 costs 0.0005 of retrieval recall and no measurable F1 (0.9914 vs 0.9915) for
+/// 17% fewer instructions per search: block-max WAND prunes more with a shorter top list and
+/// half as many records are read.
+pub const DEFAULT_CANDIDATES: usize = 50;
 
 /// Records the second pass adds: those sharing an SSN, address, phone or email with a strong
 /// first-pass candidate (how a new address and phone are reached from an old one).

@@ -224,20 +224,27 @@ impl Engine {
         candidates: Vec<Candidate>,
         tf: &TermFrequencies,
     ) -> Vec<Scored> {
-        candidates
-            .into_par_iter()
-            .with_min_len(16)
-            .map(|candidate| {
-                let vector = ComparisonVector::between(query, &candidate.record);
-                let weight = self.model.match_weight(&vector, tf);
-                Scored {
-                    address: candidate.address,
-                    record: candidate.record,
-                    vector,
-                    weight,
-                }
-            })
-            .collect()
+        let score_one = |candidate: Candidate| {
+            let vector = ComparisonVector::between(query, &candidate.record);
+            let weight = self.model.match_weight(&vector, tf);
+            Scored {
+                address: candidate.address,
+                record: candidate.record,
+                vector,
+                weight,
+            }
+        };
+        // Inside a rayon worker the caller already runs searches in parallel (rematch, eval):
+        // splitting each search again only adds scheduling cost.
+        if rayon::current_thread_index().is_some() {
+            candidates.into_iter().map(score_one).collect()
+        } else {
+            candidates
+                .into_par_iter()
+                .with_min_len(16)
+                .map(score_one)
+                .collect()
+        }
     }
 
     fn identity(
