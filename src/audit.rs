@@ -213,6 +213,16 @@ pub fn now_rfc3339() -> String {
 pub struct AuditLog {
     path: PathBuf,
     tail: Mutex<Tail>,
+    /// Group commit: the highest sequence number known durable, and a second handle on the file
+    /// to sync it. One sync covers every line written before it started, so concurrent
+    /// requests share syncs instead of queueing one each behind the tail lock.
+    synced: Mutex<Synced>,
+}
+
+#[derive(Debug)]
+struct Synced {
+    file: File,
+    seq: u64,
 }
 
 #[derive(Debug)]
@@ -259,8 +269,13 @@ impl AuditLog {
                 (line.seq, line.hash)
             }
         };
+        let sync_handle = file.try_clone().map_err(|e| Error::io(path, e))?;
         Ok(AuditLog {
             path: path.to_path_buf(),
+            synced: Mutex::new(Synced {
+                file: sync_handle,
+                seq,
+            }),
             tail: Mutex::new(Tail {
                 file,
                 seq,
@@ -281,7 +296,7 @@ impl AuditLog {
     }
 
     /// Appends one line and syncs it to disk before returning, so an audited response is never
-    /// sent before its line is durable.
+    /// sent before its line is durable. Concurrent appends share syncs (group commit).
     ///
     /// # Errors
     /// [`Error::Audit`] when the line cannot be written; the log then refuses further lines.
@@ -298,17 +313,51 @@ impl AuditLog {
             return Err(audit_error("an earlier write failed; not appending"));
         }
         let line = AuditLine::new(tail.seq + 1, now_rfc3339(), &tail.last_hash, event);
-        let written = tail
-            .file
-            .write_all(&line.to_json_line())
-            .and_then(|()| tail.file.sync_data());
-        if let Err(error) = written {
+        if let Err(error) = tail.file.write_all(&line.to_json_line()) {
             tail.failed = true;
             return Err(Error::io(&self.path, error));
         }
         tail.seq = line.seq;
         tail.last_hash = line.hash.clone();
+        drop(tail);
+        self.sync_through(line.seq)?;
         Ok(line)
+    }
+
+    /// Returns once line `seq` is durable: either a sync that started after it was written has
+    /// finished, or this call syncs every line written so far.
+    fn sync_through(&self, seq: u64) -> Result<()> {
+        let audit_error = |message: &str| Error::Audit {
+            path: self.path.clone(),
+            message: message.to_string(),
+        };
+        let mut synced = self
+            .synced
+            .lock()
+            .map_err(|_| audit_error("a writer panicked"))?;
+        if synced.seq >= seq {
+            return Ok(());
+        }
+        let (written, failed) = {
+            let tail = self
+                .tail
+                .lock()
+                .map_err(|_| audit_error("a writer panicked"))?;
+            (tail.seq, tail.failed)
+        };
+        // After a failed sync the kernel may have dropped the unsynced lines; a later sync
+        // that succeeds proves nothing about them.
+        if failed {
+            return Err(audit_error("an earlier write failed; not appending"));
+        }
+        if let Err(error) = synced.file.sync_data() {
+            if let Ok(mut tail) = self.tail.lock() {
+                tail.failed = true;
+            }
+            return Err(Error::io(&self.path, error));
+        }
+        synced.seq = written;
+        Ok(())
     }
 }
 
@@ -480,6 +529,38 @@ mod tests {
     fn verify_text(lines: &[String]) -> VerifyReport {
         let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
         verify_lines(text.as_bytes())
+    }
+
+    #[test]
+    fn concurrent_appends_sharing_syncs_make_one_intact_chain() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("audit.jsonl");
+        let log = AuditLog::open(&path).expect("open");
+        let seqs: Vec<u64> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..8u16)
+                .map(|t| {
+                    let log = &log;
+                    scope.spawn(move || {
+                        (0..40u16)
+                            .map(|i| log.append(event(t * 40 + i)).expect("append").seq)
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("worker"))
+                .collect()
+        });
+        let mut sorted = seqs.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (1..=320).collect::<Vec<u64>>());
+        let report = verify(&path).expect("verify");
+        assert_eq!(report.failure, None);
+        assert_eq!(report.lines_verified, 320);
+        drop(log);
+        let reopened = AuditLog::open(&path).expect("reopen");
+        assert_eq!(reopened.append(event(1)).expect("append").seq, 321);
     }
 
     #[test]
