@@ -5,6 +5,7 @@ mod demo;
 mod eval;
 mod index;
 mod keys;
+mod latency;
 mod rematch;
 mod search;
 mod serve;
@@ -33,6 +34,8 @@ enum Command {
     Index(index::Args),
     /// Make, list and revoke the API keys of `skiptrace serve`.
     Keys(keys::Args),
+    /// Measure single-client search latency in the library over a queries file.
+    Latency(latency::Args),
     /// Re-match a whole debtor file (CSV or JSON Lines) into a CSV with new contact points.
     Rematch(Box<rematch::Args>),
     /// Search for one debtor: ranked identities, explanation, contact points.
@@ -61,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(args),
         Command::Index(args) => index::run(args),
         Command::Keys(args) => keys::run(args),
+        Command::Latency(args) => latency::run(args),
         Command::Rematch(args) => rematch::run(*args),
         Command::Search(args) => search::run(*args),
         Command::Serve(args) => serve::run(args),
