@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import re
 import sys
 import time
@@ -78,7 +77,6 @@ ALIASES = {
     "email": ["email", "email_address"],
     "last_seen": ["last_seen", "last_seen_date"],
 }
-QUERY_ID_COLUMNS = ["account_id", "account", "acct", "acct_id", "account_number", "account_no", "row_id"]
 
 # ---------------------------------------------------------------------------------------------
 # Cleaning (the Splink docs' advice: standardise before linking; lower-case, no punctuation,
@@ -287,6 +285,9 @@ def clean_frame(raw: pd.DataFrame, ids: list) -> pd.DataFrame:
             f, m, l_, s = split_full_name(full)
             first[i], middle[i], last[i] = f, m, l_
             suffix[i] = suffix[i] or s
+    # Compare names without spaces: "Woods-Bixby", "Woods Bixby" and "WoodsBixby" agree.
+    first = [f.replace(" ", "") if f else None for f in first]
+    last = [s.replace(" ", "") if s else None for s in last]
     out["first_name"] = first
     out["surname"] = last
     out["middle_initial"] = [m[0] if m else None for m in middle]
@@ -407,6 +408,9 @@ def prediction_blocking_rules():
         block_on("ssn_last4", "surname"),
         block_on("first_name_dm1", "surname_dm1", "zip3"),
         block_on("substr(first_name,1,1)", "surname", "substr(dob,1,4)"),
+        # From the docs' examples: swapped names (febrl4), name prefixes (historical_50k).
+        "l.first_name = r.surname and l.surname = r.first_name",
+        block_on("substr(first_name,1,3)", "substr(surname,1,4)"),
     ]
 
 
@@ -460,7 +464,6 @@ def main(argv=None):
     parser.add_argument("--records", help="records file (CSV)")
     parser.add_argument("--queries", help="queries / returned-mail file (CSV)")
     parser.add_argument("--out", required=True, help="output CSV in skiptrace's rematch format")
-    parser.add_argument("--id-column", help="queries' account id column (default: account_id, ...)")
     parser.add_argument("--match-threshold", type=float, default=DEFAULT_MATCH_THRESHOLD)
     parser.add_argument("--possible-threshold", type=float, default=DEFAULT_POSSIBLE_THRESHOLD)
     parser.add_argument("--max-pairs", type=float, default=1e7, help="u sampling pairs (docs: 1e7+)")
@@ -474,8 +477,9 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, help="duckdb threads (default: all cores)")
     parser.add_argument("--analyse-blocking", action="store_true",
                         help="print comparisons per prediction blocking rule and stop")
-    parser.add_argument("--debug-pairs", help="also write every scored pair's top-3 per query here (CSV)")
+    parser.add_argument("--debug-pairs", help="also write every scored pair (query row, record, probability, levels) here (CSV)")
     parser.add_argument("--save-model", help="also save the trained model JSON here")
+    parser.add_argument("--model", help="use this saved model JSON (from --save-model) instead of training")
     args = parser.parse_args(argv)
 
     if args.synth:
@@ -502,9 +506,6 @@ def main(argv=None):
     )
     queries = clean_frame(raw_queries, [f"q{i}" for i in range(len(raw_queries))])
     records = clean_frame(raw_records, record_ids)
-    last_seen_col = record_cols.get("last_seen")
-    records["last_seen"] = raw_records[last_seen_col].replace("", None) if last_seen_col else None
-    records["row"] = range(len(records))
     query_cols = pick_columns(raw_queries)
     query_address = [
         raw_queries[query_cols[f]].tolist() if f in query_cols else [""] * len(raw_queries)
@@ -534,7 +535,7 @@ def main(argv=None):
             n = counts["number_of_comparisons_to_be_scored_post_filter_conditions"]
             total += n
             print(f"{counts['number_of_comparisons_generated_pre_filter_conditions']:>12} "
-                  f"{n:>12}  {rule.get_blocking_rule('duckdb').blocking_rule_sql}")
+                  f"{n:>12}  {rule if isinstance(rule, str) else rule.get_blocking_rule('duckdb').blocking_rule_sql}")
         print(f"sum over rules (before removing pairs found by earlier rules): {total}")
         return 0
 
@@ -548,6 +549,9 @@ def main(argv=None):
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=True,  # keeps gamma_* for the explanation column
     )
+    if args.model:
+        # A saved model carries its own settings (comparisons, blocking rules, parameters).
+        settings = json.loads(Path(args.model).read_text(encoding="utf-8"))
     linker = Linker([q_in, r_in], settings, db_api=db_api, input_table_aliases=["queries", "records"])
     step = time.perf_counter()
 
@@ -557,15 +561,16 @@ def main(argv=None):
         print(f"train: {what} in {now - step:.1f}s", file=sys.stderr)
         step = now
 
-    linker.training.estimate_probability_two_random_records_match(DETERMINISTIC_RULES, recall=args.recall)
-    lap("probability_two_random_records_match")
-    linker.training.estimate_u_using_random_sampling(max_pairs=args.max_pairs, seed=args.seed)
-    lap("u by random sampling")
-    for rule in em_training_rules():
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True
-        )
-        lap(f"EM blocked on {rule.get_blocking_rule('duckdb').blocking_rule_sql}")
+    if not args.model:
+        linker.training.estimate_probability_two_random_records_match(DETERMINISTIC_RULES, recall=args.recall)
+        lap("probability_two_random_records_match")
+        linker.training.estimate_u_using_random_sampling(max_pairs=args.max_pairs, seed=args.seed)
+        lap("u by random sampling")
+        for rule in em_training_rules():
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
+            lap(f"EM blocked on {rule if isinstance(rule, str) else rule.get_blocking_rule('duckdb').blocking_rule_sql}")
     phases["train"] = time.perf_counter() - t
     if args.save_model:
         linker.misc.save_model_to_json(args.save_model, overwrite=True)
@@ -695,7 +700,7 @@ def main(argv=None):
 
     if args.debug_pairs:
         con.execute(
-            f"COPY (SELECT * FROM ranked WHERE rank <= 3 ORDER BY qid, rank) TO '{args.debug_pairs}' (HEADER)"
+            f"COPY (SELECT * FROM ranked ORDER BY qid, rank) TO '{args.debug_pairs}' (HEADER)"
         )
     phases["write"] = time.perf_counter() - t
 
@@ -711,6 +716,8 @@ def main(argv=None):
         json.dump(meta, handle, indent=2)
         handle.write("\n")
     print(json.dumps(meta), file=sys.stderr)
+    cpu = time.process_time()
+    print(f"cpu: {cpu:.1f}s user+sys over all threads ({cpu / meta['wall_seconds']:.0%} of wall)", file=sys.stderr)
     return 0
 
 
