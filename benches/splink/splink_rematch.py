@@ -259,6 +259,15 @@ def address_key(line1, line2, city, state, zip_code):
     return f"{street}|{unit or ''}|{clean_zip5(zip_code) or ''}"
 
 
+def read_table(path: Path) -> pd.DataFrame:
+    """A delimited file as strings (empty cells stay ""); the delimiter is sniffed from the
+    header line among comma, tab, pipe and semicolon."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        header = handle.readline()
+    sep = max([",", "\t", "|", ";"], key=header.count)
+    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
 def pick_columns(frame: pd.DataFrame) -> dict:
     """Canonical field name -> column of `frame`, by ALIASES (case-insensitive)."""
     lower = {c.strip().lower(): c for c in frame.columns}
@@ -493,11 +502,12 @@ def main(argv=None):
 
     started = time.perf_counter()
     phases = {}
+    cpu_phases = {}  # process CPU seconds per phase (stderr only; the sidecar keeps wall times)
 
     # ---- load: read both files as strings and clean them --------------------------------
     t = time.perf_counter()
-    raw_queries = pd.read_csv(queries_path, dtype=str, keep_default_na=False, encoding="utf-8")
-    raw_records = pd.read_csv(records_path, dtype=str, keep_default_na=False, encoding="utf-8")
+    raw_queries = read_table(queries_path)
+    raw_records = read_table(records_path)
     record_cols = pick_columns(raw_records)
     record_ids = (
         raw_records[record_cols["record_id"]].tolist()
@@ -513,6 +523,7 @@ def main(argv=None):
     ]
     queries["own_address"] = [address_key(*parts) for parts in zip(*query_address)]
     phases["load"] = time.perf_counter() - t
+    cpu_phases["load"] = time.process_time() - sum(cpu_phases.values())
     print(f"load: {len(records)} records, {len(queries)} queries in {phases['load']:.1f}s", file=sys.stderr)
 
     con = duckdb.connect()
@@ -572,6 +583,7 @@ def main(argv=None):
             )
             lap(f"EM blocked on {rule if isinstance(rule, str) else rule.get_blocking_rule('duckdb').blocking_rule_sql}")
     phases["train"] = time.perf_counter() - t
+    cpu_phases["train"] = time.process_time() - sum(cpu_phases.values())
     if args.save_model:
         linker.misc.save_model_to_json(args.save_model, overwrite=True)
 
@@ -599,6 +611,7 @@ def main(argv=None):
     """)
     best = con.execute(f"SELECT qid, rid, match_probability, {', '.join(gamma_cols)} FROM ranked WHERE rank = 1").df()
     phases["predict"] = time.perf_counter() - t
+    cpu_phases["predict"] = time.process_time() - sum(cpu_phases.values())
     print(f"predict: {comparisons_scored} comparisons scored in {phases['predict']:.1f}s", file=sys.stderr)
 
     # ---- write -------------------------------------------------------------------------
@@ -703,6 +716,7 @@ def main(argv=None):
             f"COPY (SELECT * FROM ranked ORDER BY qid, rank) TO '{args.debug_pairs}' (HEADER)"
         )
     phases["write"] = time.perf_counter() - t
+    cpu_phases["write"] = time.process_time() - sum(cpu_phases.values())
 
     meta = {
         "system": f"splink {splink.__version__} (duckdb {duckdb.__version__})",
@@ -717,7 +731,8 @@ def main(argv=None):
         handle.write("\n")
     print(json.dumps(meta), file=sys.stderr)
     cpu = time.process_time()
-    print(f"cpu: {cpu:.1f}s user+sys over all threads ({cpu / meta['wall_seconds']:.0%} of wall)", file=sys.stderr)
+    print(f"cpu: {cpu:.1f}s user+sys over all threads ({cpu / meta['wall_seconds']:.0%} of wall); "
+          f"per phase: {', '.join(f'{k} {v:.1f}s' for k, v in cpu_phases.items())}", file=sys.stderr)
     return 0
 
 
