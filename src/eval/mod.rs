@@ -6,6 +6,8 @@
 //! else (including for a debtor who has no record at all); recall is over debtors who have
 //! records.
 
+pub mod metrics;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Instant;
