@@ -1,505 +1,543 @@
-//! Match-quality measurement on labelled data: re-match every debtor of a `skiptrace synth`
-//! folder against the index and score the answers against the truth.
+//! Match-quality measurement on labelled data (`skiptrace eval`): how well does a system find the
+//! true person of each query, and the person's current address, phone and email?
 //!
-//! A debtor counts as a true positive when the search is resolved to an identity whose records
-//! mostly belong to the debtor's true person; as a false positive when it is resolved to anyone
-//! else (including for a debtor who has no record at all); recall is over debtors who have
-//! records.
+//! The flow: [`truth`] reads the queries and what is true about each; every system's answers come
+//! as rows of the re-matching output format ([`prediction`]): skiptrace's own, re-matched in
+//! process exactly as `skiptrace rematch` does ([`rematch_queries`]), or any file written in that
+//! format ([`score_file`]: a `skiptrace rematch` output, the Splink script's). Each answer is
+//! [`judge`]d against the truth; [`metrics`] turns the judged answers into figures, and
+//! [`report`] and [`plot`] write them side by side, one column per system.
 
 pub mod metrics;
+pub mod plot;
+pub mod prediction;
+pub mod report;
+pub mod truth;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
-use crate::error::{Error, Result};
-use crate::input::{MappingOverrides, RecordReader};
-use crate::normalize::{Address, NormalizedRecord};
-use crate::resolve::{ContactKind, ResolutionStatus};
-use crate::search::{Engine, SearchOptions};
+use crate::bulk::{rematch_row_traced, MatchStatus, RematchOptions};
+use crate::error::Result;
+use crate::search::Engine;
+use metrics::{ContactHit, Judged, Quality};
+use prediction::{read_scored_file, Alignment, OutputColumns, Prediction, RunTrace};
+use report::{
+    Dataset, ErrorSample, EvalReport, Latency, SystemReport, SystemSource, MAX_ERROR_SAMPLES,
+};
+use truth::{ContactTruth, LabelledSet, QueryTruth};
 
-/// What truth says about one debtor.
-#[derive(Debug, Clone, Default)]
-pub struct DebtorTruth {
-    /// True person.
-    pub person_id: String,
-    /// Whether any source holds a record of the person.
-    pub in_sources: bool,
-    /// Delivery key of the true current address.
-    pub current_address: Option<String>,
-    /// True current phone (10 digits).
-    pub current_phone: Option<String>,
-    /// Hard-case flags that are true for this debtor (moved, twin, jr_sr, ...).
-    pub flags: Vec<String>,
+/// One system's answers to the queries, before judging.
+#[derive(Debug, Clone)]
+pub struct SystemRun {
+    /// Name shown in the report.
+    pub name: String,
+    /// Where the answers came from.
+    pub source: SystemSource,
+    /// One answer per query, in query order; `None` where a scored file has no row.
+    pub predictions: Vec<Option<Prediction>>,
+    /// End-to-end wall time, seconds, when known.
+    pub wall_seconds: Option<f64>,
+    /// Wall time per phase, as measured or as the system's sidecar reports it.
+    pub phases: BTreeMap<String, serde_json::Value>,
+    /// How a scored file's rows were lined up with the queries.
+    pub alignment: Option<Alignment>,
+    /// Warnings for the reader (rows missing, counts that disagree).
+    pub notes: Vec<String>,
 }
 
-/// Precision, recall and F1 over a set of debtors.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Quality {
-    /// Debtors counted.
-    pub debtors: u64,
-    /// Debtors with records in the sources.
-    pub present: u64,
-    /// Resolved to the right person.
-    pub true_positives: u64,
-    /// Resolved to a wrong person (or resolved although absent).
-    pub false_positives: u64,
-    /// Present but not resolved to the right person.
-    pub false_negatives: u64,
-    /// TP / (TP + FP).
-    pub precision: f64,
-    /// TP / present.
-    pub recall: f64,
-    /// Harmonic mean of precision and recall.
-    pub f1: f64,
-    /// Share of present debtors whose true person was among the retrieved candidates.
-    pub retrieval_recall: f64,
-    /// Share of present debtors whose true current address differs from the one on file and who
-    /// are offered it as the best new address (right-party address rate).
-    pub right_party_address_rate: f64,
-    /// Share of present debtors whose true current phone differs from the one on file and who are
-    /// offered it as the best new phone.
-    pub right_party_phone_rate: f64,
-    /// Share of absent debtors correctly given no resolved match.
-    pub absent_no_match_rate: f64,
-}
-
-/// The result of an evaluation run.
-#[derive(Debug, Clone, Serialize)]
-pub struct EvalReport {
-    /// Figures over all debtors.
-    pub overall: Quality,
-    /// Figures per hard case (debtors with the flag).
-    pub by_case: BTreeMap<String, Quality>,
-    /// Mean candidates scored per search.
-    pub mean_candidates: f64,
-    /// Search latency percentiles in milliseconds (p50, p95, p99).
-    pub latency_ms: [f64; 3],
-    /// Wall time of all searches, seconds.
-    pub wall_seconds: f64,
-    /// Present debtors not resolved to their person, with what the search said (error analysis).
-    pub false_negatives: Vec<ErrorSample>,
-    /// Debtors resolved to the wrong person.
-    pub false_positives: Vec<ErrorSample>,
-}
-
-/// Errors kept per kind in a report.
-pub const MAX_ERROR_SAMPLES: usize = 25;
-
-/// One wrong answer, for error analysis.
-#[derive(Debug, Clone, Serialize)]
-pub struct ErrorSample {
-    /// The debtor's account id.
-    pub account_id: String,
-    /// The true person.
-    pub person_id: String,
-    /// Resolution status.
-    pub status: ResolutionStatus,
-    /// Top identity's probability.
-    pub top_probability: f64,
-    /// Runner-up identity's probability.
-    pub runner_up_probability: f64,
-    /// Whether the top identity is (mostly) the true person.
-    pub top_is_true_person: bool,
-    /// Top identity's compact explanation.
-    pub explanation: String,
-    /// The debtor's hard-case flags.
-    pub flags: Vec<String>,
-}
-
-struct Outcome {
-    account_id: String,
-    status: ResolutionStatus,
-    top_probability: f64,
-    runner_up_probability: f64,
-    top_person: Option<String>,
-    explanation: String,
-    truth: DebtorTruth,
-    resolved_to: Option<String>,
-    retrieved_true: bool,
-    address_right: Option<bool>,
-    phone_right: Option<bool>,
-    candidates: usize,
-    latency_ms: f64,
-}
-
-fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
-    let headers: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        rows.push(record?.iter().map(str::to_string).collect());
-    }
-    Ok((headers, rows))
-}
-
-fn address_key(line1: &str, line2: &str, city: &str, state: &str, zip: &str) -> Option<String> {
-    let (address, _) = Address::parse(line1, line2, city, state, zip);
-    address.has_street().then(|| address.delivery_key())
-}
-
-/// Reads `truth/debtors.csv` of a synth folder.
-///
-/// # Errors
-/// When the file is missing or malformed.
-pub fn read_debtor_truth(dir: &Path) -> Result<HashMap<String, DebtorTruth>> {
-    let (headers, rows) = read_csv(&dir.join("truth").join("debtors.csv"))?;
-    let column = |name: &str| headers.iter().position(|h| h == name);
-    let get = |row: &Vec<String>, name: &str| {
-        column(name)
-            .and_then(|i| row.get(i).cloned())
-            .unwrap_or_default()
-    };
-    let flag_columns: Vec<(usize, &String)> = headers
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| {
-            !h.starts_with("current_")
-                && !matches!(h.as_str(), "account_id" | "person_id" | "in_sources")
-        })
-        .collect();
-    let mut truth = HashMap::with_capacity(rows.len());
-    for row in &rows {
-        let current_address = address_key(
-            &get(row, "current_address_line1"),
-            &get(row, "current_address_line2"),
-            &get(row, "current_city"),
-            &get(row, "current_state"),
-            &get(row, "current_zip"),
-        );
-        let phone = get(row, "current_phone");
-        let flags = flag_columns
-            .iter()
-            .filter(|(i, _)| row.get(*i).map(String::as_str) == Some("true"))
-            .map(|(_, h)| (*h).clone())
-            .collect();
-        truth.insert(
-            get(row, "account_id"),
-            DebtorTruth {
-                person_id: get(row, "person_id"),
-                in_sources: get(row, "in_sources") == "true",
-                current_address,
-                current_phone: crate::normalize::parse_phone(&phone).ok(),
-                flags,
-            },
-        );
-    }
-    Ok(truth)
-}
-
-/// Reads `truth/records.csv`: record id → person id.
-///
-/// # Errors
-/// When the file is missing or malformed.
-pub fn read_record_truth(dir: &Path) -> Result<HashMap<String, String>> {
-    let (_, rows) = read_csv(&dir.join("truth").join("records.csv"))?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|mut row| {
-            let person = row.pop()?;
-            let record = row.pop()?;
-            Some((record, person))
-        })
-        .collect())
-}
-
-fn majority<'a>(
-    ids: impl Iterator<Item = &'a str>,
-    owner: &HashMap<String, String>,
-) -> Option<String> {
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for id in ids {
-        if let Some(person) = owner.get(id) {
-            *counts.entry(person.as_str()).or_default() += 1;
-        }
-    }
-    counts
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-        .map(|(p, _)| p.to_string())
-}
-
-/// Re-matches every debtor of the synth folder `dir` (`returned_mail.csv`) and scores the
-/// answers against `truth/`.
-///
-/// # Errors
-/// When a file is missing or the index fails.
-pub fn evaluate_synth(engine: &Engine, dir: &Path, options: &SearchOptions) -> Result<EvalReport> {
-    let debtor_truth = read_debtor_truth(dir)?;
-    let record_owner = read_record_truth(dir)?;
-    let reader = RecordReader::open(&dir.join("returned_mail.csv"), &MappingOverrides::default())?;
-    let account_column = reader
-        .mapping()
-        .columns
-        .iter()
-        .position(|c| c == "account_id")
-        .ok_or_else(|| {
-            crate::InputError::new(
-                0,
-                "account_id",
-                "returned_mail.csv has no account_id column",
-            )
-        })?;
-    let rows: Vec<_> = reader.collect();
+/// Re-matches every query of `set` exactly as `skiptrace rematch` does (same row function, same
+/// options, batches of `options.batch_rows` in parallel), keeping what each search retrieved.
+/// `progress` is called with the rows done so far. Returns the answers and the wall time of
+/// matching, seconds.
+#[tracing::instrument(skip_all, fields(queries = set.rows.len()))]
+pub fn rematch_queries(
+    engine: &Engine,
+    set: &LabelledSet,
+    options: &RematchOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Vec<Option<Prediction>>, f64) {
+    let columns = OutputColumns::canonical();
     let started = Instant::now();
-    let outcomes: Vec<Outcome> = rows
-        .par_iter()
-        .filter_map(|row| {
-            let truth = debtor_truth.get(&row.values[account_column])?.clone();
-            let timer = Instant::now();
-            let (query, _) = NormalizedRecord::from_raw(&row.raw);
-            let (resolution, retrieved) = engine.search_traced(&query, options).ok()?;
-            let latency_ms = timer.elapsed().as_secs_f64() * 1000.0;
-            let retrieved_true = retrieved
-                .iter()
-                .any(|id| record_owner.get(id) == Some(&truth.person_id));
-            let top = resolution.identities.first();
-            // The identity is whose record carries its strongest evidence (its anchor): an
-            // identity may also hold a look-alike's weak record (a father's marketing record).
-            let top_person = top.and_then(|i| {
-                let anchor = i
-                    .explanation
-                    .iter()
-                    .filter(|e| e.record_id.is_some())
-                    .max_by(|a, b| a.match_weight.total_cmp(&b.match_weight))
-                    .and_then(|e| e.record_id.as_deref());
-                match anchor {
-                    Some(id) => record_owner.get(id).cloned(),
-                    None => majority(
-                        i.records.iter().map(|r| r.record_id.as_str()),
-                        &record_owner,
-                    ),
-                }
-            });
-            let resolved_to = (resolution.status == ResolutionStatus::Resolved)
-                .then(|| top_person.clone())
-                .flatten();
-            let matched_right = resolved_to.as_deref() == Some(truth.person_id.as_str());
-            let query_address = query
-                .address
-                .as_ref()
-                .filter(|a| a.has_street())
-                .map(Address::delivery_key);
-            let address_right = truth
-                .current_address
-                .as_ref()
-                .filter(|key| Some(*key) != query_address.as_ref())
-                .map(|key| {
-                    matched_right
-                        && top
-                            .and_then(|i| i.best_new(ContactKind::Address))
-                            .and_then(|p| p.address.as_ref())
-                            .is_some_and(|a| {
-                                address_key(&a.line1, &a.line2, &a.city, &a.state, &a.zip).as_ref()
-                                    == Some(key)
-                            })
+    let batch_rows = options.batch_rows.max(1);
+    let mut predictions = Vec::with_capacity(set.rows.len());
+    for (rows, truths) in set
+        .rows
+        .chunks(batch_rows)
+        .zip(set.queries.chunks(batch_rows))
+    {
+        let batch: Vec<Option<Prediction>> = rows
+            .par_iter()
+            .zip(truths.par_iter())
+            .map(|(row, truth)| {
+                let timer = Instant::now();
+                let (result, trace) = rematch_row_traced(engine, row, options);
+                let latency_ms = timer.elapsed().as_secs_f64() * 1000.0;
+                let mut prediction = columns.prediction(row.row, &result.to_columns()).expect(
+                    "a rematch result parses: its status and score are written by to_columns",
+                );
+                let trace = trace.unwrap_or_default();
+                prediction.trace = Some(RunTrace {
+                    retrieved_true: trace
+                        .retrieved
+                        .iter()
+                        .any(|id| set.owner.get(id) == Some(&truth.person)),
+                    candidates: trace.candidates_scored,
+                    latency_ms,
                 });
-            let phone_right = truth
-                .current_phone
-                .as_ref()
-                .filter(|phone| Some(*phone) != query.phone.as_ref())
-                .map(|phone| {
-                    matched_right
-                        && top
-                            .and_then(|i| i.best_new(ContactKind::Phone))
-                            .is_some_and(|p| {
-                                crate::normalize::parse_phone(&p.value).ok().as_ref() == Some(phone)
-                            })
-                });
-            Some(Outcome {
-                account_id: row.values[account_column].clone(),
-                status: resolution.status,
-                top_probability: top.map_or(0.0, |i| i.match_probability),
-                runner_up_probability: resolution
-                    .identities
-                    .get(1)
-                    .map_or(0.0, |i| i.match_probability),
-                top_person,
-                explanation: top.map(|i| i.compact_explanation()).unwrap_or_default(),
-                truth,
-                resolved_to,
-                retrieved_true,
-                address_right,
-                phone_right,
-                candidates: resolution.candidates_scored,
-                latency_ms,
+                Some(prediction)
             })
-        })
-        .collect();
-    let wall_seconds = started.elapsed().as_secs_f64();
-    let mut latencies: Vec<f64> = outcomes.iter().map(|o| o.latency_ms).collect();
-    latencies.sort_by(f64::total_cmp);
-    let percentile = |p: f64| {
-        if latencies.is_empty() {
-            return 0.0;
+            .collect();
+        predictions.extend(batch);
+        progress(predictions.len() as u64);
+    }
+    (predictions, started.elapsed().as_secs_f64())
+}
+
+/// Reads a file in the re-matching output format as one more system. Its name is `name`, else
+/// the sidecar's `system`, else the file name; its wall time comes from the sidecar.
+///
+/// # Errors
+/// See [`read_scored_file`].
+pub fn score_file(path: &Path, name: Option<&str>, set: &LabelledSet) -> Result<SystemRun> {
+    let scored = read_scored_file(path, set)?;
+    let meta = scored.meta.as_ref().map(|(_, meta)| meta);
+    let name = name
+        .map(str::to_string)
+        .or_else(|| meta.and_then(|m| m.system.clone()))
+        .unwrap_or_else(|| {
+            path.file_stem().map_or_else(
+                || path.display().to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            )
+        });
+    let mut notes = alignment_notes(&scored.alignment);
+    if scored.meta.is_none() {
+        notes.push("no sidecar meta file: wall time unknown".to_string());
+    }
+    if let Some(meta) = meta {
+        let queries = set.queries.len() as u64;
+        if let Some(reported) = meta.queries.filter(|q| *q != queries) {
+            notes.push(format!(
+                "the sidecar reports {reported} queries, the truth has {queries}"
+            ));
         }
-        latencies[((latencies.len() - 1) as f64 * p).round() as usize]
-    };
-    let mut by_case: BTreeMap<String, Vec<&Outcome>> = BTreeMap::new();
-    for outcome in &outcomes {
-        for flag in &outcome.truth.flags {
-            by_case.entry(flag.clone()).or_default().push(outcome);
+        if let Some(reported) = meta.records.filter(|r| *r != set.records) {
+            notes.push(format!(
+                "the sidecar reports {reported} records, the truth has {}",
+                set.records
+            ));
         }
     }
-    let all: Vec<&Outcome> = outcomes.iter().collect();
-    let sample = |wanted: &dyn Fn(&Outcome) -> bool| -> Vec<ErrorSample> {
-        let mut picked: Vec<&Outcome> = outcomes.iter().filter(|o| wanted(o)).collect();
-        picked.sort_by(|a, b| b.top_probability.total_cmp(&a.top_probability));
-        picked
-            .into_iter()
-            .take(MAX_ERROR_SAMPLES)
-            .map(error_sample)
-            .collect()
-    };
-    let false_negatives = sample(&|o| {
-        o.truth.in_sources && o.resolved_to.as_deref() != Some(o.truth.person_id.as_str())
-    });
-    let false_positives = sample(&|o| {
-        o.resolved_to.is_some() && o.resolved_to.as_deref() != Some(o.truth.person_id.as_str())
-    });
-    Ok(EvalReport {
-        false_negatives,
-        false_positives,
-        overall: quality(&all),
-        by_case: by_case.into_iter().map(|(k, v)| (k, quality(&v))).collect(),
-        mean_candidates: outcomes.iter().map(|o| o.candidates as f64).sum::<f64>()
-            / outcomes.len().max(1) as f64,
-        latency_ms: [percentile(0.5), percentile(0.95), percentile(0.99)],
-        wall_seconds,
+    Ok(SystemRun {
+        name,
+        source: SystemSource::File {
+            path: path.display().to_string(),
+            meta: scored.meta.as_ref().map(|(p, _)| p.display().to_string()),
+        },
+        wall_seconds: meta.and_then(|m| m.wall_seconds),
+        phases: meta.map(|m| m.phases.clone()).unwrap_or_default(),
+        predictions: scored.predictions,
+        alignment: Some(scored.alignment),
+        notes,
     })
 }
 
-fn error_sample(outcome: &Outcome) -> ErrorSample {
-    ErrorSample {
-        account_id: outcome.account_id.clone(),
-        person_id: outcome.truth.person_id.clone(),
-        status: outcome.status,
-        top_probability: outcome.top_probability,
-        runner_up_probability: outcome.runner_up_probability,
-        top_is_true_person: outcome.top_person.as_deref() == Some(outcome.truth.person_id.as_str()),
-        explanation: outcome.explanation.clone(),
-        flags: outcome.truth.flags.clone(),
+fn alignment_notes(alignment: &Alignment) -> Vec<String> {
+    let mut notes = Vec::new();
+    if alignment.missing > 0 {
+        notes.push(format!(
+            "{} of {} queries have no row in the file (lined up by {}): judged as no answer",
+            alignment.missing, alignment.queries, alignment.by
+        ));
     }
+    if alignment.extra > 0 {
+        notes.push(format!(
+            "{} rows carry an id that is no query's: ignored",
+            alignment.extra
+        ));
+    }
+    if alignment.duplicates > 0 {
+        notes.push(format!(
+            "{} rows repeat an id: only the first is scored",
+            alignment.duplicates
+        ));
+    }
+    notes
 }
 
-fn ratio(numerator: u64, denominator: u64) -> f64 {
-    if denominator == 0 {
-        return 0.0;
-    }
-    numerator as f64 / denominator as f64
-}
-
-fn quality(outcomes: &[&Outcome]) -> Quality {
-    let mut q = Quality {
-        debtors: outcomes.len() as u64,
-        ..Quality::default()
+/// Judges one answer against its query's truth: its best match (`match_record_id`) is right
+/// when the record belongs to the true person; a contact is right when the answer offers it on
+/// a matched or possible row (the rows re-matching offers contacts on) and it is the true
+/// current one.
+pub fn judge(
+    query: &QueryTruth,
+    prediction: Option<&Prediction>,
+    owner: &HashMap<String, String>,
+) -> Judged {
+    let hit = |truth: &Option<ContactTruth>, offered: Option<&String>| {
+        truth.as_ref().map(|t| ContactHit {
+            right: offered == Some(&t.key),
+            findable: t.findable,
+        })
     };
-    let (mut retrieved, mut address_right, mut address_total, mut phone_right, mut phone_total) =
-        (0, 0, 0, 0, 0);
-    let (mut absent, mut absent_quiet) = (0, 0);
-    for outcome in outcomes {
-        let right = outcome.resolved_to.as_deref() == Some(outcome.truth.person_id.as_str());
-        if outcome.truth.in_sources {
-            q.present += 1;
-            retrieved += u64::from(outcome.retrieved_true);
-            if right {
-                q.true_positives += 1;
-            } else {
-                q.false_negatives += 1;
-            }
-            if let Some(hit) = outcome.address_right {
-                address_total += 1;
-                address_right += u64::from(hit);
-            }
-            if let Some(hit) = outcome.phone_right {
-                phone_total += 1;
-                phone_right += u64::from(hit);
-            }
-        } else {
-            absent += 1;
-            absent_quiet += u64::from(outcome.resolved_to.is_none());
-        }
-        if outcome.resolved_to.is_some() && !right {
-            q.false_positives += 1;
-        }
+    let Some(p) = prediction else {
+        return Judged {
+            present: query.present,
+            address: hit(&query.address, None),
+            phone: hit(&query.phone, None),
+            email: hit(&query.email, None),
+            ..Judged::default()
+        };
+    };
+    let offers = matches!(p.status, Some(MatchStatus::Matched | MatchStatus::Possible));
+    Judged {
+        present: query.present,
+        status: p.status,
+        score: p.score,
+        named_right: p
+            .record_id
+            .as_ref()
+            .map(|id| owner.get(id) == Some(&query.person)),
+        retrieved: p.trace.map(|t| t.retrieved_true),
+        candidates: p.trace.map(|t| t.candidates as u64),
+        address: hit(&query.address, p.address.as_ref().filter(|_| offers)),
+        phone: hit(&query.phone, p.phone.as_ref().filter(|_| offers)),
+        email: hit(&query.email, p.email.as_ref().filter(|_| offers)),
     }
-    q.precision = ratio(q.true_positives, q.true_positives + q.false_positives);
-    q.recall = ratio(q.true_positives, q.present);
-    q.f1 = if q.precision + q.recall > 0.0 {
-        2.0 * q.precision * q.recall / (q.precision + q.recall)
+}
+
+/// Why an answer is a false positive at the shipped thresholds.
+fn false_positive_reason(
+    query: &QueryTruth,
+    prediction: &Prediction,
+    owner: &HashMap<String, String>,
+) -> &'static str {
+    let known = prediction
+        .record_id
+        .as_ref()
+        .is_some_and(|id| owner.contains_key(id));
+    if !query.present {
+        "absent_person_matched"
+    } else if !known {
+        "unknown_record"
     } else {
-        0.0
+        "wrong_person"
+    }
+}
+
+/// Why a present query is a false negative at the shipped thresholds.
+fn false_negative_reason(judged: &Judged) -> &'static str {
+    match (judged.status, judged.named_right) {
+        (None, _) => "missing_row",
+        (Some(MatchStatus::Error), _) => "error_row",
+        (Some(MatchStatus::Matched), _) => "wrong_person_matched",
+        (_, Some(true)) => "right_person_not_matched",
+        (_, Some(false)) => "wrong_person_possible",
+        (_, None) if judged.retrieved == Some(false) => "not_retrieved",
+        (_, None) => "no_match",
+    }
+}
+
+/// Returns up to [`MAX_ERROR_SAMPLES`] samples, taking the highest-scored of each reason in
+/// turn so that every reason is shown.
+fn pick_samples(mut by_reason: BTreeMap<&'static str, Vec<ErrorSample>>) -> Vec<ErrorSample> {
+    for samples in by_reason.values_mut() {
+        samples.sort_by(|a, b| {
+            b.score
+                .unwrap_or(-1.0)
+                .total_cmp(&a.score.unwrap_or(-1.0))
+                .then(a.row.cmp(&b.row))
+        });
+        samples.reverse();
+    }
+    let mut picked = Vec::new();
+    while picked.len() < MAX_ERROR_SAMPLES {
+        let before = picked.len();
+        for samples in by_reason.values_mut() {
+            if picked.len() < MAX_ERROR_SAMPLES {
+                picked.extend(samples.pop());
+            }
+        }
+        if picked.len() == before {
+            break;
+        }
+    }
+    picked
+}
+
+fn sample(
+    reason: &'static str,
+    query: &QueryTruth,
+    prediction: Option<&Prediction>,
+    judged: &Judged,
+    owner: &HashMap<String, String>,
+) -> ErrorSample {
+    let record_id = prediction.and_then(|p| p.record_id.clone());
+    ErrorSample {
+        reason: reason.to_string(),
+        query_id: query.id.clone(),
+        row: query.row,
+        person: query.person.clone(),
+        present: query.present,
+        status: judged.status,
+        score: judged.score,
+        named_person: record_id.as_ref().and_then(|id| owner.get(id).cloned()),
+        record_id,
+        retrieved: judged.retrieved,
+        explanation: prediction
+            .map(|p| p.explanation.clone())
+            .unwrap_or_default(),
+        error: prediction.map(|p| p.error.clone()).unwrap_or_default(),
+        flags: query.flags.clone(),
+        query: query.masked.clone(),
+    }
+}
+
+fn latency(predictions: &[Option<Prediction>]) -> Option<Latency> {
+    let mut latencies: Vec<f64> = predictions
+        .iter()
+        .flatten()
+        .filter_map(|p| p.trace.map(|t| t.latency_ms))
+        .collect();
+    if latencies.is_empty() {
+        return None;
+    }
+    latencies.sort_by(f64::total_cmp);
+    let at = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+    Some(Latency {
+        p50: at(0.5),
+        p95: at(0.95),
+        p99: at(0.99),
+    })
+}
+
+/// Judges a system's answers and computes every figure of its report.
+pub fn system_report(set: &LabelledSet, run: &SystemRun) -> SystemReport {
+    debug_assert_eq!(run.predictions.len(), set.queries.len());
+    let judged: Vec<Judged> = set
+        .queries
+        .iter()
+        .zip(&run.predictions)
+        .map(|(query, prediction)| judge(query, prediction.as_ref(), &set.owner))
+        .collect();
+    let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_flag: BTreeMap<&str, Vec<Judged>> = BTreeMap::new();
+    let mut false_positives: BTreeMap<&'static str, Vec<ErrorSample>> = BTreeMap::new();
+    let mut false_negatives: BTreeMap<&'static str, Vec<ErrorSample>> = BTreeMap::new();
+    for ((query, prediction), j) in set.queries.iter().zip(&run.predictions).zip(&judged) {
+        let status = j.status.map_or("missing", MatchStatus::as_str);
+        *statuses.entry(status.to_string()).or_default() += 1;
+        for flag in &query.flags {
+            by_flag.entry(flag).or_default().push(j.clone());
+        }
+        let right = j.matched() && j.is_right();
+        if let (true, false, Some(p)) = (j.matched(), right, prediction) {
+            let reason = false_positive_reason(query, p, &set.owner);
+            let s = sample(reason, query, Some(p), j, &set.owner);
+            false_positives.entry(reason).or_default().push(s);
+        }
+        if query.present && !right {
+            let reason = false_negative_reason(j);
+            let s = sample(reason, query, prediction.as_ref(), j, &set.owner);
+            false_negatives.entry(reason).or_default().push(s);
+        }
+    }
+    let reasons = |samples: &BTreeMap<&'static str, Vec<ErrorSample>>| {
+        samples
+            .iter()
+            .map(|(reason, s)| (reason.to_string(), s.len() as u64))
+            .collect()
     };
-    q.retrieval_recall = ratio(retrieved, q.present);
-    q.right_party_address_rate = ratio(address_right, address_total);
-    q.right_party_phone_rate = ratio(phone_right, phone_total);
-    q.absent_no_match_rate = ratio(absent_quiet, absent);
-    q
+    SystemReport {
+        name: run.name.clone(),
+        source: run.source.clone(),
+        wall_seconds: run.wall_seconds,
+        phases: run.phases.clone(),
+        alignment: run.alignment.clone(),
+        notes: run.notes.clone(),
+        statuses,
+        overall: Quality::of(&judged),
+        by_case: by_flag
+            .into_iter()
+            .map(|(flag, judged)| (flag.to_string(), Quality::of(&judged)))
+            .collect(),
+        calibration: metrics::calibration(&judged),
+        pr_curve: metrics::pr_curve(&judged),
+        latency_ms: latency(&run.predictions),
+        false_positive_reasons: reasons(&false_positives),
+        false_negative_reasons: reasons(&false_negatives),
+        false_positives: pick_samples(false_positives),
+        false_negatives: pick_samples(false_negatives),
+    }
+}
+
+/// Builds the report: every system judged against the same truth.
+pub fn evaluate(set: &LabelledSet, dataset: Dataset, runs: &[SystemRun]) -> EvalReport {
+    EvalReport {
+        dataset,
+        systems: runs.iter().map(|run| system_report(set, run)).collect(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use truth::{Form, MaskedQuery};
 
-    fn outcome(person: &str, in_sources: bool, resolved_to: Option<&str>) -> Outcome {
-        Outcome {
-            account_id: person.into(),
-            status: ResolutionStatus::NoMatch,
-            top_probability: 0.0,
-            runner_up_probability: 0.0,
-            top_person: None,
-            explanation: String::new(),
-            truth: DebtorTruth {
-                person_id: person.into(),
-                in_sources,
-                ..DebtorTruth::default()
-            },
-            resolved_to: resolved_to.map(str::to_string),
-            retrieved_true: resolved_to.is_some(),
-            address_right: None,
-            phone_right: None,
-            candidates: 10,
-            latency_ms: 1.0,
+    fn query(id: &str, person: &str, present: bool) -> QueryTruth {
+        QueryTruth {
+            id: id.into(),
+            row: 1,
+            person: person.into(),
+            present,
+            address: Some(ContactTruth {
+                key: "new".into(),
+                findable: true,
+            }),
+            phone: None,
+            email: None,
+            flags: vec!["moved".into()],
+            masked: MaskedQuery::default(),
         }
     }
 
-    #[test]
-    fn precision_recall_and_f1_on_known_counts() {
-        let outcomes = [
-            outcome("a", true, Some("a")),
-            outcome("b", true, Some("b")),
-            outcome("c", true, Some("x")),
-            outcome("d", true, None),
-            outcome("e", false, None),
-            outcome("f", false, Some("q")),
-        ];
-        let refs: Vec<&Outcome> = outcomes.iter().collect();
-        let q = quality(&refs);
-        assert_eq!(
-            (q.true_positives, q.false_positives, q.false_negatives),
-            (2, 2, 2)
-        );
-        assert!((q.precision - 0.5).abs() < 1e-12);
-        assert!((q.recall - 0.5).abs() < 1e-12);
-        assert!((q.f1 - 0.5).abs() < 1e-12);
-        assert!((q.absent_no_match_rate - 0.5).abs() < 1e-12);
-        assert!((q.retrieval_recall - 0.75).abs() < 1e-12);
+    fn answer(status: MatchStatus, record: Option<&str>, address: Option<&str>) -> Prediction {
+        Prediction {
+            status: Some(status),
+            score: Some(0.97),
+            record_id: record.map(str::to_string),
+            address: address.map(str::to_string),
+            ..Prediction::default()
+        }
+    }
+
+    fn owner() -> HashMap<String, String> {
+        [("r1", "P1"), ("r2", "P2")]
+            .iter()
+            .map(|(r, p)| (r.to_string(), p.to_string()))
+            .collect()
     }
 
     #[test]
-    fn identity_owner_is_the_majority_person() {
-        let owner: HashMap<String, String> = [("r1", "p1"), ("r2", "p2"), ("r3", "p2")]
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
-        assert_eq!(
-            majority(["r1", "r2", "r3"].into_iter(), &owner).as_deref(),
-            Some("p2")
+    fn the_best_record_names_the_person_and_contacts_count_on_offering_rows() {
+        let owner = owner();
+        let q = query("A1", "P1", true);
+        let right = judge(
+            &q,
+            Some(&answer(MatchStatus::Matched, Some("r1"), Some("new"))),
+            &owner,
         );
-        assert_eq!(majority(["zz"].into_iter(), &owner), None);
+        assert_eq!(right.named_right, Some(true));
+        assert_eq!(right.address.map(|h| h.right), Some(true));
+        let wrong = judge(
+            &q,
+            Some(&answer(MatchStatus::Matched, Some("r2"), Some("new"))),
+            &owner,
+        );
+        assert_eq!(wrong.named_right, Some(false));
+        let unknown = judge(
+            &q,
+            Some(&answer(MatchStatus::Possible, Some("r9"), None)),
+            &owner,
+        );
+        assert_eq!(
+            unknown.named_right,
+            Some(false),
+            "an unknown record is nobody's"
+        );
+        let quiet = judge(
+            &q,
+            Some(&answer(MatchStatus::NoMatch, None, Some("new"))),
+            &owner,
+        );
+        assert_eq!(
+            quiet.address.map(|h| h.right),
+            Some(false),
+            "no_match rows offer nothing"
+        );
+        let missing = judge(&q, None, &owner);
+        assert_eq!((missing.status, missing.named_right), (None, None));
+        assert_eq!(missing.address.map(|h| h.right), Some(false));
+    }
+
+    #[test]
+    fn reports_reasons_and_samples_per_system() {
+        let queries = vec![
+            query("A1", "P1", true),
+            query("A2", "P2", true),
+            query("A3", "P3", false),
+            query("A4", "P1", true),
+        ];
+        let set = LabelledSet {
+            form: Form::Synth,
+            rows: Vec::new(),
+            queries,
+            owner: owner(),
+            query_columns: vec!["account_id".into()],
+            id_column: Some(0),
+            records: 2,
+            unlabelled_records: 0,
+        };
+        let run = SystemRun {
+            name: "test".into(),
+            source: SystemSource::InProcess {
+                model: "shipped".into(),
+            },
+            predictions: vec![
+                Some(answer(MatchStatus::Matched, Some("r1"), Some("new"))),
+                Some(answer(MatchStatus::Possible, Some("r2"), None)),
+                Some(answer(MatchStatus::Matched, Some("r2"), None)),
+                None,
+            ],
+            wall_seconds: Some(1.0),
+            phases: BTreeMap::new(),
+            alignment: None,
+            notes: Vec::new(),
+        };
+        let report = system_report(&set, &run);
+        assert_eq!(report.overall.counts.true_positives, 1);
+        assert_eq!(
+            report.false_positive_reasons.get("absent_person_matched"),
+            Some(&1)
+        );
+        assert_eq!(
+            report
+                .false_negative_reasons
+                .get("right_person_not_matched"),
+            Some(&1)
+        );
+        assert_eq!(report.false_negative_reasons.get("missing_row"), Some(&1));
+        assert_eq!(report.statuses.get("missing"), Some(&1));
+        assert_eq!(report.false_negatives.len(), 2);
+        assert_eq!(report.by_case["moved"].counts.queries, 4);
+        let address = report.overall.right_party_address.expect("judged");
+        assert_eq!((address.debtors, address.right), (3, 1));
+    }
+
+    #[test]
+    fn samples_take_every_reason_in_turn() {
+        let mut by_reason: BTreeMap<&'static str, Vec<ErrorSample>> = BTreeMap::new();
+        let q = query("A1", "P1", true);
+        let j = Judged::default();
+        for i in 0..40 {
+            let mut s = sample("no_match", &q, None, &j, &HashMap::new());
+            s.score = Some(f64::from(i) / 100.0);
+            by_reason.entry("no_match").or_default().push(s);
+        }
+        by_reason.entry("error_row").or_default().push(sample(
+            "error_row",
+            &q,
+            None,
+            &j,
+            &HashMap::new(),
+        ));
+        let picked = pick_samples(by_reason);
+        assert_eq!(picked.len(), MAX_ERROR_SAMPLES);
+        assert!(picked.iter().any(|s| s.reason == "error_row"));
+        assert_eq!(picked[1].score, Some(0.39), "highest score first");
     }
 }
