@@ -97,6 +97,13 @@ impl MatchStatus {
             MatchStatus::Error => "error",
         }
     }
+
+    /// Returns the status written as `name` in `match_status`, if it is one.
+    pub fn from_name(name: &str) -> Option<MatchStatus> {
+        MatchStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == name.trim())
+    }
 }
 
 /// Knobs of a re-matching run.
@@ -242,6 +249,16 @@ fn new_contact(identity: &Identity, kind: ContactKind) -> Option<ContactPoint> {
     Some(contact.clone())
 }
 
+/// What the search behind one re-matched row looked at (`skiptrace eval` measures retrieval with
+/// it; the output file does not carry it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchTrace {
+    /// Ids of every record retrieved, both passes.
+    pub retrieved: Vec<String>,
+    /// Records retrieved and scored.
+    pub candidates_scored: usize,
+}
+
 /// Re-matches one input row.
 ///
 /// A row with a read problem (wrong column count, unreadable, bad encoding) is not searched:
@@ -249,8 +266,19 @@ fn new_contact(identity: &Identity, kind: ContactKind) -> Option<ContactPoint> {
 /// on a guess. A row with bad values (a junk DOB) is searched on the rest. Never fails: every
 /// problem becomes an [`MatchStatus::Error`] row with its reason in `errors`.
 pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) -> RematchResult {
+    rematch_row_traced(engine, row, options).0
+}
+
+/// Re-matches one input row like [`rematch_row`] and also returns what its search retrieved
+/// (`None` when the row was not searched).
+pub fn rematch_row_traced(
+    engine: &Engine,
+    row: &InputRow,
+    options: &RematchOptions,
+) -> (RematchResult, Option<SearchTrace>) {
     if !row.issues.is_empty() {
-        return RematchResult::failed(row.issues.iter().map(describe_input_error).collect());
+        let errors = row.issues.iter().map(describe_input_error).collect();
+        return (RematchResult::failed(errors), None);
     }
     let (query, field_issues) = match engine.prepare_query(&row.raw) {
         Ok(prepared) => prepared,
@@ -258,17 +286,21 @@ pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) ->
             let (_, field_issues) = NormalizedRecord::from_raw(&row.raw);
             let mut errors = value_issues(&field_issues);
             errors.push(error.to_string());
-            return RematchResult::failed(errors);
+            return (RematchResult::failed(errors), None);
         }
     };
     let mut errors = value_issues(&field_issues);
-    let resolution = match engine.search_normalized(&query, &options.search) {
-        Ok(resolution) => resolution,
+    let (resolution, retrieved) = match engine.search_traced(&query, &options.search) {
+        Ok(traced) => traced,
         Err(error) => {
             tracing::warn!(row = row.row, %error, "search failed");
             errors.push(error.to_string());
-            return RematchResult::failed(errors);
+            return (RematchResult::failed(errors), None);
         }
+    };
+    let trace = SearchTrace {
+        retrieved,
+        candidates_scored: resolution.candidates_scored,
     };
     let top = resolution.identities.first();
     let top_probability = top.map(|t| t.match_probability);
@@ -284,7 +316,7 @@ pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) ->
     };
     let actionable = matches!(status, MatchStatus::Matched | MatchStatus::Possible);
     let chosen = top.filter(|_| actionable);
-    RematchResult {
+    let result = RematchResult {
         status,
         score: top_probability,
         band: top.map(|t| t.band.as_str()),
@@ -295,7 +327,8 @@ pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) ->
         new_email: chosen.and_then(|t| new_contact(t, ContactKind::Email)),
         explanation: top.map(Identity::compact_explanation).unwrap_or_default(),
         errors,
-    }
+    };
+    (result, Some(trace))
 }
 
 /// Returns the position of the account or row id column: `requested` when given (by name,
@@ -627,6 +660,14 @@ mod tests {
         assert_eq!(columns.len(), OUTPUT_COLUMNS.len());
         assert_eq!(columns[0], "error");
         assert_eq!(columns[OUTPUT_COLUMNS.len() - 1], "bad");
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for status in MatchStatus::ALL {
+            assert_eq!(MatchStatus::from_name(status.as_str()), Some(status));
+        }
+        assert_eq!(MatchStatus::from_name("resolved"), None);
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A chart of a report cannot be drawn.
+    #[error("plot: {0}")]
+    Plot(String),
     /// The audit log cannot be continued or written.
     #[error("audit log {path}: {message}")]
     Audit {

@@ -37,10 +37,12 @@ impl InputFormat {
     }
 }
 
-/// Explicit column overrides, `field=COLUMN`, as given to `--map`.
+/// Explicit column overrides, `field=COLUMN`, as given to `--map`, and columns that must never
+/// map to a field (the truth label of `skiptrace eval`).
 #[derive(Debug, Clone, Default)]
 pub struct MappingOverrides {
     overrides: Vec<(Field, String)>,
+    ignored: Vec<String>,
 }
 
 impl MappingOverrides {
@@ -64,7 +66,24 @@ impl MappingOverrides {
             })?;
             overrides.push((field, column.trim().to_string()));
         }
-        Ok(MappingOverrides { overrides })
+        Ok(MappingOverrides {
+            overrides,
+            ignored: Vec::new(),
+        })
+    }
+
+    /// Returns these overrides with `column` kept out of every field, whatever its name (an
+    /// `id` or `name` column would otherwise map by alias): its values are read with the row but
+    /// never reach normalization, matching or the index.
+    pub fn ignoring(mut self, column: &str) -> MappingOverrides {
+        self.ignored.push(column.trim().to_string());
+        self
+    }
+
+    fn is_ignored(&self, column: &str) -> bool {
+        self.ignored
+            .iter()
+            .any(|ignored| ignored.eq_ignore_ascii_case(column.trim()))
     }
 }
 
@@ -78,13 +97,25 @@ pub struct ColumnMapping {
 }
 
 impl ColumnMapping {
-    /// Maps headers, overrides first, then aliases; a field already taken is not mapped twice.
+    /// Maps headers, overrides first, then aliases; a field already taken is not mapped twice,
+    /// and an ignored column is never mapped.
     ///
     /// # Errors
-    /// When an override names a column the file does not have.
+    /// When an override names a column the file does not have, or an ignored one.
     pub fn new(columns: Vec<String>, overrides: &MappingOverrides) -> Result<ColumnMapping> {
         let mut fields: Vec<Option<Field>> = vec![None; columns.len()];
         for (field, column) in &overrides.overrides {
+            if overrides.is_ignored(column) {
+                return Err(InputError::new(
+                    0,
+                    column.clone(),
+                    format!(
+                        "--map {}: the column is the label column and is never used for matching",
+                        field.name()
+                    ),
+                )
+                .into());
+            }
             let position = columns
                 .iter()
                 .position(|c| c.trim().eq_ignore_ascii_case(column))
@@ -98,7 +129,7 @@ impl ColumnMapping {
             fields[position] = Some(*field);
         }
         for (i, column) in columns.iter().enumerate() {
-            if fields[i].is_some() {
+            if fields[i].is_some() || overrides.is_ignored(column) {
                 continue;
             }
             if let Some(field) = Field::from_header(column) {
@@ -404,6 +435,37 @@ mod tests {
         assert_eq!(rows[0].raw.get(Field::Zip), "62704");
         assert_eq!(rows[1].issues.len(), 1);
         assert_eq!(rows[2].raw.get(Field::FirstName), "b");
+    }
+
+    #[test]
+    fn an_ignored_column_never_maps_even_by_alias() {
+        let overrides = MappingOverrides::default().ignoring("ID");
+        let rows: Vec<InputRow> = RecordReader::from_reader(
+            Box::new("id,record_id,first\nP1,r1,Ann\n".as_bytes()),
+            None,
+            &overrides,
+            "test",
+        )
+        .expect("reader")
+        .collect();
+        assert_eq!(rows[0].raw.get(Field::RecordId), "r1");
+        assert_eq!(rows[0].values[0], "P1", "the value is still read");
+        let alone: Vec<InputRow> = RecordReader::from_reader(
+            Box::new("id,first\nP1,Ann\n".as_bytes()),
+            None,
+            &overrides,
+            "test",
+        )
+        .expect("reader")
+        .collect();
+        assert_eq!(alone[0].raw.get(Field::RecordId), "test:1", "not the label");
+        let mapped = MappingOverrides::parse(&["record_id=id".to_string()])
+            .expect("overrides")
+            .ignoring("id");
+        assert!(
+            RecordReader::from_reader(Box::new("id\nP1\n".as_bytes()), None, &mapped, "t").is_err(),
+            "mapping the label column is refused"
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ enum Command {
     Audit(audit::Args),
     /// First run: generate a demo population (cached), index it, and show a search.
     Demo(demo::Args),
-    /// Measure match quality on a labelled `skiptrace synth` folder.
+    /// Measure match quality on labelled data, side by side with other systems' outputs.
     Eval(eval::Args),
     /// Index person records from CSV or JSON Lines files (upsert by record_id).
     Index(index::Args),

@@ -2,6 +2,7 @@
 
 mod cli;
 mod engine;
+mod eval;
 mod rematch;
 mod server;
 mod synth;
