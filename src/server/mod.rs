@@ -6,8 +6,9 @@
 //! to the audit log ([`crate::audit`]) before the response leaves. No engine module imports this
 //! one.
 //!
-//! Routes: `POST /v1/search`, `POST /v1/rematch`, `POST /v1/records`, `GET` and `DELETE /v1/records/{record_id}`
-//! (keyed), `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json` (open).
+//! Routes: `POST /v1/search`, `GET /v1/purposes`, `POST /v1/rematch`, `POST /v1/records`, `GET`
+//! and `DELETE /v1/records/{record_id}` (keyed), `GET /healthz`, `/readyz`, `/metrics`,
+//! `/openapi.json` (open).
 //!
 //! Layers, outermost first: trace, panic catcher, body limit; then per routed request:
 //! metrics, and for `/v1` the audit line, the access guard (401, 403, 429) and the timeout.
@@ -20,6 +21,7 @@ mod health;
 mod limits;
 mod metrics;
 mod openapi;
+mod purposes;
 mod records;
 mod rematch;
 mod search;
@@ -49,6 +51,7 @@ pub use limits::{
     DEFAULT_TIMEOUT_MS,
 };
 pub use openapi::ApiDoc;
+pub use purposes::{PurposeList, PurposeView};
 pub use records::{DeleteResponse, IssueView, RecordInput, UpsertResponse, NDJSON};
 pub use search::{PurposeRequest, SearchRequest, SearchResponse, MAX_LIMIT};
 pub use state::AppState;
@@ -103,6 +106,7 @@ pub fn app(state: AppState) -> Router {
     // `route_layer`s apply to matched routes only; the last one added runs first.
     let v1 = Router::new()
         .route("/v1/search", post(search::search))
+        .route("/v1/purposes", get(purposes::purposes))
         .route("/v1/records", post(records::upsert))
         .route(
             "/v1/records/{record_id}",
