@@ -8,7 +8,7 @@
 //!
 //! Routes: `POST /v1/search`, `GET /v1/purposes`, `POST /v1/rematch`, `POST /v1/records`, `GET`
 //! and `DELETE /v1/records/{record_id}` (keyed), `GET /healthz`, `/readyz`, `/metrics`,
-//! `/openapi.json` (open).
+//! `/openapi.json` and the collectors' page `GET /` with `/app.js` and `/app.css` (open).
 //!
 //! Layers, outermost first: trace, panic catcher, body limit; then per routed request:
 //! metrics, and for `/v1` the audit line, the access guard (401, 403, 429) and the timeout.
@@ -27,6 +27,7 @@ mod rematch;
 mod search;
 mod state;
 mod views;
+mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -59,6 +60,7 @@ pub use views::{
     ContactPointView, FieldExplanationView, IdentityView, PostalAddressView, RecordRefView,
     RecordView,
 };
+pub use web::CONTENT_SECURITY_POLICY;
 
 use crate::access::KeyFileWatch;
 use crate::audit::AuditLog;
@@ -130,10 +132,16 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(health::openapi));
+    // The collectors' page: static, no personal data, so open like the operations routes.
+    let page = Router::new()
+        .route("/", get(web::index))
+        .route("/app.js", get(web::script))
+        .route("/app.css", get(web::stylesheet));
     Router::new()
         .merge(v1)
         .merge(bulk)
         .merge(operations)
+        .merge(page)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
