@@ -186,7 +186,7 @@ function explain(problem) {
   switch (problem.status) {
     case 0:
       return 'Cannot reach the skiptrace server: the network is down or the service has '
-        + 'stopped. Nothing was sent. Check the connection and try again.';
+        + 'stopped. Check the connection and try again.';
     case 400:
       if (problem.field) {
         return `${words(FIELD_WORDS, problem.field)} is not usable: ${problem.detail}`;
@@ -430,7 +430,10 @@ async function search(event) {
     renderResults(await response.json());
     $('results-title').focus();
   } catch (problem) {
-    resetResults();
+    // Said twice: at the form, where the focus is (and announced there), and where the results
+    // would have been, where the eyes are.
+    $('results-body').replaceChildren(el('p', { class: 'banner error', id: 'search-failed' },
+      `No results: the search did not go through. ${explain(problem)}`));
     handleProblem(problem, 'search-error');
   } finally {
     button.disabled = false;
