@@ -91,6 +91,33 @@ impl GlbaPurpose {
         }
     }
 
+    /// Returns a one-line description of the exception, in words a collector reads.
+    pub fn description(self) -> &'static str {
+        match self {
+            GlbaPurpose::ConsumerAuthorized => {
+                "a transaction the consumer requested or authorized (collecting their own debt)"
+            }
+            GlbaPurpose::ConsumerConsent => "with the consumer's consent or at their direction",
+            GlbaPurpose::FraudPrevention => "to protect against or prevent fraud or liability",
+            GlbaPurpose::InstitutionalRiskControl => {
+                "institutional risk control, or resolving a customer dispute or inquiry"
+            }
+            GlbaPurpose::LegalOrBeneficialInterest => {
+                "for a person holding a legal or beneficial interest relating to the consumer"
+            }
+            GlbaPurpose::FiduciaryOrRepresentative => {
+                "for a person acting as the consumer's fiduciary or representative"
+            }
+            GlbaPurpose::LawEnforcement => {
+                "for law enforcement agencies and regulators, as the law permits"
+            }
+            GlbaPurpose::LegalCompliance => "to comply with federal, state or local law",
+            GlbaPurpose::InvestigationOrSubpoena => {
+                "an authorized investigation, subpoena or summons, or judicial process"
+            }
+        }
+    }
+
     /// Returns the code named `code` (exact, snake_case), `None` when unknown.
     pub fn from_code(code: &str) -> Option<GlbaPurpose> {
         GlbaPurpose::ALL.into_iter().find(|p| p.code() == code)
@@ -160,6 +187,31 @@ impl DppaPurpose {
             DppaPurpose::TowedVehicleNotice => "18 U.S.C. 2721(b)(7)",
             DppaPurpose::LicensedPrivateInvestigator => "18 U.S.C. 2721(b)(8)",
             DppaPurpose::WrittenConsent => "18 U.S.C. 2721(b)(13)",
+        }
+    }
+
+    /// Returns a one-line description of the permissible use, in words a collector reads.
+    pub fn description(self) -> &'static str {
+        match self {
+            DppaPurpose::GovernmentAgency => "a government agency, or a person acting for one",
+            DppaPurpose::DebtRecovery => {
+                "normal course of business: verify the individual's information, and correct it \
+                 to recover a debt"
+            }
+            DppaPurpose::LegalProceedings => {
+                "a civil, criminal, administrative or arbitral proceeding, service of process \
+                 included"
+            }
+            DppaPurpose::Insurance => {
+                "an insurer's claims investigation, antifraud or underwriting"
+            }
+            DppaPurpose::TowedVehicleNotice => {
+                "notice to the owner of a towed or impounded vehicle"
+            }
+            DppaPurpose::LicensedPrivateInvestigator => {
+                "a licensed private investigator or security service, for a permitted use"
+            }
+            DppaPurpose::WrittenConsent => "with the individual's written consent",
         }
     }
 
@@ -252,12 +304,14 @@ mod tests {
             let json = serde_json::to_string(&purpose).expect("serialize");
             assert_eq!(json, format!("\"{}\"", purpose.code()));
             assert!(purpose.citation().starts_with("15 U.S.C. 6802(e)"));
+            assert!(!purpose.description().is_empty());
         }
         for purpose in DppaPurpose::ALL {
             assert_eq!(DppaPurpose::from_code(purpose.code()), Some(purpose));
             let json = serde_json::to_string(&purpose).expect("serialize");
             assert_eq!(json, format!("\"{}\"", purpose.code()));
             assert!(purpose.citation().starts_with("18 U.S.C. 2721(b)"));
+            assert!(!purpose.description().is_empty());
         }
     }
 

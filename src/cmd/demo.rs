@@ -72,6 +72,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "\nServing http://{} (Ctrl-C stops it). Demo key (role admin, shown once):\n  {key}\n",
         args.addr
     );
+    println!(
+        "The collectors' page: open http://{}/ in a browser and sign in with the key.\n",
+        args.addr
+    );
     println!("Try it:\n  curl -s http://{}/v1/search -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n    -d '{body}'\n", args.addr);
     let config = skiptrace::server::ServerConfig {
         index_dir: args.index,

@@ -12,8 +12,10 @@ use skiptrace::server::{self, Limits, ServerConfig};
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  skiptrace keys add --role searcher --name 'collections desk'\n  skiptrace serve --index index/ --keys keys.json --audit audit.jsonl\n  curl -s localhost:8080/v1/search -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' \\\n      -d '{\"first_name\":\"Jon\",\"last_name\":\"Smith\",\"dob\":\"1984-05-12\",\n           \"permissible_purpose\":{\"glba\":\"consumer_authorized\",\"dppa\":\"debt_recovery\"}}'\n\n\
-Routes: POST /v1/search, POST /v1/rematch, POST /v1/records, GET|DELETE /v1/records/{record_id},\n\
-GET /healthz, /readyz, /metrics, /openapi.json. Stops on SIGINT or SIGTERM after requests in flight finish.\n\
+Routes: POST /v1/search, GET /v1/purposes, POST /v1/rematch, POST /v1/records,\n\
+GET|DELETE /v1/records/{record_id}, GET /healthz, /readyz, /metrics, /openapi.json; the collectors'\n\
+page at GET / (open http://127.0.0.1:8080/ and sign in with a searcher key).\n\
+Stops on SIGINT or SIGTERM after requests in flight finish.\n\
 Listens on loopback by default: put a TLS-terminating proxy in front of any other address."
 )]
 pub struct Args {

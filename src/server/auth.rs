@@ -30,7 +30,9 @@ pub(crate) struct AuditedKeyId(pub String);
 /// added without an entry here is admin-only until someone decides otherwise.
 pub(crate) fn required_permission(method: &Method, route: &str) -> Permission {
     match (method.as_str(), route) {
-        ("POST", "/v1/search") | ("POST", "/v1/rematch") => Permission::Search,
+        ("POST", "/v1/search") | ("GET", "/v1/purposes") | ("POST", "/v1/rematch") => {
+            Permission::Search
+        }
         ("GET", "/v1/records/{record_id}") => Permission::ReadRecords,
         ("POST", "/v1/records") | ("DELETE", "/v1/records/{record_id}") => Permission::WriteRecords,
         _ => Permission::Administer,
@@ -143,6 +145,10 @@ mod tests {
         );
         assert_eq!(
             required_permission(&Method::POST, "/v1/rematch"),
+            Permission::Search
+        );
+        assert_eq!(
+            required_permission(&Method::GET, "/v1/purposes"),
             Permission::Search
         );
         assert_eq!(

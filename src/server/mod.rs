@@ -6,8 +6,9 @@
 //! to the audit log ([`crate::audit`]) before the response leaves. No engine module imports this
 //! one.
 //!
-//! Routes: `POST /v1/search`, `POST /v1/rematch`, `POST /v1/records`, `GET` and `DELETE /v1/records/{record_id}`
-//! (keyed), `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json` (open).
+//! Routes: `POST /v1/search`, `GET /v1/purposes`, `POST /v1/rematch`, `POST /v1/records`, `GET`
+//! and `DELETE /v1/records/{record_id}` (keyed), `GET /healthz`, `/readyz`, `/metrics`,
+//! `/openapi.json` and the collectors' page `GET /` with `/app.js` and `/app.css` (open).
 //!
 //! Layers, outermost first: trace, panic catcher, body limit; then per routed request:
 //! metrics, and for `/v1` the audit line, the access guard (401, 403, 429) and the timeout.
@@ -20,11 +21,13 @@ mod health;
 mod limits;
 mod metrics;
 mod openapi;
+mod purposes;
 mod records;
 mod rematch;
 mod search;
 mod state;
 mod views;
+mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -49,6 +52,7 @@ pub use limits::{
     DEFAULT_TIMEOUT_MS,
 };
 pub use openapi::ApiDoc;
+pub use purposes::{PurposeList, PurposeView};
 pub use records::{DeleteResponse, IssueView, RecordInput, UpsertResponse, NDJSON};
 pub use search::{PurposeRequest, SearchRequest, SearchResponse, MAX_LIMIT};
 pub use state::AppState;
@@ -56,6 +60,7 @@ pub use views::{
     ContactPointView, FieldExplanationView, IdentityView, PostalAddressView, RecordRefView,
     RecordView,
 };
+pub use web::CONTENT_SECURITY_POLICY;
 
 use crate::access::KeyFileWatch;
 use crate::audit::AuditLog;
@@ -103,6 +108,7 @@ pub fn app(state: AppState) -> Router {
     // `route_layer`s apply to matched routes only; the last one added runs first.
     let v1 = Router::new()
         .route("/v1/search", post(search::search))
+        .route("/v1/purposes", get(purposes::purposes))
         .route("/v1/records", post(records::upsert))
         .route(
             "/v1/records/{record_id}",
@@ -126,10 +132,16 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(health::openapi));
+    // The collectors' page: static, no personal data, so open like the operations routes.
+    let page = Router::new()
+        .route("/", get(web::index))
+        .route("/app.js", get(web::script))
+        .route("/app.css", get(web::stylesheet));
     Router::new()
         .merge(v1)
         .merge(bulk)
         .merge(operations)
+        .merge(page)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -17,6 +17,7 @@ roles `searcher` (search), `loader` (records), `admin` (everything, unmasked SSN
     ),
     paths(
         super::search::search,
+        super::purposes::purposes,
         super::records::upsert,
         super::records::get_record,
         super::records::delete_record,
@@ -69,6 +70,7 @@ mod tests {
         let document = serde_json::to_value(ApiDoc::openapi()).expect("serializes");
         for path in [
             "/v1/search",
+            "/v1/purposes",
             "/v1/records",
             "/v1/records/{record_id}",
             "/healthz",

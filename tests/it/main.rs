@@ -1,4 +1,5 @@
-//! Integration tests: the real binary and the real HTTP server, on generated and hand-written data.
+//! Integration tests: the real binary, the real HTTP server and the collectors' page in headless
+//! Chromium, on generated and hand-written data.
 
 mod cli;
 mod engine;
@@ -7,3 +8,4 @@ mod rematch;
 mod server;
 mod synth;
 mod util;
+mod web;

@@ -6,45 +6,7 @@ use std::path::Path;
 
 use skiptrace::normalize::Address;
 
-use crate::util::{run, run_ok, write};
-
-/// Input columns of `returned_mail.csv` plus the appended columns.
-type Table = (Vec<String>, Vec<Vec<String>>);
-
-fn read_table(path: &Path) -> Table {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .expect("open csv");
-    let headers = reader
-        .headers()
-        .expect("headers")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.expect("csv row").iter().map(str::to_string).collect())
-        .collect();
-    (headers, rows)
-}
-
-fn column(table: &Table, name: &str) -> usize {
-    table
-        .0
-        .iter()
-        .position(|h| h == name)
-        .unwrap_or_else(|| panic!("no column {name} in {:?}", table.0))
-}
-
-/// Generates a population in `dir/gen` and indexes its records into `dir/idx`.
-fn synth_and_index(dir: &Path) {
-    run_ok(
-        dir,
-        &["synth", "--people", "3000", "--seed", "5", "--out", "gen"],
-    );
-    run_ok(dir, &["index", "--index", "idx", "gen/records.csv"]);
-}
+use crate::util::{column, read_table, run, run_ok, synth_and_index, write};
 
 fn rematch(dir: &Path, out: &str, input: &str, extra: &[&str]) -> String {
     let mut args = vec!["rematch", "--index", "idx", "--out", out];

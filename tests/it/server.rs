@@ -2,7 +2,7 @@
 //! hand-written records: every route, every error status, masking by role, the audit chain
 //! (verified and broken with the real binary) and searches running while records are upserted.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use skiptrace::record::{Field, RawRecord};
 use skiptrace::server::{Limits, Server, ServerConfig};
 use tokio::sync::oneshot;
 
-use crate::util::binary;
+use crate::util::{binary, generous_limits, status_and_json, TestServer};
 
 /// The debtor's full SSN and DOB: never in the audit log, never shown to a searcher.
 const SSN: &str = "123-45-6789";
@@ -108,77 +108,16 @@ fn debtor_query() -> Value {
     })
 }
 
-/// A server running in this test's runtime, stopped when dropped.
-struct TestServer {
-    base: String,
-    dir: tempfile::TempDir,
-    client: reqwest::Client,
-    admin: String,
-    searcher: String,
-    loader: String,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<skiptrace::Result<()>>>,
-}
-
 impl TestServer {
+    /// Starts a server over the hand-written records.
     async fn start(limits: Limits) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         build_index(&dir.path().join("idx"));
-        let mut keys = KeyStore::new();
-        let admin = keys.add(Role::Admin, "ops").key;
-        let searcher = keys.add(Role::Searcher, "collections desk").key;
-        let loader = keys.add(Role::Loader, "nightly load").key;
-        keys.save(&dir.path().join("keys.json")).expect("save keys");
-        let config = ServerConfig {
-            index_dir: dir.path().join("idx"),
-            keys_path: dir.path().join("keys.json"),
-            audit_path: dir.path().join("audit.jsonl"),
-            addr: "127.0.0.1:0".parse().expect("address"),
-            model: None,
-            limits,
-        };
-        let server = Server::bind(&config).await.expect("server binds");
-        let addr = server.local_addr().expect("bound address");
-        let (shutdown, stop) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(async {
-            let _ = stop.await;
-        }));
-        TestServer {
-            base: format!("http://{addr}"),
-            dir,
-            client: reqwest::Client::new(),
-            admin,
-            searcher,
-            loader,
-            shutdown: Some(shutdown),
-            task: Some(task),
-        }
+        TestServer::start_in(dir, limits).await
     }
 
     async fn default() -> TestServer {
         TestServer::start(generous_limits()).await
-    }
-
-    fn audit_path(&self) -> PathBuf {
-        self.dir.path().join("audit.jsonl")
-    }
-
-    fn request(&self, method: Method, path: &str, key: Option<&str>) -> reqwest::RequestBuilder {
-        let builder = self.client.request(method, format!("{}{path}", self.base));
-        match key {
-            Some(key) => builder.bearer_auth(key),
-            None => builder,
-        }
-    }
-
-    async fn search(&self, key: &str, query: &Value) -> (StatusCode, Value) {
-        let response = self
-            .request(Method::POST, "/v1/search", Some(key))
-            .json(query)
-            .send()
-            .await
-            .expect("search sent");
-        status_and_json(response).await
     }
 
     async fn upsert(&self, key: &str, records: &Value) -> (StatusCode, Value) {
@@ -189,49 +128,6 @@ impl TestServer {
             .await
             .expect("upsert sent");
         status_and_json(response).await
-    }
-
-    async fn get(&self, path: &str, key: Option<&str>) -> (StatusCode, Value) {
-        let response = self
-            .request(Method::GET, path, key)
-            .send()
-            .await
-            .expect("get sent");
-        status_and_json(response).await
-    }
-
-    /// Stops the server (requests in flight finish) and waits until it has.
-    async fn stop(self) {
-        drop(self.stop_and_keep().await);
-    }
-
-    /// Stops the server and hands back its directory (index, keys, audit log).
-    async fn stop_and_keep(mut self) -> tempfile::TempDir {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await
-                .expect("server task")
-                .expect("server stopped cleanly");
-        }
-        std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"))
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
-
-fn generous_limits() -> Limits {
-    Limits {
-        rate_per_second: 10_000.0,
-        rate_burst: 10_000,
-        ..Limits::default()
     }
 }
 
@@ -257,14 +153,6 @@ fn build_index(dir: &Path) {
             .expect("upsert");
     }
     writer.commit().expect("commit");
-}
-
-async fn status_and_json(response: reqwest::Response) -> (StatusCode, Value) {
-    let status = response.status();
-    let text = response.text().await.expect("body");
-    let value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {text}"));
-    (status, value)
 }
 
 fn audit_lines(path: &Path) -> Vec<Value> {

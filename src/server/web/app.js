@@ -1,0 +1,905 @@
+// skiptrace: the collectors' page. Plain JavaScript, no library and no build step; served by
+// `skiptrace serve` from inside the binary (src/server/web.rs).
+//
+// Two rules hold everywhere below:
+// - Data from the server reaches the DOM as text only (el() and textContent), never as HTML,
+//   so a name or an address can never become markup or script.
+// - The API key lives in this tab's sessionStorage only: gone when the tab closes, never sent
+//   anywhere but this server's own API.
+'use strict';
+
+const KEY_STORAGE = 'skiptrace.key';
+const PURPOSE_STORAGE = 'skiptrace.purpose';
+
+/** The search fields, in the order of the form; each is the id of its input. */
+const SEARCH_FIELDS = [
+  'first_name', 'middle_name', 'last_name', 'name_suffix', 'dob', 'ssn', 'address_line1',
+  'address_line2', 'city', 'state', 'zip', 'phone', 'email',
+];
+
+/** Words for the request fields and the explanation's comparisons. */
+const FIELD_WORDS = {
+  first_name: 'First name', middle_name: 'Middle name', last_name: 'Last name',
+  name_suffix: 'Suffix', full_name: 'Full name', dob: 'Date of birth', ssn: 'SSN',
+  address_line1: 'Street', address_line2: 'Unit', city: 'City', state: 'State', zip: 'ZIP',
+  phone: 'Phone', email: 'Email', address: 'Address', client_reference: 'Account reference',
+  limit: 'Limit', min_score: 'Minimum score', permissible_purpose: 'Permissible purpose',
+  'permissible_purpose.glba': 'GLBA exception', 'permissible_purpose.dppa': 'DPPA permissible use',
+  glba: 'GLBA exception', dppa: 'DPPA permissible use', id_column: 'Account id column',
+};
+
+/** The input that holds a field the server names in an error. */
+const FIELD_INPUTS = {
+  permissible_purpose: 'glba', 'permissible_purpose.glba': 'glba',
+  'permissible_purpose.dppa': 'dppa', glba: 'glba', dppa: 'dppa',
+};
+
+/** Comparison levels (DOMAIN.md labels) in words. */
+const LEVEL_WORDS = {
+  exact: 'exact',
+  nickname: 'nickname',
+  'jaro_winkler>=0.92': 'close spelling',
+  initial: 'initial only',
+  phonetic: 'sounds alike',
+  swapped_first_last: 'first and last swapped',
+  compound: 'part of a compound name',
+  different: 'different',
+  not_supplied: 'not supplied',
+  dob_year_month: 'year and month agree',
+  dob_day_month_swapped: 'day and month swapped',
+  dob_one_digit: 'one digit off',
+  dob_year_off_by_one: 'year off by one',
+  ssn_last4: 'last 4 agree',
+  ssn_one_digit: 'one digit off',
+  ssn_transposed: 'two digits transposed',
+  address_minus_unit: 'same street, other unit',
+  street_fuzzy: 'street nearly the same',
+  same_zip: 'same ZIP only',
+  same_city: 'same city only',
+};
+
+const BAND_WORDS = {
+  strong: 'strong match', possible: 'possible match', weak: 'weak match', unlikely: 'unlikely',
+};
+
+const FLAG_WORDS = {
+  possible_jr_sr: 'Possible Jr/Sr: another person has this name at this address. Confirm the '
+    + 'date of birth or SSN before any contact.',
+  possible_twin: 'Possible twin: another person shares this surname and date of birth. Confirm '
+    + 'the first name and SSN before any contact.',
+  ssn_shared: 'SSN shared: another identity reports this SSN.',
+};
+
+const STATUS_WORDS = {
+  resolved: {
+    title: 'Resolved: the first identity is the debtor.',
+    text: 'Its probability is at least 95 %, and its name, date of birth and SSN do not conflict '
+      + 'with the account. Its new address and phone can be used.',
+  },
+  ambiguous: {
+    title: 'Ambiguous: not safe to contact.',
+    text: 'No identity is certain enough to act on (a Jr/Sr, a twin, a common name, or too '
+      + 'little agrees). Do not contact anyone from these results: add more of the account '
+      + '(full SSN, date of birth) and search again, or review by hand.',
+  },
+  no_match: {
+    title: 'No match.',
+    text: 'Nobody in the records is plausibly this debtor. Do not contact anyone from this '
+      + 'search.',
+  },
+};
+
+const REMATCH_STATUS_WORDS = {
+  matched: 'matched: resolved, new contacts can be used',
+  possible: 'possible: review before any contact',
+  no_match: 'no match',
+  error: 'error: the row could not be searched (see its error column)',
+};
+
+const state = { key: null, rematch: null, downloadUrl: null };
+
+const $ = (id) => document.getElementById(id);
+
+/**
+ * Returns a new element. Attributes are set as attributes (`on…` as listeners, `dataset` as
+ * data-*), children are nodes or text: strings never become markup.
+ */
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === 'class') node.className = value;
+    else if (name === 'dataset') Object.assign(node.dataset, value);
+    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+function words(table, key) {
+  return table[key] || String(key).replace(/_/g, ' ');
+}
+
+function percent(probability) {
+  if (probability >= 0.9995) return '> 99.9 %';
+  if (probability > 0 && probability < 0.001) return '< 0.1 %';
+  return `${(probability * 100).toFixed(1)} %`;
+}
+
+function sentence(text) {
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Talking to the API
+
+/** An API refusal, or no answer at all (status 0). */
+class ApiProblem extends Error {
+  constructor(status, code, message, field, retryAfter) {
+    super(message || `status ${status}`);
+    this.status = status;
+    this.code = code;
+    this.detail = message;
+    this.field = field;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/**
+ * Calls the API with the signed-in key; resolves to the response when it is a success, throws
+ * an ApiProblem otherwise (and an AbortError when cancelled).
+ */
+async function api(method, path, options = {}) {
+  const headers = { Authorization: `Bearer ${options.key || state.key}` };
+  if (options.contentType) headers['Content-Type'] = options.contentType;
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, body: options.body, signal: options.signal, cache: 'no-store',
+    });
+  } catch (error) {
+    if (error && error.name === 'AbortError') throw error;
+    throw new ApiProblem(0, 'network', '', null, null);
+  }
+  if (response.ok) return response;
+  let detail = {};
+  try {
+    const body = await response.json();
+    detail = (body && body.error) || {};
+  } catch (_) {
+    // Not our JSON (a proxy's error page): the status alone has to do.
+  }
+  throw new ApiProblem(response.status, detail.code || '', detail.message || '',
+    detail.field || null, response.headers.get('Retry-After'));
+}
+
+/** Returns what went wrong, in words a collector can act on. */
+function explain(problem) {
+  if (!(problem instanceof ApiProblem)) {
+    return `Something went wrong in this page (${problem && problem.message}). Reload it to go on.`;
+  }
+  const said = problem.detail ? ` The server said: "${problem.detail}".` : '';
+  switch (problem.status) {
+    case 0:
+      return 'Cannot reach the skiptrace server: the network is down or the service has '
+        + 'stopped. Check the connection and try again.';
+    case 400:
+      if (problem.field) {
+        return `${words(FIELD_WORDS, problem.field)} is not usable: ${problem.detail}`;
+      }
+      return `The server could not use the request (400).${said}`;
+    case 401:
+      return `This API key was not accepted (401 unauthorized).${said} Check that the whole key `
+        + 'was pasted (it starts with stk_), or ask your administrator for a new one.';
+    case 403:
+      return `This key's role may not do that (403 forbidden).${said} Searching needs a searcher `
+        + 'or admin key.';
+    case 404:
+      return `Not found (404).${said}`;
+    case 413:
+      return `That is larger than the server accepts (413).${said} Split the file and send the `
+        + 'parts one by one.';
+    case 415:
+      return `The server does not take this kind of file (415).${said}`;
+    case 422:
+      return `Not enough to search on (422).${said} Add a date of birth, an SSN, an address or `
+        + 'a phone.';
+    case 429: {
+      const wait = problem.retryAfter ? `${problem.retryAfter} s` : 'a moment';
+      return `Too many requests with this key (429): wait ${wait} and try again.`;
+    }
+    case 503:
+      return `The server is busy or the request took too long (503).${said} Try again in a `
+        + 'moment.';
+    case 500:
+      return `The server failed (500).${said} Try again; if it keeps failing, tell your `
+        + 'administrator (the details are in the server log).';
+    default:
+      return `Unexpected answer from the server (${problem.status}).${said}`;
+  }
+}
+
+function showBanner(id, text) {
+  const banner = $(id);
+  banner.textContent = text;
+  banner.hidden = false;
+}
+
+function hideBanner(id) {
+  const banner = $(id);
+  banner.textContent = '';
+  banner.hidden = true;
+}
+
+function showPageError(message) {
+  showBanner('page-error', `Something went wrong in this page (${message}). Reload the page to `
+    + 'go on; your key is kept for this tab.');
+}
+
+/** Marks an input as wrong, with the message under it, and focuses it. */
+function markField(inputId, message) {
+  const input = $(inputId);
+  if (!input) return false;
+  const errorId = `${inputId}-error`;
+  let note = $(errorId);
+  if (!note) {
+    note = el('p', { id: errorId, class: 'field-error' });
+    input.insertAdjacentElement('afterend', note);
+    const described = input.getAttribute('aria-describedby');
+    input.setAttribute('aria-describedby', described ? `${described} ${errorId}` : errorId);
+  }
+  note.textContent = message;
+  input.setAttribute('aria-invalid', 'true');
+  input.focus();
+  return true;
+}
+
+function clearFieldErrors() {
+  for (const note of document.querySelectorAll('.field-error')) {
+    const input = note.previousElementSibling;
+    if (input) {
+      input.removeAttribute('aria-invalid');
+      const described = (input.getAttribute('aria-describedby') || '')
+        .split(' ').filter((id) => id && id !== note.id).join(' ');
+      if (described) input.setAttribute('aria-describedby', described);
+      else input.removeAttribute('aria-describedby');
+    }
+    note.remove();
+  }
+}
+
+/** Shows a failed call: a lost key goes back to sign-in, a field error goes to its field. */
+function handleProblem(problem, bannerId) {
+  const text = explain(problem);
+  if (problem instanceof ApiProblem && problem.status === 401) {
+    signOut(text);
+    return;
+  }
+  showBanner(bannerId, text);
+  if (problem instanceof ApiProblem && problem.field) {
+    markField(FIELD_INPUTS[problem.field] || problem.field, text);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing in and out
+
+async function signIn(key) {
+  const button = $('signin-submit');
+  button.disabled = true;
+  button.textContent = 'Signing in…';
+  hideBanner('signin-error');
+  try {
+    const response = await api('GET', '/v1/purposes', { key });
+    const purposes = await response.json();
+    state.key = key;
+    sessionStorage.setItem(KEY_STORAGE, key);
+    fillPurposes(purposes);
+    $('api-key').value = '';
+    $('signin-view').hidden = true;
+    $('work').hidden = false;
+    $('nav').hidden = false;
+    showView('search');
+  } catch (problem) {
+    const lost = problem instanceof ApiProblem && (problem.status === 401 || problem.status === 403);
+    if (lost) sessionStorage.removeItem(KEY_STORAGE);
+    showBanner('signin-error', explain(problem));
+    $('api-key').focus();
+  } finally {
+    button.disabled = false;
+    button.textContent = 'Sign in';
+  }
+}
+
+/** Forgets the key and every result on screen; `message` says why when it was not asked for. */
+function signOut(message) {
+  if (state.rematch) state.rematch.abort();
+  state.key = null;
+  sessionStorage.removeItem(KEY_STORAGE);
+  $('search-form').reset();
+  clearFieldErrors();
+  hideBanner('search-error');
+  hideBanner('rematch-error');
+  resetResults();
+  resetRematch();
+  $('work').hidden = true;
+  $('nav').hidden = true;
+  $('signin-view').hidden = false;
+  if (message) showBanner('signin-error', message);
+  else hideBanner('signin-error');
+  $('api-key').focus();
+}
+
+function fillPurposes(list) {
+  let saved = {};
+  try {
+    saved = JSON.parse(sessionStorage.getItem(PURPOSE_STORAGE) || '{}') || {};
+  } catch (_) {
+    saved = {};
+  }
+  for (const kind of ['glba', 'dppa']) {
+    const select = $(kind);
+    const choices = list[kind] || [];
+    select.replaceChildren(
+      el('option', { value: '' }, `Choose a ${kind === 'glba' ? 'GLBA exception' : 'DPPA use'}…`),
+      ...choices.map((p) => el('option', { value: p.code, dataset: { description: p.description, citation: p.citation } },
+        `${p.code} (${p.citation.replace(/^\d+ U\.S\.C\. /, '')})`)),
+    );
+    if (choices.some((p) => p.code === saved[kind])) select.value = saved[kind];
+    describePurpose(kind);
+  }
+}
+
+function describePurpose(kind) {
+  const option = $(kind).selectedOptions[0];
+  const description = option && option.dataset.description;
+  $(`${kind}-help`).textContent = description
+    ? `${sentence(description)} (${option.dataset.citation})`
+    : 'Required: why you may look this person up.';
+}
+
+function choosePurpose(kind) {
+  describePurpose(kind);
+  const chosen = { glba: $('glba').value, dppa: $('dppa').value };
+  sessionStorage.setItem(PURPOSE_STORAGE, JSON.stringify(chosen));
+  const note = $(`${kind}-error`);
+  if (note && $(kind).value) clearFieldErrors();
+}
+
+/** Returns the chosen purposes, or marks the missing one and returns null. */
+function chosenPurpose(bannerId) {
+  for (const kind of ['glba', 'dppa']) {
+    if (!$(kind).value) {
+      const text = `Choose a ${words(FIELD_WORDS, kind)}: every search states why you may look `
+        + 'this person up.';
+      showBanner(bannerId, text);
+      markField(kind, text);
+      return null;
+    }
+  }
+  return { glba: $('glba').value, dppa: $('dppa').value };
+}
+
+function showView(view) {
+  const search = view === 'search';
+  $('search-view').hidden = !search;
+  $('rematch-view').hidden = search;
+  const [on, off] = search ? ['tab-search', 'tab-rematch'] : ['tab-rematch', 'tab-search'];
+  $(on).setAttribute('aria-current', 'page');
+  $(off).removeAttribute('aria-current');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Searching
+
+async function search(event) {
+  event.preventDefault();
+  clearFieldErrors();
+  hideBanner('search-error');
+  const purpose = chosenPurpose('search-error');
+  if (!purpose) return;
+  const query = {};
+  for (const field of SEARCH_FIELDS) {
+    const value = $(field).value.trim();
+    if (value) query[field] = value;
+  }
+  if (Object.keys(query).length === 0) {
+    const text = 'Fill in what the account holds: at least a name, and a date of birth, an SSN, '
+      + 'an address or a phone.';
+    showBanner('search-error', text);
+    markField('first_name', text);
+    return;
+  }
+  query.permissible_purpose = purpose;
+  const reference = $('client_reference').value.trim();
+  if (reference) query.client_reference = reference;
+
+  const button = $('search-submit');
+  button.disabled = true;
+  button.textContent = 'Searching…';
+  $('results').setAttribute('aria-busy', 'true');
+  $('results-body').replaceChildren(el('p', { class: 'placeholder' }, 'Searching…'));
+  try {
+    const response = await api('POST', '/v1/search', {
+      body: JSON.stringify(query), contentType: 'application/json',
+    });
+    renderResults(await response.json());
+    $('results-title').focus();
+  } catch (problem) {
+    // Said twice: at the form, where the focus is (and announced there), and where the results
+    // would have been, where the eyes are.
+    $('results-body').replaceChildren(el('p', { class: 'banner error', id: 'search-failed' },
+      `No results: the search did not go through. ${explain(problem)}`));
+    handleProblem(problem, 'search-error');
+  } finally {
+    button.disabled = false;
+    button.textContent = 'Search';
+    $('results').setAttribute('aria-busy', 'false');
+  }
+}
+
+function resetResults() {
+  $('results-body').replaceChildren(
+    el('p', { class: 'placeholder' }, 'Results appear here, most likely person first.'),
+  );
+}
+
+function renderResults(result) {
+  const status = STATUS_WORDS[result.status] ? result.status : 'ambiguous';
+  const identities = result.identities || [];
+  const body = $('results-body');
+  body.replaceChildren(
+    el('div', { class: `verdict verdict-${status}`, id: 'verdict', dataset: { status } },
+      el('p', { class: 'verdict-title' }, STATUS_WORDS[status].title),
+      el('p', {}, STATUS_WORDS[status].text)),
+  );
+  if (status === 'no_match') {
+    if (identities.length > 0) {
+      body.append(el('details', { class: 'unlikely' },
+        el('summary', {}, `Show ${identities.length} unlikely candidate${identities.length === 1 ? '' : 's'} anyway`),
+        identities.map((identity, index) => identityCard(identity, index, 'unlikely'))));
+    }
+  } else {
+    identities.forEach((identity, index) => {
+      let role = 'unconfirmed';
+      if (status === 'resolved') role = index === 0 ? 'debtor' : 'other';
+      body.append(identityCard(identity, index, role));
+    });
+  }
+  body.append(el('p', { class: 'meta' },
+    `${result.candidates_scored} candidate records scored in ${Math.round(result.took_ms)} ms.`));
+}
+
+const ROLE_WORDS = {
+  debtor: 'The debtor',
+  other: 'Less likely: not the debtor',
+  unconfirmed: 'Not confirmed: do not contact',
+  unlikely: 'Unlikely: not the debtor',
+};
+
+/** One identity as a card. `role`: debtor, other, unconfirmed or unlikely. */
+function identityCard(identity, index, role) {
+  const titleId = `identity-${index + 1}-${role}`;
+  const names = identity.names || [];
+  const contacts = identity.contacts || [];
+  const newOf = (kind) => contacts.find((c) => c.kind === kind && !c.known);
+  const actionable = role === 'debtor';
+  return el('article', {
+    class: `identity identity-${role}`,
+    'aria-labelledby': titleId,
+    dataset: { identityId: identity.identity_id },
+  },
+  el('header', { class: 'identity-head' },
+    el('h3', { id: titleId },
+      el('span', { class: 'rank' }, `${index + 1}`),
+      el('span', { class: 'identity-name' }, names[0] || '(no name reported)')),
+    el('div', { class: 'score' },
+      el('span', { class: 'probability', title: `match weight ${identity.match_weight.toFixed(1)} bits` },
+        percent(identity.match_probability)),
+      el('span', { class: `band band-${identity.band}` }, words(BAND_WORDS, identity.band)))),
+  el('p', { class: `identity-role role-${role}` }, ROLE_WORDS[role]),
+  el('div', { class: 'identity-body' },
+    el('div', { class: 'identity-facts' },
+      facts(identity, names),
+      flags(identity.flags || []),
+      el('div', { class: 'new-contacts' },
+        newContact('address', 'New address', newOf('address'), actionable),
+        newContact('phone', 'New phone', newOf('phone'), actionable),
+        newContact('email', 'New email', newOf('email'), false))),
+    explanation(identity.explanation || [])),
+  contactTable(contacts, actionable),
+  records(identity.records || []));
+}
+
+function facts(identity, names) {
+  // Sources differ in case and spacing only as often as in spelling: show real variants.
+  const seen = new Set([normalName(names[0] || '')]);
+  const aliases = names.slice(1).filter((name) => {
+    const key = normalName(name);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const dob = identity.dob
+    ? (/^\d{4}$/.test(identity.dob) ? `${identity.dob} (year only: masked for your role)` : identity.dob)
+    : 'not reported';
+  const ssn = identity.ssn
+    ? (identity.ssn.startsWith('*') ? `${identity.ssn} (masked for your role)` : identity.ssn)
+    : 'not reported';
+  return el('dl', { class: 'facts' },
+    el('dt', {}, 'Also known as'), el('dd', { class: 'aliases' }, aliases.length > 0 ? aliases.join(' · ') : 'no other name'),
+    el('dt', {}, 'Date of birth'), el('dd', { class: 'dob' }, dob),
+    el('dt', {}, 'SSN'), el('dd', { class: 'ssn' }, ssn),
+    el('dt', {}, 'Identity'), el('dd', { class: 'identity-id' }, identity.identity_id));
+}
+
+function normalName(name) {
+  return name.toUpperCase().replace(/[^A-Z]+/g, ' ').trim();
+}
+
+function flags(list) {
+  if (list.length === 0) return null;
+  return el('ul', { class: 'flags', 'aria-label': 'Warnings' },
+    list.map((flag) => el('li', { class: 'flag', dataset: { flag } }, words(FLAG_WORDS, flag))));
+}
+
+function newContact(kind, label, contact, copyable) {
+  if (!contact) {
+    return el('p', { class: `new-${kind} none` }, el('span', { class: 'label' }, `${label}: `), 'none reported');
+  }
+  return el('p', { class: `new-${kind}` },
+    el('span', { class: 'label' }, `${label}: `),
+    el('span', { class: 'value' }, contact.value),
+    ' ',
+    copyable ? copyButton(contact.value, label.toLowerCase()) : null);
+}
+
+function copyButton(text, what) {
+  return el('button', {
+    type: 'button', class: 'copy', 'aria-label': `Copy the ${what}: ${text}`,
+    onclick: (event) => copyText(text, event.currentTarget),
+  }, 'Copy');
+}
+
+async function copyText(text, button) {
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    copied = true;
+  } catch (_) {
+    // No clipboard API (a plain-HTTP address other than localhost): the old way.
+    const area = el('textarea', { class: 'offscreen', readonly: true, 'aria-hidden': 'true' });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    try {
+      copied = document.execCommand('copy');
+    } catch (_ignored) {
+      copied = false;
+    }
+    area.remove();
+  }
+  button.textContent = copied ? 'Copied' : 'Copy failed: select and press Ctrl+C';
+  setTimeout(() => { button.textContent = 'Copy'; }, 2000);
+}
+
+/** The per-field explanation: level in words and its weight as a bar. */
+function explanation(entries) {
+  const scale = Math.max(10, ...entries.map((e) => Math.abs(e.match_weight)));
+  return el('table', { class: 'explanation' },
+    el('caption', {}, 'Why: each field of the account against the best record'),
+    el('thead', {}, el('tr', {},
+      el('th', { scope: 'col' }, 'Field'),
+      el('th', { scope: 'col' }, 'Result'),
+      el('th', { scope: 'col' }, 'Weight (bits)'))),
+    el('tbody', {}, entries.map((entry) => {
+      const weight = entry.match_weight;
+      const bar = el('span', { class: `bar ${weight >= 0 ? 'for' : 'against'}` });
+      bar.style.width = `${(Math.abs(weight) / scale) * 50}%`;
+      return el('tr', { dataset: { field: entry.field, level: entry.level } },
+        el('th', { scope: 'row' }, words(FIELD_WORDS, entry.field)),
+        el('td', { title: entry.level }, words(LEVEL_WORDS, entry.level)),
+        el('td', { class: 'weight' },
+          el('span', { class: 'bar-track', 'aria-hidden': 'true' }, bar),
+          el('span', { class: 'weight-value' }, `${weight > 0 ? '+' : ''}${weight.toFixed(1)}`)));
+    })));
+}
+
+function contactTable(contacts, copyable) {
+  if (contacts.length === 0) {
+    return el('p', { class: 'contacts none' }, 'No address, phone or email reported.');
+  }
+  const kinds = ['address', 'phone', 'email'];
+  const sorted = kinds.flatMap((kind) => contacts.filter((c) => c.kind === kind));
+  return el('table', { class: 'contacts' },
+    el('caption', {}, 'Contact points, best first'),
+    el('thead', {}, el('tr', {},
+      el('th', { scope: 'col' }, 'Kind'),
+      el('th', { scope: 'col' }, 'Value'),
+      el('th', { scope: 'col' }, 'Confidence'),
+      el('th', { scope: 'col' }, 'Last seen'),
+      el('th', { scope: 'col' }, 'Sources'),
+      el('th', { scope: 'col' }, el('span', { class: 'offscreen' }, 'Copy')))),
+    el('tbody', {}, sorted.map((contact) => el('tr', { class: contact.known ? 'known' : null },
+      el('td', {}, sentence(contact.kind)),
+      el('td', {},
+        el('span', { class: 'value' }, contact.value),
+        contact.known ? el('span', { class: 'known-tag' }, 'known: on file, mail came back') : null),
+      el('td', { class: 'confidence' },
+        el('meter', { min: 0, max: 1, value: contact.confidence, 'aria-hidden': 'true' }),
+        ` ${percent(contact.confidence)}`),
+      el('td', { class: 'date' }, contact.last_seen || 'unknown'),
+      el('td', { class: 'sources', title: (contact.sources || []).join(', ') },
+        `${(contact.sources || []).length} (${contact.record_count} record${contact.record_count === 1 ? '' : 's'})`),
+      el('td', {}, copyable && !contact.known && contact.kind !== 'email'
+        ? copyButton(contact.value, contact.kind) : null)))));
+}
+
+function records(list) {
+  return el('details', { class: 'records' },
+    el('summary', {}, `Records behind this identity (${list.length})`),
+    el('table', {},
+      el('thead', {}, el('tr', {},
+        el('th', { scope: 'col' }, 'Record'),
+        el('th', { scope: 'col' }, 'Source'),
+        el('th', { scope: 'col' }, 'Last seen'),
+        el('th', { scope: 'col' }, 'Match'))),
+      el('tbody', {}, list.map((record) => el('tr', {},
+        el('td', { class: 'record-id' }, record.record_id),
+        el('td', {}, words({}, record.source)),
+        el('td', {}, record.last_seen || 'unknown'),
+        el('td', {}, percent(record.match_probability)))))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Re-matching a returned-mail file
+
+/**
+ * Reads CSV as it streams in (RFC 4180: quoted fields, doubled quotes, newlines inside quotes)
+ * and counts the rows after the header by their match_status. Keeps only that column.
+ */
+class CsvTally {
+  constructor() {
+    this.header = null;
+    this.headerFields = [];
+    this.statusIndex = -1;
+    this.fieldIndex = 0;
+    this.field = '';
+    this.status = '';
+    this.inQuotes = false;
+    this.justClosed = false;
+    this.rows = 0;
+    this.counts = {};
+  }
+
+  push(text) {
+    for (const ch of text) {
+      if (this.inQuotes) {
+        if (ch === '"') {
+          this.inQuotes = false;
+          this.justClosed = true;
+        } else {
+          this.add(ch);
+        }
+        continue;
+      }
+      if (ch === '"') {
+        if (this.justClosed) this.add('"');
+        this.inQuotes = true;
+        this.justClosed = false;
+        continue;
+      }
+      this.justClosed = false;
+      if (ch === ',') this.endField();
+      else if (ch === '\n') this.endRecord();
+      else if (ch !== '\r') this.add(ch);
+    }
+  }
+
+  add(ch) {
+    if (this.header === null || this.fieldIndex === this.statusIndex) this.field += ch;
+  }
+
+  endField() {
+    if (this.header === null) this.headerFields.push(this.field);
+    else if (this.fieldIndex === this.statusIndex) this.status = this.field;
+    this.field = '';
+    this.fieldIndex += 1;
+  }
+
+  endRecord() {
+    this.endField();
+    if (this.header === null) {
+      this.header = this.headerFields;
+      this.statusIndex = this.header.indexOf('match_status');
+    } else {
+      this.rows += 1;
+      this.counts[this.status] = (this.counts[this.status] || 0) + 1;
+    }
+    this.fieldIndex = 0;
+    this.status = '';
+  }
+}
+
+/** Returns the data rows of the file: CSV rows after the header, or JSON Lines. */
+async function countRows(file, jsonLines) {
+  const reader = file.stream().getReader();
+  let lines = 0;
+  let content = false;
+  let inQuotes = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    for (const byte of value) {
+      if (byte === 0x22 && !jsonLines) inQuotes = !inQuotes;
+      else if (byte === 0x0a && !inQuotes) {
+        if (content) lines += 1;
+        content = false;
+      } else if (byte !== 0x0d && byte !== 0x20 && byte !== 0x09) content = true;
+    }
+  }
+  if (content) lines += 1;
+  return jsonLines ? lines : Math.max(0, lines - 1);
+}
+
+function resetRematch() {
+  if (state.downloadUrl) URL.revokeObjectURL(state.downloadUrl);
+  state.downloadUrl = null;
+  const link = $('rematch-download');
+  link.hidden = true;
+  link.removeAttribute('href');
+  $('rematch-progress').hidden = true;
+  $('rematch-text').textContent = '';
+  $('rematch-counts').hidden = true;
+  $('rematch-counts').replaceChildren();
+}
+
+function showProgress(rows, expected) {
+  const progress = $('rematch-progress');
+  progress.max = Math.max(1, expected, rows);
+  progress.value = rows;
+  $('rematch-text').textContent = `${rows.toLocaleString()} of ${expected.toLocaleString()} rows re-matched…`;
+}
+
+function showCounts(counts) {
+  const list = $('rematch-counts');
+  list.replaceChildren(...Object.keys(REMATCH_STATUS_WORDS).flatMap((status) => [
+    el('dt', {}, words(REMATCH_STATUS_WORDS, status)),
+    el('dd', { dataset: { status } }, (counts[status] || 0).toLocaleString()),
+  ]));
+  list.hidden = false;
+}
+
+async function rematch(event) {
+  event.preventDefault();
+  clearFieldErrors();
+  hideBanner('rematch-error');
+  if (state.rematch) return;
+  const file = $('rematch-file').files[0];
+  if (!file) {
+    const text = 'Choose the returned-mail file first.';
+    showBanner('rematch-error', text);
+    markField('rematch-file', text);
+    return;
+  }
+  const purpose = chosenPurpose('rematch-error');
+  if (!purpose) return;
+  resetRematch();
+  const jsonLines = /\.(jsonl|ndjson)$/i.test(file.name);
+  const controller = new AbortController();
+  state.rematch = controller;
+  const start = $('rematch-start');
+  start.disabled = true;
+  $('rematch-cancel').hidden = false;
+  $('rematch-text').textContent = 'Reading the file…';
+  let rows = 0;
+  try {
+    const expected = await countRows(file, jsonLines);
+    $('rematch-progress').hidden = false;
+    showProgress(0, expected);
+    const query = new URLSearchParams({ glba: purpose.glba, dppa: purpose.dppa });
+    const response = await api('POST', `/v1/rematch?${query}`, {
+      body: file,
+      contentType: jsonLines ? 'application/x-ndjson' : 'text/csv',
+      signal: controller.signal,
+    });
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    const tally = new CsvTally();
+    const chunks = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      tally.push(decoder.decode(value, { stream: true }));
+      rows = tally.rows;
+      showProgress(rows, expected);
+    }
+    tally.push(decoder.decode());
+    rows = tally.rows;
+    finishRematch(file, chunks, tally, expected);
+  } catch (problem) {
+    if (problem && problem.name === 'AbortError') {
+      $('rematch-text').textContent = `Cancelled after ${rows.toLocaleString()} rows. Nothing to download.`;
+    } else if (problem instanceof ApiProblem) {
+      $('rematch-text').textContent = '';
+      $('rematch-progress').hidden = true;
+      handleProblem(problem, 'rematch-error');
+    } else {
+      // The stream broke off: the server could not finish (or record) the job.
+      $('rematch-text').textContent = '';
+      showBanner('rematch-error', `The server broke off the file after ${rows.toLocaleString()} `
+        + 'rows, so the result is incomplete and is not offered for download. Run the file again.');
+    }
+  } finally {
+    state.rematch = null;
+    start.disabled = false;
+    $('rematch-cancel').hidden = true;
+  }
+}
+
+function finishRematch(file, chunks, tally, expected) {
+  const blob = new Blob(chunks, { type: 'text/csv' });
+  state.downloadUrl = URL.createObjectURL(blob);
+  const link = $('rematch-download');
+  link.href = state.downloadUrl;
+  link.download = `${file.name.replace(/\.[^.]*$/, '')}-rematched.csv`;
+  link.textContent = `Download ${link.download}`;
+  link.hidden = false;
+  const progress = $('rematch-progress');
+  progress.max = Math.max(1, tally.rows);
+  progress.value = tally.rows;
+  let text = `Done: ${tally.rows.toLocaleString()} rows re-matched, one per row of ${file.name}.`;
+  if (tally.rows !== expected) {
+    text += ` (This page counted ${expected.toLocaleString()} rows in the file; the server read `
+      + `${tally.rows.toLocaleString()}: check the file's line breaks.)`;
+  }
+  $('rematch-text').textContent = text;
+  showCounts(tally.counts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+function start() {
+  $('signin-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const key = $('api-key').value.trim();
+    if (!key) {
+      showBanner('signin-error', 'Paste your API key first (it starts with stk_).');
+      $('api-key').focus();
+      return;
+    }
+    signIn(key);
+  });
+  $('sign-out').addEventListener('click', () => signOut(null));
+  $('tab-search').addEventListener('click', () => showView('search'));
+  $('tab-rematch').addEventListener('click', () => showView('rematch'));
+  $('glba').addEventListener('change', () => choosePurpose('glba'));
+  $('dppa').addEventListener('change', () => choosePurpose('dppa'));
+  $('search-form').addEventListener('submit', search);
+  $('search-form').addEventListener('reset', () => {
+    clearFieldErrors();
+    hideBanner('search-error');
+    resetResults();
+  });
+  $('rematch-form').addEventListener('submit', rematch);
+  $('rematch-cancel').addEventListener('click', () => {
+    if (state.rematch) state.rematch.abort();
+  });
+  const saved = sessionStorage.getItem(KEY_STORAGE);
+  if (saved) signIn(saved);
+  else $('api-key').focus();
+}
+
+window.addEventListener('error', (event) => showPageError(event.message));
+window.addEventListener('unhandledrejection', (event) => {
+  const reason = event.reason;
+  showPageError((reason && reason.message) || String(reason));
+});
+
+start();
