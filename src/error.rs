@@ -58,6 +58,9 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A model cannot be trained on this index (too few records, no candidate pairs).
+    #[error("training: {0}")]
+    Training(String),
     /// The audit log cannot be continued or written.
     #[error("audit log {path}: {message}")]
     Audit {
