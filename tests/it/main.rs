@@ -5,4 +5,5 @@ mod engine;
 mod rematch;
 mod server;
 mod synth;
+mod train;
 mod util;
