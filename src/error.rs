@@ -64,6 +64,9 @@ pub enum Error {
     /// A chart of a report cannot be drawn.
     #[error("plot: {0}")]
     Plot(String),
+    /// A model cannot be trained on this index (too few records, no candidate pairs).
+    #[error("training: {0}")]
+    Training(String),
     /// The audit log cannot be continued or written.
     #[error("audit log {path}: {message}")]
     Audit {

@@ -86,5 +86,6 @@ pub mod score;
 pub mod search;
 pub mod server;
 pub mod synth;
+pub mod train;
 
 pub use error::{Error, InputError, Result};

@@ -10,6 +10,7 @@ mod rematch;
 mod search;
 mod serve;
 mod synth;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -44,6 +45,8 @@ enum Command {
     Serve(serve::Args),
     /// Generate a synthetic population of debtors and their source records, with ground truth.
     Synth(synth::Args),
+    /// Estimate a match model from the indexed records, without labels.
+    Train(train::Args),
 }
 
 /// Installs the tracing subscriber: `RUST_LOG` or `skiptrace=info`, on stderr.
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Search(args) => search::run(*args),
         Command::Serve(args) => serve::run(args),
         Command::Synth(args) => synth::run(args),
+        Command::Train(args) => train::run(args),
     }
 }
 

@@ -7,5 +7,6 @@ mod eval;
 mod rematch;
 mod server;
 mod synth;
+mod train;
 mod util;
 mod web;
