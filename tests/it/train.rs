@@ -24,7 +24,7 @@ fn eval_overall(dir: &Path, model: Option<&str>) -> Value {
         args.extend(["--model", model]);
     }
     let report: Value = serde_json::from_str(&run_ok(dir, &args)).expect("eval json");
-    report["overall"].clone()
+    report["systems"][0]["overall"].clone()
 }
 
 fn number(value: &Value, key: &str) -> f64 {
