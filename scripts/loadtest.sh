@@ -15,23 +15,7 @@ work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 key=$("$bin" keys add --role searcher --name loadtest --keys "$work/keys.json" 2>/dev/null | tail -n 1)
-python3 - "$synth/returned_mail.csv" "$key" "$work/search.lua" <<'PY'
-import csv, json, sys
-source, key, out = sys.argv[1:]
-bodies = []
-for row in list(csv.DictReader(open(source)))[:1000]:
-    body = {k: v for k, v in row.items() if v and k not in ("account_id", "open_date")}
-    body["permissible_purpose"] = {"glba": "consumer_authorized", "dppa": "debt_recovery"}
-    bodies.append("[==[%s]==]" % json.dumps(body))
-lua = "local bodies = {\n" + ",\n".join(bodies) + "\n}\nlocal i = 0\n"
-lua += """request = function()
-  i = i + 1
-  return wrk.format("POST", "/v1/search", {["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer %s"}, bodies[(i %% #bodies) + 1])
-end
-""" % key
-open(out, "w").write(lua)
-PY
+python3 "$(dirname "$0")/wrk_search_lua.py" "$synth/returned_mail.csv" "$key" "$work/search.lua"
 
 addr=127.0.0.1:18089
 "$bin" serve --index "$index" --keys "$work/keys.json" --audit "$work/audit.jsonl" \

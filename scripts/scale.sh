@@ -55,29 +55,7 @@ note "library latency" "$(python3 -c "import json,sys; f=json.load(open('$work/l
 
 echo "== HTTP search (wrk, ${seconds}s per run)"
 key=$("$bin" keys add --role searcher --name scale --keys "$work/keys.json" 2>/dev/null | tail -n 1)
-python3 - "$work/data/returned_mail.csv" "$key" "$work/search.lua" <<'PY'
-import csv, json, sys
-source, key, out = sys.argv[1:]
-bodies = []
-for row in list(csv.DictReader(open(source)))[:1000]:
-    body = {k: v for k, v in row.items() if v and k not in ("account_id", "open_date")}
-    body["permissible_purpose"] = {"glba": "consumer_authorized", "dppa": "debt_recovery"}
-    bodies.append("[==[%s]==]" % json.dumps(body))
-lua = "local bodies = {\n" + ",\n".join(bodies) + "\n}\nlocal i = 0\n"
-lua += """request = function()
-  i = i + 1
-  return wrk.format("POST", "/v1/search", {["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer %s"}, bodies[(i %% #bodies) + 1])
-end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %%.1f %%.2f %%.2f %%.2f %%d %%d\\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    summary.errors.status, summary.requests))
-end
-""" % key
-open(out, "w").write(lua)
-PY
+python3 scripts/wrk_search_lua.py "$work/data/returned_mail.csv" "$key" "$work/search.lua"
 addr=127.0.0.1:18090
 "$bin" serve --index "$work/index" --keys "$work/keys.json" --audit "$work/audit.jsonl" \
   --rate-per-second 0 --addr "$addr" >"$work/serve.log" 2>&1 &

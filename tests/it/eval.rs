@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::util::{run, run_ok, write};
+use crate::util::{read_table, run, run_ok, write, Table};
 
 /// Generates a population in `gen/` and indexes it into `idx/`, once for the module.
 fn population() -> &'static Path {
@@ -23,23 +23,6 @@ fn population() -> &'static Path {
         dir
     })
     .path()
-}
-
-type Table = (Vec<String>, Vec<Vec<String>>);
-
-fn read_table(path: &Path) -> Table {
-    let mut reader = csv::Reader::from_path(path).expect("open csv");
-    let headers = reader
-        .headers()
-        .expect("headers")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.expect("row").iter().map(str::to_string).collect())
-        .collect();
-    (headers, rows)
 }
 
 fn to_csv(headers: &[String], rows: &[Vec<String>]) -> String {
