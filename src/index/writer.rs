@@ -48,6 +48,16 @@ impl RecordWriter {
         Ok(())
     }
 
+    /// Adds a prepared document whose record id is known to be in neither the index nor the
+    /// changes since the last commit (bulk loads check; skipping the delete saves its memory).
+    ///
+    /// # Errors
+    /// When the writer has failed.
+    pub fn add_new_document(&self, document: TantivyDocument) -> Result<()> {
+        self.writer.add_document(document)?;
+        Ok(())
+    }
+
     /// Deletes the record with `record_id` (a no-op when absent).
     pub fn delete(&self, record_id: &str) {
         self.writer
