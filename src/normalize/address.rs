@@ -198,11 +198,18 @@ fn address_tokens(line: &str) -> Vec<String> {
         .collect()
 }
 
-/// Removes a trailing secondary unit ("apt 4", "# 4", "unit b", "ste 200") from the tokens and
-/// returns it standardized.
+/// Removes a trailing secondary unit ("apt 4", "# 4", "unit b", "ste 200", "rear") from the
+/// tokens and returns it standardized. A designator word right after the house number is the
+/// street's name, not a unit ("5286 Front Rd" is on Front Road), and a stand-alone designator
+/// only stands alone at the end of the line ("12 Main St Rear").
 fn take_unit(tokens: &mut Vec<String>) -> String {
     let units = &reference::pub28().unit_designators;
-    for at in (1..tokens.len()).rev() {
+    let suffixes = &reference::pub28().street_suffixes;
+    let has_house_number = tokens
+        .first()
+        .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_digit()));
+    let first_possible = if has_house_number { 2 } else { 1 };
+    for at in (first_possible..tokens.len()).rev() {
         let upper = tokens[at].to_uppercase();
         if let Some(designator) = units.get(upper.as_str()) {
             let number = tokens[at + 1..].join("");
@@ -211,7 +218,13 @@ fn take_unit(tokens: &mut Vec<String>) -> String {
             } else {
                 designator
             };
-            if number.is_empty() && needs_number(designator) {
+            let fits = if needs_number(designator) {
+                // "Ocean Pier Rd": a street suffix is no unit number.
+                !number.is_empty() && !suffixes.contains_key(number.to_uppercase().as_str())
+            } else {
+                number.is_empty()
+            };
+            if !fits {
                 continue;
             }
             tokens.truncate(at);
@@ -266,6 +279,37 @@ mod tests {
         assert_eq!(a.street_name, "main");
         assert_eq!((a.state.as_str(), a.zip5.as_str()), ("IL", "62704"));
         assert_eq!(a.street_key().as_deref(), Some("123 main"));
+    }
+
+    #[test]
+    fn a_street_named_like_a_unit_stays_a_street() {
+        let front = parse("5286 FRONT RD", "");
+        assert_eq!(
+            (
+                front.house_number.as_str(),
+                front.street.as_str(),
+                front.unit.as_str()
+            ),
+            ("5286", "front rd", "")
+        );
+        assert_eq!(front.street_key().as_deref(), Some("5286 front"));
+        let with_unit = parse("21942 Front Rd Apt 4", "");
+        assert_eq!(
+            (with_unit.street.as_str(), with_unit.unit.as_str()),
+            ("front rd", "apt 4")
+        );
+        let rear = parse("12 Main St Rear", "");
+        assert_eq!(
+            (rear.street.as_str(), rear.unit.as_str()),
+            ("main st", "rear")
+        );
+        let pier = parse("7 Ocean Pier Rd", "");
+        assert_eq!(
+            (pier.street.as_str(), pier.unit.as_str()),
+            ("ocean pier rd", "")
+        );
+        let lot = parse("44 Lot Ln", "");
+        assert_eq!((lot.street.as_str(), lot.unit.as_str()), ("lot ln", ""));
     }
 
     #[test]
