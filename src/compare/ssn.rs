@@ -30,6 +30,18 @@ pub fn compare(left: Option<&Ssn>, right: Option<&Ssn>) -> usize {
     level(SSN_LEVELS, label)
 }
 
+/// True when two SSNs that do not agree could still be one person's, a keying error apart:
+/// the digits both carry (all nine, or the last 4 when either is a last 4) differ in one digit
+/// or by two adjacent digits swapped. A credit header that mistyped one digit of the SSN must
+/// not prove its owner a different person from a record that carries only the last 4.
+pub fn could_be_typo(left: &Ssn, right: &Ssn) -> bool {
+    let (a, b) = match (left, right) {
+        (Ssn::Full(a), Ssn::Full(b)) => (a.as_str(), b.as_str()),
+        _ => (left.last4(), right.last4()),
+    };
+    a != b && full_near_miss(a.as_bytes(), b.as_bytes()) != "different"
+}
+
 fn full_near_miss(a: &[u8], b: &[u8]) -> &'static str {
     let differing: Vec<usize> = (0..a.len().min(b.len()))
         .filter(|&i| a[i] != b[i])
@@ -80,7 +92,29 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_one_digit_slip_in_the_last_4_could_be_a_typo() {
+        let last4 = Ssn::Last4("1882".into());
+        assert!(could_be_typo(&full("211861822"), &last4));
+        assert!(could_be_typo(&last4, &Ssn::Last4("8182".into())));
+        assert!(
+            !could_be_typo(&full("211861882"), &last4),
+            "agreeing is no typo"
+        );
+        assert!(!could_be_typo(&full("211865555"), &last4));
+        assert!(!could_be_typo(&full("123456789"), &full("987654321")));
+    }
+
     proptest! {
+        #[test]
+        fn a_single_changed_digit_could_be_a_typo(a in "[1-8][0-9]{8}", at in 0usize..9, d in 0u8..10) {
+            let mut b = a.clone().into_bytes();
+            b[at] = b'0' + d;
+            let b = String::from_utf8(b).unwrap();
+            prop_assert_eq!(could_be_typo(&full(&a), &full(&b)), a != b);
+            prop_assert_eq!(could_be_typo(&full(&b), &full(&a)), a != b);
+        }
+
         #[test]
         fn symmetric(a in "[1-8][0-9]{8}", b in "[1-8][0-9]{8}") {
             prop_assert_eq!(label(&full(&a), &full(&b)), label(&full(&b), &full(&a)));

@@ -1,10 +1,11 @@
 //! Identities: candidate records that match each other strongly are grouped into one candidate
 //! person, greedily from the strongest link down, and two groups never merge when any record of
-//! one conflicts with any record of the other (different suffix, full SSN, full DOB or given
-//! name, or a record older than the other's holder). That keeps a Jr apart from his Sr and a twin apart from the other twin even when an
+//! one conflicts with any record of the other (different suffix, SSN beyond a typo, full DOB
+//! or given name, or a record older than the other's holder). That keeps a Jr apart from his Sr and a twin apart from the other twin even when an
 //! ambiguous record (same name, same address, no DOB) would bridge them.
 
 use crate::compare::name::given_names_compatible;
+use crate::compare::ssn;
 use crate::compare::{Comparison, ComparisonVector};
 use crate::normalize::NormalizedRecord;
 use crate::score::{Model, TermFrequencies};
@@ -16,8 +17,8 @@ pub const IDENTITY_LINK_WEIGHT: f64 = 6.63;
 /// (a utility connection, a marketing list, a credit file of their own).
 pub const MIN_REPORTING_AGE_YEARS: i64 = 16;
 
-/// True when two records cannot be one person: their suffixes, full SSNs, full DOBs or given
-/// names disagree outright, or one was first seen before the other's holder was old enough to
+/// True when two records cannot be one person: their suffixes, SSNs (beyond a keying error),
+/// full DOBs (unless the full SSNs agree) or given names disagree outright, or one was first seen before the other's holder was old enough to
 /// be reported (a father's 2008 utility record is not his son born in 2005).
 pub fn conflicts(
     vector: &ComparisonVector,
@@ -25,11 +26,29 @@ pub fn conflicts(
     right: &NormalizedRecord,
 ) -> bool {
     vector.is_different(Comparison::NameSuffix)
-        || vector.is_different(Comparison::Ssn)
-        || vector.is_different(Comparison::Dob)
+        || ssns_conflict(vector, left, right)
+        || dobs_conflict(vector)
         || !given_names_compatible(&left.name, &right.name)
         || seen_too_young(left, right)
         || seen_too_young(right, left)
+}
+
+/// True when the two records' SSNs disagree by more than a keying error (see
+/// [`ssn::could_be_typo`]).
+fn ssns_conflict(
+    vector: &ComparisonVector,
+    left: &NormalizedRecord,
+    right: &NormalizedRecord,
+) -> bool {
+    vector.is_different(Comparison::Ssn)
+        && !matches!((&left.ssn, &right.ssn), (Some(a), Some(b)) if ssn::could_be_typo(a, b))
+}
+
+/// True when the two records' full DOBs disagree, unless their full SSNs agree exactly: one
+/// person's DOB keyed wrong in two places (1997-12-20, 1998-12-23) is far likelier than two
+/// people sharing a name and an SSN.
+fn dobs_conflict(vector: &ComparisonVector) -> bool {
+    vector.is_different(Comparison::Dob) && vector.label(Comparison::Ssn) != "exact"
 }
 
 /// True when `other` was first seen before `record`'s holder reached the reporting age.
