@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, Term};
 
@@ -40,7 +40,10 @@ fn term_query(term: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
 }
 
-/// Returns the query's blocking-key clauses, deduplicated.
+/// Returns the query's blocking-key clauses, deduplicated. The formal names a given name may
+/// stand for share one term's weight between them: MARY may stand for eleven names, and a
+/// record of another Mary shares all twelve terms, which would otherwise outweigh a matching
+/// surname and DOB and push the debtor's own records (under a nickname) out of the candidates.
 fn key_clauses(index: &SkipIndex, query: &NormalizedRecord) -> Vec<(Occur, Box<dyn Query>)> {
     let fields = index.fields();
     let mut seen: HashSet<Term> = HashSet::new();
@@ -51,8 +54,22 @@ fn key_clauses(index: &SkipIndex, query: &NormalizedRecord) -> Vec<(Occur, Box<d
     if let Some(dob) = &query.dob {
         swapped_dob_keys(dob, fields, &mut push);
     }
+    let own_first = Term::from_field_text(fields.first, &query.name.first);
+    let alternatives = seen
+        .iter()
+        .filter(|t| t.field() == fields.first && **t != own_first)
+        .count();
     seen.into_iter()
-        .map(|t| (Occur::Should, term_query(t)))
+        .map(|t| {
+            let query = term_query(t.clone());
+            if alternatives > 1 && t.field() == fields.first && t != own_first {
+                let shared: Box<dyn Query> =
+                    Box::new(BoostQuery::new(query, 1.0 / alternatives as f32));
+                (Occur::Should, shared)
+            } else {
+                (Occur::Should, query)
+            }
+        })
         .collect()
 }
 
