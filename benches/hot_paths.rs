@@ -259,8 +259,9 @@ fn identities(c: &mut Criterion, f: &Fixture) {
             &mut set,
             |(known, records)| {
                 let refs: Vec<&NormalizedRecord> = records.iter().collect();
-                let groups = cluster(&refs, &model, &|_| TermFrequencies::default());
-                groups
+                let clusters = cluster(&refs, &model, &|_| TermFrequencies::default());
+                clusters
+                    .groups
                     .iter()
                     .map(|g| {
                         let members: Vec<&NormalizedRecord> = g.iter().map(|&i| refs[i]).collect();

@@ -18,7 +18,7 @@ use crate::index::SkipIndex;
 use crate::normalize::{FieldIssue, NormalizedRecord, Ssn};
 use crate::record::RawRecord;
 use crate::resolve::contact::{merge_contacts, KnownContacts};
-use crate::resolve::identity::{cluster, conflicts};
+use crate::resolve::identity::{cluster, Clusters};
 use crate::resolve::{FieldExplanation, Identity, RecordRef, Resolution, ResolutionStatus};
 use crate::retrieve::{self, Candidate};
 use crate::score::{
@@ -192,22 +192,24 @@ impl Engine {
         scored.extend(self.score(query, expansion, &query_tf));
 
         let records: Vec<&NormalizedRecord> = scored.iter().map(|s| &s.record).collect();
-        let groups = cluster(&records, &self.model, &|r| frequencies.of(r));
+        let clusters = cluster(&records, &self.model, &|r| frequencies.of(r));
         let known = KnownContacts::of(query);
-        let mut identities: Vec<Identity> = groups
+        let mut candidates: Vec<(Identity, Vec<usize>)> = clusters
+            .groups
             .iter()
             .filter(|g| g.iter().any(|&i| i < seed_count))
-            .map(|g| self.identity(g, &scored, &query_tf, &known))
+            .map(|g| (self.identity(g, &scored, &query_tf, &known), g.clone()))
             .collect();
-        identities.sort_by(|a, b| {
+        candidates.sort_by(|(a, _), (b, _)| {
             b.match_weight
                 .total_cmp(&a.match_weight)
                 .then(a.identity_id.cmp(&b.identity_id))
         });
-        let mut members = identity_members(&identities, &scored, &groups);
-        apply_rivalry(&mut identities, &mut members);
-        absorb_fragments(&mut identities, &mut members, &known);
-        flag_look_alikes(&mut identities, &members);
+        let (mut identities, mut members): (Vec<Identity>, Vec<Vec<usize>>) =
+            candidates.into_iter().unzip();
+        apply_rivalry(&mut identities, &mut members, &clusters);
+        absorb_fragments(&mut identities, &mut members, &clusters, &records, &known);
+        flag_look_alikes(&mut identities, &members, &clusters);
         let status = status_of(&identities, options);
         identities.retain(|i| i.match_probability >= options.min_probability);
         identities.truncate(options.limit);
@@ -353,77 +355,48 @@ fn best_ssn(members: &[&NormalizedRecord]) -> Option<Ssn> {
     members.iter().find_map(|r| r.ssn.clone())
 }
 
-/// Returns each identity's records, in the identities' order.
-fn identity_members<'s>(
-    identities: &[Identity],
-    scored: &'s [Scored],
-    groups: &[Vec<usize>],
-) -> Vec<Vec<&'s NormalizedRecord>> {
-    identities
-        .iter()
-        .map(|identity| {
-            groups
-                .iter()
-                .find(|g| {
-                    g.iter()
-                        .any(|&i| scored[i].record.record_id == identity.identity_id)
-                })
-                .map(|g| g.iter().map(|&i| &scored[i].record).collect())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
-/// True when some record of one group cannot be the same person as some record of the other.
-fn groups_conflict(a: &[&NormalizedRecord], b: &[&NormalizedRecord]) -> bool {
-    a.iter().any(|x| {
-        b.iter()
-            .any(|y| conflicts(&ComparisonVector::between(x, y), x, y))
-    })
-}
-
 /// Makes each identity's probability exclusive of its rivals: identities that are provably
 /// other people (one of their records conflicts with one of its records: a Jr against his Sr,
 /// a twin, another John Smith with another DOB). The debtor is at most one of them, so
 /// `p_i = odds_i / (1 + odds_i + Σ_rivals odds_j)`. Identities that conflict with nothing are
 /// most likely fragments of the same person (a marketing record with a name and a ZIP) and are
 /// not rivals. Re-sorts the identities (and their members) by the new probability.
-fn apply_rivalry(identities: &mut Vec<Identity>, members: &mut Vec<Vec<&NormalizedRecord>>) {
+fn apply_rivalry(
+    identities: &mut Vec<Identity>,
+    members: &mut Vec<Vec<usize>>,
+    clusters: &Clusters,
+) {
     let n = identities.len();
-    let mut adjusted = Vec::with_capacity(n);
+    let mut rivals = vec![false; n * n];
     for i in 0..n {
-        let own = identities[i].match_weight;
-        let mut denominator = 1.0 + (-own).exp2();
-        for j in 0..n {
-            if i != j && groups_conflict(&members[i], &members[j]) {
-                denominator += (identities[j].match_weight - own).exp2();
-            }
+        for j in (i + 1)..n {
+            let rival = clusters.groups_conflict(&members[i], &members[j]);
+            rivals[i * n + j] = rival;
+            rivals[j * n + i] = rival;
         }
-        adjusted.push(1.0 / denominator);
     }
+    let adjusted: Vec<f64> = (0..n)
+        .map(|i| {
+            let own = identities[i].match_weight;
+            let rivals_odds: f64 = (0..n)
+                .filter(|&j| rivals[i * n + j])
+                .map(|j| (identities[j].match_weight - own).exp2())
+                .sum();
+            1.0 / (1.0 + (-own).exp2() + rivals_odds)
+        })
+        .collect();
     for (identity, probability) in identities.iter_mut().zip(adjusted) {
         identity.match_probability = probability;
         identity.band = Band::of(probability);
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| {
-        identities[b]
-            .match_probability
-            .total_cmp(&identities[a].match_probability)
-            .then(
-                identities[b]
-                    .match_weight
-                    .total_cmp(&identities[a].match_weight),
-            )
+    let mut paired: Vec<(Identity, Vec<usize>)> =
+        identities.drain(..).zip(members.drain(..)).collect();
+    paired.sort_by(|(a, _), (b, _)| {
+        b.match_probability
+            .total_cmp(&a.match_probability)
+            .then(b.match_weight.total_cmp(&a.match_weight))
     });
-    let mut sorted_identities = Vec::with_capacity(n);
-    let mut sorted_members = Vec::with_capacity(n);
-    for &i in &order {
-        sorted_identities.push(identities[i].clone());
-        sorted_members.push(std::mem::take(&mut members[i]));
-    }
-    *identities = sorted_identities;
-    *members = sorted_members;
+    (*identities, *members) = paired.into_iter().unzip();
 }
 
 /// Probability (against the query, before rivalry) an identity needs to be taken as a fragment
@@ -444,14 +417,16 @@ pub const FRAGMENT_MIN_PROBABILITY: f64 = 0.5;
 /// keeps its probability and its id; it gains the fragments' records and contact points.
 fn absorb_fragments(
     identities: &mut Vec<Identity>,
-    members: &mut Vec<Vec<&NormalizedRecord>>,
+    members: &mut Vec<Vec<usize>>,
+    clusters: &Clusters,
+    records: &[&NormalizedRecord],
     known: &KnownContacts,
 ) {
     if identities.len() < 2 {
         return;
     }
     let rivals: Vec<usize> = (1..identities.len())
-        .filter(|&r| groups_conflict(&members[0], &members[r]))
+        .filter(|&r| clusters.groups_conflict(&members[0], &members[r]))
         .collect();
     let fragments: Vec<usize> = (1..identities.len())
         .filter(|&f| {
@@ -460,7 +435,7 @@ fn absorb_fragments(
                 && vouches_for_itself(&identities[f])
                 && rivals
                     .iter()
-                    .all(|&r| groups_conflict(&members[f], &members[r]))
+                    .all(|&r| clusters.groups_conflict(&members[f], &members[r]))
         })
         .collect();
     if fragments.is_empty() {
@@ -468,7 +443,7 @@ fn absorb_fragments(
     }
     for &f in fragments.iter().rev() {
         let fragment = identities.remove(f);
-        let records = members.remove(f);
+        let fragment_members = members.remove(f);
         let top = &mut identities[0];
         for name in fragment.names {
             if !top.names.contains(&name) {
@@ -476,7 +451,7 @@ fn absorb_fragments(
             }
         }
         top.records.extend(fragment.records);
-        members[0].extend(records);
+        members[0].extend(fragment_members);
     }
     let top = &mut identities[0];
     top.records.sort_by(|a, b| {
@@ -484,7 +459,8 @@ fn absorb_fragments(
             .total_cmp(&a.match_probability)
             .then(a.record_id.cmp(&b.record_id))
     });
-    top.contacts = merge_contacts(&members[0], known);
+    let top_records: Vec<&NormalizedRecord> = members[0].iter().map(|&i| records[i]).collect();
+    top.contacts = merge_contacts(&top_records, known);
 }
 
 /// True when an identity agrees with the query on something of the debtor's own (DOB, SSN,
@@ -580,16 +556,16 @@ fn status_of(identities: &[Identity], options: &SearchOptions) -> ResolutionStat
 
 /// Flags identities that look like another one: same name and address yet another identity
 /// (`possible_jr_sr`), same surname and DOB with another given name (`possible_twin`).
-fn flag_look_alikes(identities: &mut [Identity], members: &[Vec<&NormalizedRecord>]) {
+fn flag_look_alikes(identities: &mut [Identity], members: &[Vec<usize>], clusters: &Clusters) {
     for (a, identity) in identities.iter_mut().enumerate() {
         let mut flags = Vec::new();
         for (b, other) in members.iter().enumerate() {
             if a == b {
                 continue;
             }
-            for x in &members[a] {
-                for y in other {
-                    let vector = ComparisonVector::between(x, y);
+            for &x in &members[a] {
+                for &y in other {
+                    let vector = clusters.vector(x, y);
                     let same_name = vector.label(Comparison::FirstName) == "exact"
                         && vector.label(Comparison::LastName) == "exact";
                     let same_address = matches!(

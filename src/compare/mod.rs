@@ -113,7 +113,7 @@ impl Comparison {
 
 /// The level every comparison reached for one pair: `levels[c as usize]` indexes into
 /// `c.levels()`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ComparisonVector {
     /// Level index per comparison, in [`Comparison::ALL`] order.
     pub levels: [u8; Comparison::COUNT],

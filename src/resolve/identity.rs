@@ -63,21 +63,52 @@ fn seen_too_young(record: &NormalizedRecord, other: &NormalizedRecord) -> bool {
     age_days < MIN_REPORTING_AGE_YEARS * 365
 }
 
+/// Records grouped into identities, with every pair's comparison kept: the checks that follow
+/// (rivals, fragments, look-alikes) ask about the same pairs again.
+#[derive(Debug, Clone)]
+pub struct Clusters {
+    /// Groups of indexes into the records, each sorted, groups in order of their first member.
+    pub groups: Vec<Vec<usize>>,
+    records: usize,
+    vectors: Vec<ComparisonVector>,
+    conflict: Vec<bool>,
+}
+
+impl Clusters {
+    /// Returns the comparison of records `i` and `j` (`i != j`).
+    pub fn vector(&self, i: usize, j: usize) -> &ComparisonVector {
+        &self.vectors[i * self.records + j]
+    }
+
+    /// True when records `i` and `j` cannot be one person ([`conflicts`]).
+    pub fn conflict(&self, i: usize, j: usize) -> bool {
+        self.conflict[i * self.records + j]
+    }
+
+    /// True when some record of one group cannot be the same person as some record of the
+    /// other.
+    pub fn groups_conflict(&self, a: &[usize], b: &[usize]) -> bool {
+        a.iter().any(|&x| b.iter().any(|&y| self.conflict(x, y)))
+    }
+}
+
 /// Groups records into identities. `term_frequencies(record)` gives the name frequencies used
-/// to weigh a pair (rare shared names link more readily). Returns groups of indexes into
-/// `records`, each sorted, groups in order of their first member.
+/// to weigh a pair (rare shared names link more readily).
 pub fn cluster(
     records: &[&NormalizedRecord],
     model: &Model,
     term_frequencies: &dyn Fn(&NormalizedRecord) -> TermFrequencies,
-) -> Vec<Vec<usize>> {
+) -> Clusters {
     let n = records.len();
     let mut links: Vec<(f64, usize, usize)> = Vec::new();
     let mut conflict = vec![false; n * n];
+    let mut vectors = vec![ComparisonVector::default(); n * n];
     for i in 0..n {
         let tf = term_frequencies(records[i]);
         for j in (i + 1)..n {
             let vector = ComparisonVector::between(records[i], records[j]);
+            vectors[i * n + j] = vector;
+            vectors[j * n + i] = vector;
             if conflicts(&vector, records[i], records[j]) {
                 conflict[i * n + j] = true;
                 conflict[j * n + i] = true;
@@ -116,7 +147,12 @@ pub fn cluster(
         group.sort_unstable();
     }
     groups.sort_by_key(|g| g[0]);
-    groups
+    Clusters {
+        groups,
+        records: n,
+        vectors,
+        conflict,
+    }
 }
 
 /// Takes out of its group every record that also links to a record of a group that conflicts
@@ -196,7 +232,8 @@ mod tests {
         let records = [&senior, &junior, &bridge, &junior_again];
         let groups = cluster(&records, &Model::default_model(), &|_| {
             TermFrequencies::default()
-        });
+        })
+        .groups;
         let with_senior = groups
             .iter()
             .find(|g| g.contains(&0))
@@ -220,7 +257,8 @@ mod tests {
         fathers_utility.first_seen = crate::normalize::Date::new(2008, 6, 15);
         let groups = cluster(&[&son, &fathers_utility], &Model::default_model(), &|_| {
             TermFrequencies::default()
-        });
+        })
+        .groups;
         assert_eq!(groups.len(), 2);
     }
 
@@ -230,7 +268,8 @@ mod tests {
         let b = rec("b", "Lucia", "", "1990-01-02", "");
         let groups = cluster(&[&a, &b], &Model::default_model(), &|_| {
             TermFrequencies::default()
-        });
+        })
+        .groups;
         assert_eq!(groups.len(), 2);
     }
 }
