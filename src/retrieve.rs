@@ -3,7 +3,7 @@
 //! they share, so the true person is found when several fields are wrong as long as enough
 //! others agree.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
@@ -46,7 +46,9 @@ fn term_query(term: Term) -> Box<dyn Query> {
 /// surname and DOB and push the debtor's own records (under a nickname) out of the candidates.
 fn key_clauses(index: &SkipIndex, query: &NormalizedRecord) -> Vec<(Occur, Box<dyn Query>)> {
     let fields = index.fields();
-    let mut seen: HashSet<Term> = HashSet::new();
+    // Ordered sets: the clauses' order fixes the order BM25 scores are summed in, and with it
+    // which of two equally scored records makes the cut; a hash order varied run to run.
+    let mut seen: BTreeSet<Term> = BTreeSet::new();
     let mut push = |field, text: &str| {
         seen.insert(Term::from_field_text(field, text));
     };
@@ -132,8 +134,8 @@ pub fn expand(
     exclude: &HashSet<DocAddress>,
 ) -> Result<Vec<Candidate>> {
     let fields = index.fields();
-    let mut identifiers: HashSet<Term> = HashSet::new();
-    let mut names: HashSet<Term> = HashSet::new();
+    let mut identifiers: BTreeSet<Term> = BTreeSet::new();
+    let mut names: BTreeSet<Term> = BTreeSet::new();
     for seed in seeds {
         if let Some(Ssn::Full(digits)) = &seed.ssn {
             identifiers.insert(Term::from_field_text(fields.ssn, digits));
