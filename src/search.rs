@@ -406,9 +406,9 @@ fn apply_rivalry(
 /// stranger born the same day.
 pub const FRAGMENT_MIN_PROBABILITY: f64 = 0.5;
 
-/// Folds into the top identity the identities that are fragments of the same person: a utility
-/// record at the new address with only a name and the query's ZIP, a phone listing under the
-/// debtor's name. Such a record shares too little with the top identity's records to be grouped
+/// Folds into the top identity the identities that are fragments of the same person, such as
+/// a utility record at the new address under a married name with the debtor's mobile. Such a
+/// record shares too little with the top identity's records to be grouped
 /// with them, yet it matches the query on its own. A fragment must match the query with
 /// [`FRAGMENT_MIN_PROBABILITY`] and agree with it on a DOB, SSN, phone or email (a name alone
 /// is not enough), conflict with no record of the top identity, and conflict with every record
@@ -467,13 +467,7 @@ fn absorb_fragments(
 /// phone or email: a level other than `not_supplied` and `different`) and differs on no
 /// comparison that tells people apart ([`DISQUALIFYING_DIFFERENCES`]).
 fn vouches_for_itself(identity: &Identity) -> bool {
-    let level = |comparison: Comparison| {
-        identity
-            .explanation
-            .iter()
-            .find(|e| e.comparison == comparison)
-            .map_or(NOT_SUPPLIED, |e| e.level)
-    };
+    let level = |comparison: Comparison| identity.level(comparison);
     let disqualified = DISQUALIFYING_DIFFERENCES
         .iter()
         .any(|&c| level(c) == "different");
@@ -513,13 +507,7 @@ const CORROBORATING: [Comparison; 5] = [
 /// or surname and DOB
 /// (`possible_jr_sr`, `possible_twin`), a DOB or SSN that agrees.
 fn is_actionable(identity: &Identity) -> bool {
-    let level = |comparison: Comparison| {
-        identity
-            .explanation
-            .iter()
-            .find(|e| e.comparison == comparison)
-            .map_or(NOT_SUPPLIED, |e| e.level)
-    };
+    let level = |comparison: Comparison| identity.level(comparison);
     let disqualified = DISQUALIFYING_DIFFERENCES
         .iter()
         .any(|&c| level(c) == "different");

@@ -97,6 +97,14 @@ impl Identity {
         best_new(&self.contacts, kind)
     }
 
+    /// Returns the level a comparison reached (`not_supplied` when it has no entry).
+    pub fn level(&self, comparison: Comparison) -> &'static str {
+        self.explanation
+            .iter()
+            .find(|e| e.comparison == comparison)
+            .map_or(crate::compare::NOT_SUPPLIED, |e| e.level)
+    }
+
     /// Returns the compact explanation: `first_name=exact,dob=dob_day_month_swapped,...`
     /// (supplied comparisons only).
     pub fn compact_explanation(&self) -> String {
