@@ -295,11 +295,7 @@ impl Engine {
                 match_probability: probability_from_weight(scored[i].weight),
             })
             .collect();
-        records.sort_by(|a, b| {
-            b.match_probability
-                .total_cmp(&a.match_probability)
-                .then(a.record_id.cmp(&b.record_id))
-        });
+        sort_best_first(&mut records);
         let probability = probability_from_weight(total);
         Identity {
             identity_id: members
@@ -327,6 +323,15 @@ impl Engine {
             flags: Vec::new(),
         }
     }
+}
+
+/// Orders an identity's records best match first (ties by record id).
+fn sort_best_first(records: &mut [RecordRef]) {
+    records.sort_by(|a, b| {
+        b.match_probability
+            .total_cmp(&a.match_probability)
+            .then(a.record_id.cmp(&b.record_id))
+    });
 }
 
 /// Returns the weight (prior included) whose probability is `probability`.
@@ -454,11 +459,7 @@ fn absorb_fragments(
         members[0].extend(fragment_members);
     }
     let top = &mut identities[0];
-    top.records.sort_by(|a, b| {
-        b.match_probability
-            .total_cmp(&a.match_probability)
-            .then(a.record_id.cmp(&b.record_id))
-    });
+    sort_best_first(&mut top.records);
     let top_records: Vec<&NormalizedRecord> = members[0].iter().map(|&i| records[i]).collect();
     top.contacts = merge_contacts(&top_records, known);
 }
