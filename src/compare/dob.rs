@@ -39,8 +39,8 @@ fn label(a: &Date, b: &Date) -> &'static str {
     if a.year == b.year && a.month == b.day && a.day == b.month {
         return "dob_day_month_swapped";
     }
-    let (ca, cb) = (a.compact(), b.compact());
-    let differing = ca.bytes().zip(cb.bytes()).filter(|(x, y)| x != y).count();
+    let (ca, cb) = (a.compact_digits(), b.compact_digits());
+    let differing = ca.iter().zip(&cb).filter(|(x, y)| x != y).count();
     if differing == 1 {
         return "dob_one_digit";
     }

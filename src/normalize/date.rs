@@ -68,7 +68,26 @@ impl Date {
 
     /// Returns `YYYYMMDD` with unknown parts as `00`.
     pub fn compact(&self) -> String {
-        format!("{:04}{:02}{:02}", self.year, self.month, self.day)
+        self.compact_digits()
+            .iter()
+            .map(|&d| char::from(d))
+            .collect()
+    }
+
+    /// Returns the ASCII digits of [`Date::compact`] without allocating (the DOB comparison
+    /// counts differing digits for every pair of candidate records).
+    pub fn compact_digits(&self) -> [u8; 8] {
+        let digit = |value: u16, place: u16| b'0' + (value / place % 10) as u8;
+        [
+            digit(self.year, 1000),
+            digit(self.year, 100),
+            digit(self.year, 10),
+            digit(self.year, 1),
+            digit(u16::from(self.month), 10),
+            digit(u16::from(self.month), 1),
+            digit(u16::from(self.day), 10),
+            digit(u16::from(self.day), 1),
+        ]
     }
 }
 
@@ -292,6 +311,8 @@ mod tests {
             prop_assert_eq!(date.days_since_epoch(), days);
             prop_assert_eq!(parse_date(&date.to_string()), Ok(date));
             prop_assert_eq!(parse_date(&date.compact()), Ok(date));
+            let padded = format!("{:04}{:02}{:02}", date.year, date.month, date.day);
+            prop_assert_eq!(date.compact(), padded);
         }
 
         #[test]

@@ -13,6 +13,36 @@ fn is_apostrophe(c: char) -> bool {
 
 /// Returns `text` folded: lower-case ASCII-like letters and digits separated by single spaces.
 pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        fold_ascii(text)
+    } else {
+        fold_unicode(text)
+    }
+}
+
+/// [`fold`] of ASCII text, which NFKD leaves as it is: byte by byte, without the Unicode
+/// decomposition (most source records are ASCII, and folding was a tenth of indexing's cost).
+fn fold_ascii(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for byte in text.bytes() {
+        if byte == b'\'' || byte == b'`' {
+            continue;
+        }
+        if byte.is_ascii_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(char::from(byte.to_ascii_lowercase()));
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+fn fold_unicode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for c in text.nfkd() {
@@ -74,6 +104,11 @@ mod tests {
             prop_assert!(!folded.starts_with(' ') && !folded.ends_with(' '));
             prop_assert!(!folded.contains("  "));
             prop_assert!(folded.chars().all(|c| c.to_lowercase().eq(std::iter::once(c))));
+        }
+
+        #[test]
+        fn ascii_fold_agrees_with_unicode_fold(text in "[ -~]{0,40}") {
+            prop_assert_eq!(fold_ascii(&text), fold_unicode(&text));
         }
 
         #[test]
