@@ -10,6 +10,7 @@ pub fn for_each_key(
     fields: &Fields,
     mut emit: impl FnMut(tantivy::schema::Field, &str),
 ) {
+    let mut key = String::new();
     let name = &record.name;
     if name.first.len() > 1 {
         emit(fields.first, &name.first);
@@ -20,7 +21,10 @@ pub fn for_each_key(
         }
     }
     if !name.first_phonetic.is_empty() && name.first.len() > 1 {
-        emit(fields.phonetic, &format!("f:{}", name.first_phonetic));
+        emit(
+            fields.phonetic,
+            formatted(&mut key, format_args!("f:{}", name.first_phonetic)),
+        );
     }
     let mut last_tokens = 0;
     for token in name.last_tokens() {
@@ -31,8 +35,12 @@ pub fn for_each_key(
         emit(fields.last, &name.last_joined());
     }
     for code in name.last_phonetic.iter().filter(|c| !c.is_empty()) {
-        emit(fields.phonetic, &format!("l:{code}"));
+        emit(
+            fields.phonetic,
+            formatted(&mut key, format_args!("l:{code}")),
+        );
     }
+    name_pair_keys(record, fields, &mut emit);
     if let Some(dob) = &record.dob {
         dob_keys(dob, fields, &mut emit);
     }
@@ -40,11 +48,17 @@ pub fn for_each_key(
         match ssn {
             Ssn::Full(digits) => {
                 emit(fields.ssn, digits);
-                emit(fields.ssn_part, &format!("f{}", &digits[..5]));
+                emit(
+                    fields.ssn_part,
+                    formatted(&mut key, format_args!("f{}", &digits[..5])),
+                );
             }
             Ssn::Last4(_) => {}
         }
-        emit(fields.ssn_part, &format!("l{}", ssn.last4()));
+        emit(
+            fields.ssn_part,
+            formatted(&mut key, format_args!("l{}", ssn.last4())),
+        );
     }
     if let Some(address) = &record.address {
         if !address.zip5.is_empty() {
@@ -62,20 +76,62 @@ pub fn for_each_key(
     }
 }
 
+/// Given name (each form: as written and every formal name it may stand for) paired with each
+/// surname token and with the birth year; given-name code paired with each surname code.
+fn name_pair_keys(
+    record: &NormalizedRecord,
+    fields: &Fields,
+    emit: &mut impl FnMut(tantivy::schema::Field, &str),
+) {
+    let mut key = String::new();
+    let name = &record.name;
+    if name.first.len() > 1 {
+        let year = record.dob.filter(Date::is_full).map(|d| d.year);
+        let forms = std::iter::once(&name.first)
+            .chain(name.first_formal.iter().filter(|f| **f != name.first));
+        for form in forms {
+            for token in name.last_tokens() {
+                emit(
+                    fields.name_pair,
+                    formatted(&mut key, format_args!("{form}|{token}")),
+                );
+            }
+            if let Some(year) = year {
+                emit(
+                    fields.name_pair,
+                    formatted(&mut key, format_args!("{form}|{year:04}")),
+                );
+            }
+        }
+    }
+    if !name.first_phonetic.is_empty() && name.first.len() > 1 {
+        for code in name.last_phonetic.iter().filter(|c| !c.is_empty()) {
+            emit(
+                fields.name_pair,
+                formatted(&mut key, format_args!("p:{}|{code}", name.first_phonetic)),
+            );
+        }
+    }
+}
+
 fn dob_keys(dob: &Date, fields: &Fields, emit: &mut impl FnMut(tantivy::schema::Field, &str)) {
     if !dob.is_full() {
         return;
     }
+    let mut key = String::new();
     emit(fields.dob, &dob.compact());
     emit(
         fields.dob_part,
-        &format!("ym{:04}{:02}", dob.year, dob.month),
+        formatted(&mut key, format_args!("ym{:04}{:02}", dob.year, dob.month)),
     );
     emit(
         fields.dob_part,
-        &format!("md{:02}{:02}", dob.month, dob.day),
+        formatted(&mut key, format_args!("md{:02}{:02}", dob.month, dob.day)),
     );
-    emit(fields.dob_part, &format!("yd{:04}{:02}", dob.year, dob.day));
+    emit(
+        fields.dob_part,
+        formatted(&mut key, format_args!("yd{:04}{:02}", dob.year, dob.day)),
+    );
 }
 
 /// Extra DOB keys a query adds so a record with day and month swapped is still retrieved.
@@ -84,10 +140,21 @@ pub fn swapped_dob_keys(
     fields: &Fields,
     mut emit: impl FnMut(tantivy::schema::Field, &str),
 ) {
+    let mut key = String::new();
     if dob.is_full() && dob.day <= 12 && dob.day != dob.month {
         emit(
             fields.dob_part,
-            &format!("md{:02}{:02}", dob.day, dob.month),
+            formatted(&mut key, format_args!("md{:02}{:02}", dob.day, dob.month)),
         );
     }
+}
+
+/// Formats a key into `buffer`, reused across a record's keys so that building a key does not
+/// allocate.
+fn formatted<'a>(buffer: &'a mut String, args: std::fmt::Arguments<'_>) -> &'a str {
+    use std::fmt::Write;
+    buffer.clear();
+    // Writing to a String cannot fail.
+    let _ = buffer.write_fmt(args);
+    buffer
 }

@@ -23,6 +23,11 @@ pub struct Fields {
     pub last: Field,
     /// Double Metaphone codes of given name (`f:`) and surname tokens (`l:`).
     pub phonetic: Field,
+    /// A given name paired with a surname token or the birth year (`MARY|KNEELAND`,
+    /// `MARY|1957`), and the given name's code paired with a surname's (`p:MR|KNLNT`): rare keys
+    /// that stand in for the given-name keys in the first retrieval pass, see
+    /// [`crate::retrieve`].
+    pub name_pair: Field,
     /// Full DOB `YYYYMMDD`.
     pub dob: Field,
     /// DOB pairs of parts (`ym`, `md`, `yd`), so one wrong part still retrieves.
@@ -60,6 +65,7 @@ impl Fields {
         let first = builder.add_text_field("first", key.clone());
         let last = builder.add_text_field("last", key.clone());
         let phonetic = builder.add_text_field("phonetic", key.clone());
+        let name_pair = builder.add_text_field("name_pair", key.clone());
         let dob = builder.add_text_field("dob", key.clone());
         let dob_part = builder.add_text_field("dob_part", key.clone());
         let ssn = builder.add_text_field("ssn", key.clone());
@@ -74,6 +80,7 @@ impl Fields {
             first,
             last,
             phonetic,
+            name_pair,
             dob,
             dob_part,
             ssn,
@@ -98,6 +105,7 @@ impl Fields {
             first: get("first")?,
             last: get("last")?,
             phonetic: get("phonetic")?,
+            name_pair: get("name_pair")?,
             dob: get("dob")?,
             dob_part: get("dob_part")?,
             ssn: get("ssn")?,
