@@ -20,7 +20,10 @@ pub const BATCH_ROWS: usize = 8_192;
 /// Rows between commits of a bulk load. Tantivy keeps every pending delete until the commit,
 /// so committing as the load goes keeps memory flat (one commit at the end grew to 14 GB at
 /// 10M records); a load that fails part-way keeps the chunks committed before the failure.
-pub const COMMIT_ROWS: u64 = 500_000;
+/// Each commit ends a segment per writer thread, and a search pays for every segment (term
+/// lookups, scorer setup): a million rows a commit makes a 1M-record load two segments rather
+/// than four, for 13% fewer search instructions.
+pub const COMMIT_ROWS: u64 = 1_000_000;
 
 /// At most this many row problems are kept in a summary (all are counted).
 pub const MAX_REPORTED_ISSUES: usize = 1_000;
