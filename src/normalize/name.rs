@@ -68,7 +68,11 @@ const PARTICLES: [&str; 12] = [
 ];
 
 /// A parsed, folded person name with its matching keys.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialized as its parts only; the keys derived from them (formal names, phonetic codes) are
+/// rebuilt when it is read back, which keeps them out of every record the index stores.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "StoredName")]
 pub struct PersonName {
     /// Folded given name (one token; an initial when only that is known).
     pub first: String,
@@ -84,6 +88,42 @@ pub struct PersonName {
     pub first_phonetic: String,
     /// Double Metaphone primary code of each surname token.
     pub last_phonetic: Vec<String>,
+}
+
+/// The parts of a [`PersonName`] as stored.
+#[derive(Deserialize)]
+struct StoredName {
+    first: String,
+    middle: String,
+    last: String,
+    suffix: Option<Suffix>,
+}
+
+/// [`StoredName`] borrowed from a name, for writing it without copying.
+#[derive(Serialize)]
+struct StoredNameRef<'a> {
+    first: &'a str,
+    middle: &'a str,
+    last: &'a str,
+    suffix: Option<Suffix>,
+}
+
+impl From<StoredName> for PersonName {
+    fn from(stored: StoredName) -> PersonName {
+        PersonName::build(stored.first, stored.middle, stored.last, stored.suffix)
+    }
+}
+
+impl Serialize for PersonName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        StoredNameRef {
+            first: &self.first,
+            middle: &self.middle,
+            last: &self.last,
+            suffix: self.suffix,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl PersonName {
@@ -325,7 +365,39 @@ mod tests {
         assert_eq!(phonetic("catherine"), phonetic("kathryn"));
     }
 
+    #[test]
+    fn a_stored_name_reads_back_with_its_keys_rebuilt() {
+        for name in [
+            PersonName::from_parts("Bob", "A", "Garcia Lopez", "Jr"),
+            PersonName::parse_full("SMITH, MARY"),
+            PersonName::from_parts("", "", "O'Brien", ""),
+        ] {
+            let bytes = postcard::to_allocvec(&name).unwrap();
+            let back: PersonName = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(back, name);
+        }
+        let mary = postcard::to_allocvec(&PersonName::parse_full("SMITH, MARY")).unwrap();
+        assert!(
+            mary.len() < 16,
+            "only the parts are stored: {} bytes",
+            mary.len()
+        );
+    }
+
     proptest! {
+        #[test]
+        fn stored_names_read_back_equal(
+            first in "\\PC{0,12}",
+            middle in "[a-zA-Z. ]{0,8}",
+            last in "\\PC{0,16}",
+            suffix in "(|Jr|Sr|III)",
+        ) {
+            let name = PersonName::from_parts(&first, &middle, &last, &suffix);
+            let bytes = postcard::to_allocvec(&name).unwrap();
+            let back: PersonName = postcard::from_bytes(&bytes).unwrap();
+            prop_assert_eq!(back, name);
+        }
+
         #[test]
         fn full_name_parse_never_panics_and_is_stable(full in "\\PC{0,40}") {
             let name = PersonName::parse_full(&full);
