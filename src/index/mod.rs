@@ -1,7 +1,9 @@
 //! The on-disk (or in-RAM) tantivy index of normalized person records.
 //!
 //! Second step of the flow: a [`NormalizedRecord`] is written as one document carrying its
-//! blocking keys ([`keys`]) and its serialized form, so scoring never re-normalizes.
+//! blocking keys ([`keys`]) and its serialized form, so scoring never re-normalizes (a name's
+//! formal names and phonetic codes are rebuilt from its stored parts, see
+//! [`PersonName`](crate::normalize::PersonName)).
 
 pub mod keys;
 pub mod schema;

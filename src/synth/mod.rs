@@ -2,11 +2,11 @@
 //! the people around them, the records five simulated sources hold about them, a creditor's
 //! returned-mail file, and the ground truth linking them.
 //!
-//! The steps: households and life histories ([`population`]) are generated in parallel, one
+//! The steps: households and life histories (`population`) are generated in parallel, one
 //! random stream per household; SSNs are assigned by a keyed permutation of the global person
-//! number; sources observe each household ([`sources`], errors from [`noise`]) and the records
+//! number; sources observe each household (`sources`, errors from `noise`) and the records
 //! are streamed to `records.csv` chunk by chunk; debtors are drawn and written with their truth
-//! ([`returned_mail`], [`truth`]). The same seed and configuration give byte-identical files
+//! (`returned_mail`, `truth`). The same seed and configuration give byte-identical files
 //! whatever the number of threads. All rates live in [`config::SynthConfig`].
 //!
 //! ```no_run
