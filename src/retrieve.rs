@@ -179,13 +179,21 @@ pub fn expand(
     if identifiers.is_empty() {
         return Ok(Vec::new());
     }
-    let any_identifier = BooleanQuery::new(
+    let any_identifier: Box<dyn Query> = Box::new(BooleanQuery::new(
         identifiers
             .into_iter()
             .map(|t| (Occur::Should, term_query(t)))
             .collect(),
-    );
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(any_identifier))];
-    clauses.extend(names.into_iter().map(|t| (Occur::Should, term_query(t))));
-    collect(index, searcher, &BooleanQuery::new(clauses), limit, exclude)
+    ));
+    // Each name adds its score to the records found by an identifier, one name per level of
+    // nesting: tantivy then seeks that name's postings to each such record. Side by side in one
+    // query the names formed a union, which scanned every posting of a common given name near
+    // each record found (a sixth of a search's instructions, profiled).
+    let query = names.into_iter().fold(any_identifier, |required, name| {
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, required),
+            (Occur::Should, term_query(name)),
+        ]))
+    });
+    collect(index, searcher, query.as_ref(), limit, exclude)
 }

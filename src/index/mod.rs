@@ -13,8 +13,12 @@ use std::path::{Path, PathBuf};
 
 use tantivy::collector::TopDocs;
 use tantivy::query::TermQuery;
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::schema::document::{
+    DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize,
+    ValueDeserializer,
+};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, IndexReader, ReloadPolicy, Searcher, Term};
 
 pub use schema::Fields;
 pub use writer::RecordWriter;
@@ -184,14 +188,8 @@ impl SkipIndex {
     /// # Errors
     /// When the document cannot be read or its payload does not decode.
     pub fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<NormalizedRecord> {
-        let document: TantivyDocument = searcher.doc(address)?;
-        let payload = document
-            .get_first(self.fields.payload)
-            .and_then(|v| v.as_bytes())
-            .ok_or_else(|| {
-                tantivy::TantivyError::InternalError("document has no payload".into())
-            })?;
-        Ok(postcard::from_bytes(payload)?)
+        let StoredPayload(payload) = searcher.doc(address)?;
+        Ok(postcard::from_bytes(&payload)?)
     }
 
     /// Returns the record with `record_id`, if indexed.
@@ -216,6 +214,32 @@ impl SkipIndex {
     pub fn contains(&self, searcher: &Searcher, record_id: &str) -> Result<bool> {
         let term = Term::from_field_text(self.fields.record_id, record_id);
         Ok(searcher.doc_freq(&term)? > 0)
+    }
+}
+
+/// The one stored field of a document, the payload, read straight from the doc store: building
+/// a whole [`tantivy::TantivyDocument`] first cost a fifth of a record fetch (profiled).
+struct StoredPayload(Vec<u8>);
+
+impl DocumentDeserialize for StoredPayload {
+    fn deserialize<'de, D: DocumentDeserializer<'de>>(
+        mut deserializer: D,
+    ) -> std::result::Result<StoredPayload, DeserializeError> {
+        match deserializer.next_field::<PayloadBytes>()? {
+            Some((_, PayloadBytes(bytes))) => Ok(StoredPayload(bytes)),
+            None => Err(DeserializeError::custom("document has no payload")),
+        }
+    }
+}
+
+/// A stored bytes value.
+struct PayloadBytes(Vec<u8>);
+
+impl ValueDeserialize for PayloadBytes {
+    fn deserialize<'de, D: ValueDeserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<PayloadBytes, DeserializeError> {
+        deserializer.deserialize_bytes().map(PayloadBytes)
     }
 }
 
