@@ -167,7 +167,12 @@ impl PersonName {
             return PersonName::build(first, rest_tokens.join(" "), last_tokens.join(" "), suffix);
         }
         let mut tokens = without_titles(text::tokens(full));
-        let suffix = take_suffix(&mut tokens);
+        // "Aaa Iii" is a given name and a surname: a suffix needs both before it.
+        let suffix = if tokens.len() > 2 {
+            take_suffix(&mut tokens)
+        } else {
+            None
+        };
         if tokens.len() <= 1 {
             let last = tokens.pop().unwrap_or_default();
             return PersonName::build(String::new(), String::new(), last, suffix);
