@@ -13,7 +13,9 @@ pub fn document(record: &NormalizedRecord, fields: &Fields) -> Result<TantivyDoc
     let mut document = TantivyDocument::new();
     document.add_text(fields.record_id, &record.record_id);
     document.add_bytes(fields.payload, &postcard::to_allocvec(record)?);
-    for_each_key(record, fields, |field, term| document.add_text(field, term));
+    for_each_key(record, fields, |field, term, _| {
+        document.add_text(field, term)
+    });
     Ok(document)
 }
 

@@ -240,7 +240,7 @@ fn rule_clauses(
 ) -> Vec<(Occur, Box<dyn Query>)> {
     let fields = index.fields();
     let mut terms: HashSet<Term> = HashSet::new();
-    let mut push = |field: Field, text: &str| {
+    let mut push = |field: Field, text: &str, _| {
         if rule.admits(fields, field) {
             terms.insert(Term::from_field_text(field, text));
         }
