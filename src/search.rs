@@ -5,12 +5,14 @@
 //! ([`cluster`]); each identity takes, per field, the best level any of its records
 //! reached, and its contact points are merged and ranked.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use tantivy::{DocAddress, Searcher, Term};
+use tantivy::index::SegmentId;
+use tantivy::{DocAddress, Opstamp, Searcher, Term};
 
 use crate::compare::{Comparison, ComparisonVector, NOT_SUPPLIED};
 use crate::error::{Error, Result};
@@ -579,13 +581,32 @@ fn flag_look_alikes(identities: &mut [Identity], members: &[Vec<usize>], cluster
     }
 }
 
-/// Name frequencies from the index's document frequencies, cached per search.
+/// Names a thread keeps the record counts of before it starts over.
+const NAME_COUNT_CACHE_ENTRIES: usize = 65_536;
+
+thread_local! {
+    /// Record counts of given names and surnames, kept across searches: names repeat (a
+    /// returned-mail file's thousands of Smiths), and counting one takes a term lookup per
+    /// segment.
+    static NAME_COUNTS: RefCell<NameCounts> = RefCell::new(NameCounts::default());
+}
+
+/// Record counts of names on one state of one index.
+#[derive(Default)]
+struct NameCounts {
+    /// The segments, with their deletes, the counts were taken on: segment ids are unique, so
+    /// counts never outlive a commit nor pass from one index to another.
+    segments: BTreeMap<SegmentId, Option<Opstamp>>,
+    first: HashMap<String, u64>,
+    last: HashMap<String, u64>,
+}
+
+/// Name frequencies from the index's document frequencies.
 struct FrequencyCache<'a> {
     index: &'a SkipIndex,
     model: &'a Model,
     searcher: &'a Searcher,
     num_docs: u64,
-    cache: Mutex<HashMap<(bool, String), Option<f64>>>,
 }
 
 impl<'a> FrequencyCache<'a> {
@@ -595,7 +616,6 @@ impl<'a> FrequencyCache<'a> {
             model,
             searcher,
             num_docs: searcher.num_docs(),
-            cache: Mutex::new(HashMap::new()),
         }
     }
 
@@ -603,9 +623,37 @@ impl<'a> FrequencyCache<'a> {
         if value.is_empty() {
             return None;
         }
-        let key = (is_first, value.to_string());
-        if let Some(hit) = self.cache.lock().ok()?.get(&key) {
-            return *hit;
+        let count = self.count(is_first, value)?;
+        let comparison = if is_first {
+            Comparison::FirstName
+        } else {
+            Comparison::LastName
+        };
+        Some(
+            self.model
+                .smoothed_frequency(comparison, count, self.num_docs),
+        )
+    }
+
+    /// Returns how many records hold `value` as given name (`is_first`) or surname.
+    fn count(&self, is_first: bool, value: &str) -> Option<u64> {
+        let segments = self.searcher.generation().segments();
+        let cached = NAME_COUNTS.with_borrow_mut(|counts| {
+            if counts.segments != *segments {
+                *counts = NameCounts {
+                    segments: segments.clone(),
+                    ..NameCounts::default()
+                };
+            }
+            let names = if is_first {
+                &counts.first
+            } else {
+                &counts.last
+            };
+            names.get(value).copied()
+        });
+        if cached.is_some() {
+            return cached;
         }
         let fields = self.index.fields();
         let field = if is_first { fields.first } else { fields.last };
@@ -613,26 +661,25 @@ impl<'a> FrequencyCache<'a> {
             .searcher
             .doc_freq(&Term::from_field_text(field, value))
             .ok()?;
-        let comparison = if is_first {
-            Comparison::FirstName
-        } else {
-            Comparison::LastName
-        };
-        let frequency = Some(
-            self.model
-                .smoothed_frequency(comparison, count, self.num_docs),
-        );
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(key, frequency);
-        }
-        frequency
+        NAME_COUNTS.with_borrow_mut(|counts| {
+            let names = if is_first {
+                &mut counts.first
+            } else {
+                &mut counts.last
+            };
+            if names.len() >= NAME_COUNT_CACHE_ENTRIES {
+                names.clear();
+            }
+            names.insert(value.to_string(), count);
+        });
+        Some(count)
     }
 
     fn of(&self, record: &NormalizedRecord) -> TermFrequencies {
         let last = if record.name.last.contains(' ') {
-            record.name.last_joined()
+            Cow::Owned(record.name.last_joined())
         } else {
-            record.name.last.clone()
+            Cow::Borrowed(record.name.last.as_str())
         };
         TermFrequencies {
             first_name: (record.name.first.len() > 1)
@@ -712,6 +759,34 @@ mod tests {
 
     /// A utility record under her married name at the new address shares only her mobile with
     /// the debtor's other records: too little to group them, enough to match the query.
+    #[test]
+    fn name_counts_follow_the_index_across_commits() {
+        let row = |id| (id, "utility", "Hoa", "Kneeland", "", "", "", "", "", "");
+        let kneelands = engine(&[row("R1"), row("R2")]);
+        let count = |engine: &Engine| {
+            let searcher = engine.index.searcher();
+            FrequencyCache::new(&engine.index, &engine.model, &searcher).count(false, "kneeland")
+        };
+        assert_eq!(count(&kneelands), Some(2));
+        let mut writer = kneelands.index.writer().expect("writer");
+        let raw = RawRecord::new()
+            .with(Field::RecordId, "R3")
+            .with(Field::FirstName, "Hoa")
+            .with(Field::LastName, "Kneeland");
+        writer
+            .upsert(&NormalizedRecord::from_raw(&raw).0)
+            .expect("upsert");
+        writer.commit().expect("commit");
+        kneelands.index.reload().expect("reload");
+        assert_eq!(
+            count(&kneelands),
+            Some(3),
+            "a commit is seen by the next search"
+        );
+        let other = engine(&[row("S1")]);
+        assert_eq!(count(&other), Some(1), "another index keeps its own counts");
+    }
+
     #[test]
     fn a_married_name_record_at_the_new_address_joins_the_debtor() {
         let engine = engine(&[

@@ -148,12 +148,15 @@ pub fn compare_suffix(a: &PersonName, b: &PersonName) -> usize {
 /// equal, nickname-equivalent, an agreeing initial, a likely typo, or one record's given name is
 /// the other's surname (first and last swapped in one of them, as phone directories often do).
 pub fn given_names_compatible(a: &PersonName, b: &PersonName) -> bool {
+    given_names_compatible_at(FIRST_NAME_LEVELS[compare_first(a, b)], a, b)
+}
+
+/// [`given_names_compatible`] for two names whose first-name comparison ([`compare_first`])
+/// already reached `level`.
+pub fn given_names_compatible_at(level: &str, a: &PersonName, b: &PersonName) -> bool {
     // A shared Double Metaphone code alone is not enough: Lisa and Luis, a mother and her son
     // at one address, sound alike.
-    if !matches!(
-        FIRST_NAME_LEVELS[compare_first(a, b)],
-        "different" | "phonetic"
-    ) {
+    if !matches!(level, "different" | "phonetic") {
         return true;
     }
     let crossed =

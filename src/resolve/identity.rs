@@ -4,7 +4,7 @@
 //! or given name, or a record older than the other's holder). That keeps a Jr apart from his Sr and a twin apart from the other twin even when an
 //! ambiguous record (same name, same address, no DOB) would bridge them.
 
-use crate::compare::name::given_names_compatible;
+use crate::compare::name::given_names_compatible_at;
 use crate::compare::ssn;
 use crate::compare::{Comparison, ComparisonVector};
 use crate::normalize::NormalizedRecord;
@@ -28,7 +28,7 @@ pub fn conflicts(
     vector.is_different(Comparison::NameSuffix)
         || ssns_conflict(vector, left, right)
         || dobs_conflict(vector)
-        || !given_names_compatible(&left.name, &right.name)
+        || !given_names_compatible_at(vector.label(Comparison::FirstName), &left.name, &right.name)
         || seen_too_young(left, right)
         || seen_too_young(right, left)
 }
