@@ -222,7 +222,7 @@ impl Engine {
             candidates.into_iter().unzip();
         apply_rivalry(&mut identities, &mut members, &clusters);
         absorb_fragments(&mut identities, &mut members, &clusters, &records, &known);
-        flag_look_alikes(&mut identities, &members, &clusters);
+        flag_look_alikes(&mut identities, &members, &clusters, &records);
         let status = status_of(&identities, options);
         identities.retain(|i| i.match_probability >= options.min_probability);
         identities.truncate(options.limit);
@@ -558,7 +558,12 @@ fn status_of(identities: &[Identity], options: &SearchOptions) -> ResolutionStat
 
 /// Flags identities that look like another one: same name and address yet another identity
 /// (`possible_jr_sr`), same surname and DOB with another given name (`possible_twin`).
-fn flag_look_alikes(identities: &mut [Identity], members: &[Vec<usize>], clusters: &Clusters) {
+fn flag_look_alikes(
+    identities: &mut [Identity],
+    members: &[Vec<usize>],
+    clusters: &Clusters,
+    records: &[&NormalizedRecord],
+) {
     for (a, identity) in identities.iter_mut().enumerate() {
         let mut flags = Vec::new();
         for (b, other) in members.iter().enumerate() {
@@ -567,7 +572,10 @@ fn flag_look_alikes(identities: &mut [Identity], members: &[Vec<usize>], cluster
             }
             for &x in &members[a] {
                 for &y in other {
-                    let vector = clusters.vector(x, y);
+                    let vector = clusters
+                        .vector(x, y)
+                        .copied()
+                        .unwrap_or_else(|| ComparisonVector::between(records[x], records[y]));
                     let same_name = vector.label(Comparison::FirstName) == "exact"
                         && vector.label(Comparison::LastName) == "exact";
                     let same_address = matches!(

@@ -129,6 +129,34 @@ impl ComparisonVector {
         ComparisonVector { levels }
     }
 
+    /// Compares only `comparisons`, leaving every other at level 0 (`not_supplied`): for a
+    /// caller that can stop on their result, and finishes with [`ComparisonVector::complete`].
+    pub fn partial(
+        left: &NormalizedRecord,
+        right: &NormalizedRecord,
+        comparisons: &[Comparison],
+    ) -> ComparisonVector {
+        let mut vector = ComparisonVector::default();
+        for &comparison in comparisons {
+            vector.levels[comparison as usize] = comparison.compare(left, right) as u8;
+        }
+        vector
+    }
+
+    /// Makes a [`ComparisonVector::partial`] vector of `done` the full one.
+    pub fn complete(
+        &mut self,
+        left: &NormalizedRecord,
+        right: &NormalizedRecord,
+        done: &[Comparison],
+    ) {
+        for comparison in Comparison::ALL {
+            if !done.contains(&comparison) {
+                self.levels[comparison as usize] = comparison.compare(left, right) as u8;
+            }
+        }
+    }
+
     /// Returns the level label reached by `comparison`.
     pub fn label(&self, comparison: Comparison) -> &'static str {
         comparison.levels()[usize::from(self.levels[comparison as usize])]
