@@ -120,7 +120,10 @@ impl SkipIndex {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
-            .doc_store_cache_num_blocks(1_000)
+            // No block cache: candidates come from random blocks (97% of reads missed a
+            // 1,000-block cache), and the cache's one mutex, taken by every searching thread,
+            // cost more than its hits saved: rematch of 20,000 rows ran 8% faster without it.
+            .doc_store_cache_num_blocks(0)
             .try_into()?;
         Ok(SkipIndex {
             index,
