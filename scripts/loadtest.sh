@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP search load test: starts `skiptrace serve` on an index built from a synth folder, makes a
 # searcher key, and drives POST /v1/search with wrk over the folder's first 1,000 returned-mail
-# debtors, with 1 and with 8 concurrent clients.
+# debtors, with 1 and with 8 concurrent clients, after a WARMUP_SECONDS (default 5) run that is
+# not counted.
 #
 #   scripts/loadtest.sh SYNTH_DIR INDEX_DIR [SECONDS]
 #
@@ -23,6 +24,8 @@ addr=127.0.0.1:18089
 server=$!
 for _ in $(seq 50); do curl -sf "http://$addr/readyz" >/dev/null && break; sleep 0.2; done
 curl -s "http://$addr/readyz"; echo
+# Warm-up, not counted: a new server process first maps the index pages its searches touch.
+wrk -t2 -c8 -d"${WARMUP_SECONDS:-5}s" -s "$work/search.lua" "http://$addr" >/dev/null
 for clients in 1 8; do
   echo "== $clients client(s), ${seconds}s"
   wrk -t"$(( clients < 2 ? 1 : 2 ))" -c"$clients" -d"${seconds}s" --latency -s "$work/search.lua" "http://$addr" |
