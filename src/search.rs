@@ -600,7 +600,9 @@ fn flag_look_alikes(
     }
 }
 
-/// Names a thread keeps the record counts of before it starts over.
+/// Names of each kind (given, surname) a thread keeps the record counts of before it starts
+/// over: at most about 6 MB a thread, and a server searches on at most `--max-concurrency`
+/// threads at once.
 const NAME_COUNT_CACHE_ENTRIES: usize = 65_536;
 
 thread_local! {

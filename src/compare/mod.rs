@@ -240,7 +240,56 @@ mod tests {
         assert!(jaro_winkler_at_least("JOSÉ", "JOSE", 0.85));
     }
 
+    /// A record from a few values per field, so that pairs agree, nearly agree and differ.
+    fn record(values: &[&str; 7]) -> NormalizedRecord {
+        use crate::record::{Field, RawRecord};
+        let [first, last, suffix, dob, ssn, street, phone] = values;
+        let raw = RawRecord::new()
+            .with(Field::FirstName, first)
+            .with(Field::LastName, last)
+            .with(Field::NameSuffix, suffix)
+            .with(Field::Dob, dob)
+            .with(Field::Ssn, ssn)
+            .with(Field::AddressLine1, street)
+            .with(Field::Zip, "30301")
+            .with(Field::Phone, phone);
+        NormalizedRecord::from_raw(&raw).0
+    }
+
+    fn any_record() -> impl proptest::strategy::Strategy<Value = NormalizedRecord> {
+        use proptest::sample::select;
+        use proptest::strategy::Strategy;
+        (
+            select(vec!["Bob", "Robert", "Rob", "Roberta", ""]),
+            select(vec!["Smith", "Smyth", "Smith Jones", ""]),
+            select(vec!["", "Jr", "Sr"]),
+            select(vec!["1957-03-14", "1957-14-03", "1975-03-14", ""]),
+            select(vec!["123-45-6789", "123-45-6798", "6789", ""]),
+            select(vec!["12 Oak St", "12 Oak St Apt 3", "14 Elm Ave", ""]),
+            select(vec!["404-555-0101", "404-555-0199", ""]),
+        )
+            .prop_map(|(a, b, c, d, e, f, g)| record(&[a, b, c, d, e, f, g]))
+    }
+
     proptest::proptest! {
+        /// A vector compared in two steps is the vector compared at once, whichever comparisons
+        /// come first.
+        #[test]
+        fn a_partial_vector_completed_is_the_whole_comparison(
+            left in any_record(),
+            right in any_record(),
+            first in proptest::sample::subsequence(Comparison::ALL.to_vec(), 0..=Comparison::COUNT),
+        ) {
+            let mut vector = ComparisonVector::partial(&left, &right, &first);
+            for comparison in Comparison::ALL {
+                if !first.contains(&comparison) {
+                    proptest::prop_assert_eq!(vector.label(comparison), NOT_SUPPLIED);
+                }
+            }
+            vector.complete(&left, &right, &first);
+            proptest::prop_assert_eq!(vector, ComparisonVector::between(&left, &right));
+        }
+
         /// The bound never changes the answer: a small alphabet makes near-threshold pairs common.
         #[test]
         fn jaro_winkler_at_least_is_the_plain_comparison(
