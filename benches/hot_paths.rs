@@ -15,7 +15,7 @@ use skiptrace::ingest::index_files;
 use skiptrace::input::{MappingOverrides, RecordReader};
 use skiptrace::normalize::{self, Address, NormalizedRecord, PersonName};
 use skiptrace::record::{Field, RawRecord};
-use skiptrace::resolve::contact::{merge_contacts, KnownContacts};
+use skiptrace::resolve::contact::{merge_contacts, OnFileContacts};
 use skiptrace::resolve::identity::cluster;
 use skiptrace::retrieve::{retrieve, DEFAULT_CANDIDATES};
 use skiptrace::score::{Model, TermFrequencies};
@@ -240,7 +240,7 @@ fn identities(c: &mut Criterion, f: &Fixture) {
     let searcher = f.index.searcher();
     let model = Model::default_model();
     // The 40 best candidates of each of 50 queries: the set a search clusters.
-    let sets: Vec<(KnownContacts, Vec<NormalizedRecord>)> = f
+    let sets: Vec<(OnFileContacts, Vec<NormalizedRecord>)> = f
         .queries
         .iter()
         .take(50)
@@ -250,14 +250,14 @@ fn identities(c: &mut Criterion, f: &Fixture) {
                 .into_iter()
                 .map(|c| c.record)
                 .collect();
-            (KnownContacts::of(q), records)
+            (OnFileContacts::of(q), records)
         })
         .collect();
     let mut set = cycle(&sets);
     c.bench_function("resolve/identities_with_contacts_40_records", |b| {
         b.iter_batched(
             &mut set,
-            |(known, records)| {
+            |(on_file, records)| {
                 let refs: Vec<&NormalizedRecord> = records.iter().collect();
                 let clusters = cluster(&refs, &model, &|_| TermFrequencies::default());
                 clusters
@@ -265,7 +265,7 @@ fn identities(c: &mut Criterion, f: &Fixture) {
                     .iter()
                     .map(|g| {
                         let members: Vec<&NormalizedRecord> = g.iter().map(|&i| refs[i]).collect();
-                        merge_contacts(&members, known).len()
+                        merge_contacts(&members, on_file).len()
                     })
                     .sum::<usize>()
             },

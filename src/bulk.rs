@@ -1,6 +1,8 @@
 //! Bulk re-matching: every row of a debtor file (returned mail, a placement) goes through the
 //! search step and comes back as the same row plus the match status, score, explanation and the
-//! best new contact points.
+//! best current address, phone and email, each `new`, the row's own `confirmed`, or the row's
+//! own `corrected` (a returned letter does not prove a move: docs/domain.md, "Contacts on
+//! file").
 //!
 //! One input row gives exactly one output row, in input order: a row that cannot be read or
 //! searched becomes an `error` row, never a dropped row (STYLE.md, Errors). Rows are matched in
@@ -27,9 +29,9 @@ use crate::search::{Engine, SearchOptions};
 /// small enough that a kill loses little work and memory stays flat.
 pub const DEFAULT_BATCH_ROWS: usize = 1024;
 
-/// Default probability at which an unresolved top identity is still reported as `possible`
+/// Default probability at which an unresolved top identity is still reported for `review`
 /// (the engine's weak band, `score::WEAK_THRESHOLD`).
-pub const DEFAULT_POSSIBLE_THRESHOLD: f64 = WEAK_THRESHOLD;
+pub const DEFAULT_REVIEW_THRESHOLD: f64 = WEAK_THRESHOLD;
 
 /// Column names recognised (case-insensitively) as the account or row id when none is given.
 pub const ID_COLUMN_NAMES: [&str; 7] = [
@@ -43,23 +45,26 @@ pub const ID_COLUMN_NAMES: [&str; 7] = [
 ];
 
 /// Columns appended after the input columns, in order.
-pub const OUTPUT_COLUMNS: [&str; 18] = [
+pub const OUTPUT_COLUMNS: [&str; 21] = [
     "match_status",
     "match_score",
     "match_band",
     "match_record_id",
     "match_identity",
-    "new_address_line1",
-    "new_address_line2",
-    "new_city",
-    "new_state",
-    "new_zip",
-    "new_address_last_seen",
-    "new_address_confidence",
-    "new_phone",
-    "new_phone_confidence",
-    "new_email",
-    "new_email_confidence",
+    "best_address_line1",
+    "best_address_line2",
+    "best_city",
+    "best_state",
+    "best_zip",
+    "best_address_last_seen",
+    "best_address_confidence",
+    "best_address_status",
+    "best_phone",
+    "best_phone_confidence",
+    "best_phone_status",
+    "best_email",
+    "best_email_confidence",
+    "best_email_status",
     "explanation",
     "error",
 ];
@@ -70,9 +75,9 @@ pub const OUTPUT_COLUMNS: [&str; 18] = [
 pub enum MatchStatus {
     /// The search resolved to one identity ([`ResolutionStatus::Resolved`]).
     Matched,
-    /// Worth a review: the search was ambiguous, or its top identity reached the possible
-    /// threshold.
-    Possible,
+    /// Worth a review by hand: the search was ambiguous, or its top identity reached the review
+    /// threshold. Carries no best contacts: wrong-party risk comes first.
+    Review,
     /// Nobody in the index is plausibly the debtor.
     NoMatch,
     /// The row could not be read or searched; see the `error` column.
@@ -83,7 +88,7 @@ impl MatchStatus {
     /// Every status, in report order.
     pub const ALL: [MatchStatus; 4] = [
         MatchStatus::Matched,
-        MatchStatus::Possible,
+        MatchStatus::Review,
         MatchStatus::NoMatch,
         MatchStatus::Error,
     ];
@@ -92,14 +97,18 @@ impl MatchStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             MatchStatus::Matched => "matched",
-            MatchStatus::Possible => "possible",
+            MatchStatus::Review => "review",
             MatchStatus::NoMatch => "no_match",
             MatchStatus::Error => "error",
         }
     }
 
-    /// Returns the status written as `name` in `match_status`, if it is one.
+    /// Returns the status written as `name` in `match_status`, if it is one (`possible`, the
+    /// name before `review`, reads as `review` so older outputs still score).
     pub fn from_name(name: &str) -> Option<MatchStatus> {
+        if name.trim() == "possible" {
+            return Some(MatchStatus::Review);
+        }
         MatchStatus::ALL
             .into_iter()
             .find(|status| status.as_str() == name.trim())
@@ -111,8 +120,8 @@ impl MatchStatus {
 pub struct RematchOptions {
     /// Options of each search; its `match_threshold` decides `matched`.
     pub search: SearchOptions,
-    /// Probability at which an unresolved top identity is reported as `possible`.
-    pub possible_threshold: f64,
+    /// Probability at which an unresolved top identity is reported for `review`.
+    pub review_threshold: f64,
     /// Rows per parallel batch.
     pub batch_rows: usize,
 }
@@ -121,7 +130,7 @@ impl Default for RematchOptions {
     fn default() -> RematchOptions {
         RematchOptions {
             search: SearchOptions::default(),
-            possible_threshold: DEFAULT_POSSIBLE_THRESHOLD,
+            review_threshold: DEFAULT_REVIEW_THRESHOLD,
             batch_rows: DEFAULT_BATCH_ROWS,
         }
     }
@@ -130,22 +139,22 @@ impl Default for RematchOptions {
 /// What re-matching one row found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RematchResult {
-    /// Matched, possible, no match or error.
+    /// Matched, review, no match or error.
     pub status: MatchStatus,
     /// Probability of the top identity, when there is one.
     pub score: Option<f64>,
     /// Band of the top identity's probability.
     pub band: Option<&'static str>,
-    /// Best matching record of the top identity (matched and possible rows only).
+    /// Best matching record of the top identity (matched and review rows).
     pub record_id: Option<String>,
-    /// The top identity's id (matched and possible rows only).
+    /// The top identity's id (matched and review rows).
     pub identity_id: Option<String>,
-    /// Best new address (matched and possible rows only; never the row's own address).
-    pub new_address: Option<ContactPoint>,
-    /// Best new phone (matched and possible rows only; never the row's own phone).
-    pub new_phone: Option<ContactPoint>,
-    /// Best new email (matched and possible rows only; never the row's own email).
-    pub new_email: Option<ContactPoint>,
+    /// Best current address, with its status (matched rows only).
+    pub best_address: Option<ContactPoint>,
+    /// Best current phone, with its status (matched rows only).
+    pub best_phone: Option<ContactPoint>,
+    /// Best current email, with its status (matched rows only).
+    pub best_email: Option<ContactPoint>,
     /// Compact per-field levels of the top identity.
     pub explanation: String,
     /// Why the row could not be processed, and values that were left out (masked).
@@ -161,9 +170,9 @@ impl RematchResult {
             band: None,
             record_id: None,
             identity_id: None,
-            new_address: None,
-            new_phone: None,
-            new_email: None,
+            best_address: None,
+            best_phone: None,
+            best_email: None,
             explanation: String::new(),
             errors,
         }
@@ -171,7 +180,7 @@ impl RematchResult {
 
     /// Returns the values of [`OUTPUT_COLUMNS`], in order.
     pub fn to_columns(&self) -> Vec<String> {
-        let address = self.new_address.as_ref();
+        let address = self.best_address.as_ref();
         let postal = address.and_then(|a| a.address.as_ref());
         let part = |get: fn(&crate::resolve::PostalAddress) -> &String| {
             postal.map(|p| get(p).clone()).unwrap_or_default()
@@ -192,10 +201,13 @@ impl RematchResult {
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
             confidence_of(address),
-            value_of(self.new_phone.as_ref()),
-            confidence_of(self.new_phone.as_ref()),
-            value_of(self.new_email.as_ref()),
-            confidence_of(self.new_email.as_ref()),
+            status_of(address),
+            value_of(self.best_phone.as_ref()),
+            confidence_of(self.best_phone.as_ref()),
+            status_of(self.best_phone.as_ref()),
+            value_of(self.best_email.as_ref()),
+            confidence_of(self.best_email.as_ref()),
+            status_of(self.best_email.as_ref()),
             self.explanation.clone(),
             self.errors.join("; "),
         ];
@@ -215,6 +227,13 @@ fn value_of(contact: Option<&ContactPoint>) -> String {
 fn confidence_of(contact: Option<&ContactPoint>) -> String {
     contact
         .map(|c| format_probability(c.confidence))
+        .unwrap_or_default()
+}
+
+fn status_of(contact: Option<&ContactPoint>) -> String {
+    contact
+        .and_then(|c| c.status)
+        .map(|s| s.as_str().to_string())
         .unwrap_or_default()
 }
 
@@ -241,11 +260,13 @@ fn value_issues(issues: &[crate::normalize::FieldIssue]) -> Vec<String> {
         .collect()
 }
 
-/// Returns the best new contact of a kind; the engine marks the row's own contacts as known and
-/// [`Identity::best_new`] never offers a known one.
-fn new_contact(identity: &Identity, kind: ContactKind) -> Option<ContactPoint> {
-    let contact = identity.best_new(kind)?;
-    debug_assert!(!contact.known, "best_new never returns a known contact");
+/// Returns the best current contact of a kind, with its status; never one the row marks bad.
+fn best_contact(identity: &Identity, kind: ContactKind) -> Option<ContactPoint> {
+    let contact = identity.best_contact(kind)?;
+    debug_assert!(
+        !contact.marked_bad,
+        "a contact marked bad is never the best"
+    );
     Some(contact.clone())
 }
 
@@ -306,25 +327,26 @@ pub fn rematch_row_traced(
     let top_probability = top.map(|t| t.match_probability);
     let status = match resolution.status {
         ResolutionStatus::Resolved => MatchStatus::Matched,
-        ResolutionStatus::Ambiguous => MatchStatus::Possible,
+        ResolutionStatus::Ambiguous => MatchStatus::Review,
         ResolutionStatus::NoMatch
-            if top_probability.is_some_and(|p| p >= options.possible_threshold) =>
+            if top_probability.is_some_and(|p| p >= options.review_threshold) =>
         {
-            MatchStatus::Possible
+            MatchStatus::Review
         }
         ResolutionStatus::NoMatch => MatchStatus::NoMatch,
     };
-    let actionable = matches!(status, MatchStatus::Matched | MatchStatus::Possible);
-    let chosen = top.filter(|_| actionable);
+    let named = matches!(status, MatchStatus::Matched | MatchStatus::Review);
+    let chosen = top.filter(|_| named);
+    let vouched = top.filter(|_| status == MatchStatus::Matched);
     let result = RematchResult {
         status,
         score: top_probability,
         band: top.map(|t| t.band.as_str()),
         record_id: chosen.and_then(|t| t.records.first().map(|r| r.record_id.clone())),
         identity_id: chosen.map(|t| t.identity_id.clone()),
-        new_address: chosen.and_then(|t| new_contact(t, ContactKind::Address)),
-        new_phone: chosen.and_then(|t| new_contact(t, ContactKind::Phone)),
-        new_email: chosen.and_then(|t| new_contact(t, ContactKind::Email)),
+        best_address: vouched.and_then(|t| best_contact(t, ContactKind::Address)),
+        best_phone: vouched.and_then(|t| best_contact(t, ContactKind::Phone)),
+        best_email: vouched.and_then(|t| best_contact(t, ContactKind::Email)),
         explanation: top.map(Identity::compact_explanation).unwrap_or_default(),
         errors,
     };
@@ -471,8 +493,8 @@ pub struct RematchSummary {
     pub rows_out: u64,
     /// Rows matched this run.
     pub matched: u64,
-    /// Rows reported possible this run.
-    pub possible: u64,
+    /// Rows left for review this run.
+    pub review: u64,
     /// Rows with no match this run.
     pub no_match: u64,
     /// Error rows this run.
@@ -487,7 +509,7 @@ impl RematchSummary {
     fn count(&mut self, status: MatchStatus) {
         match status {
             MatchStatus::Matched => self.matched += 1,
-            MatchStatus::Possible => self.possible += 1,
+            MatchStatus::Review => self.review += 1,
             MatchStatus::NoMatch => self.no_match += 1,
             MatchStatus::Error => self.errors += 1,
         }
@@ -497,7 +519,7 @@ impl RematchSummary {
     pub fn of(&self, status: MatchStatus) -> u64 {
         match status {
             MatchStatus::Matched => self.matched,
-            MatchStatus::Possible => self.possible,
+            MatchStatus::Review => self.review,
             MatchStatus::NoMatch => self.no_match,
             MatchStatus::Error => self.errors,
         }

@@ -97,8 +97,9 @@ pub struct ColumnMapping {
 }
 
 impl ColumnMapping {
-    /// Maps headers, overrides first, then aliases; a field already taken is not mapped twice,
-    /// and an ignored column is never mapped.
+    /// Maps headers, overrides first, then aliases; a field already taken is not mapped twice
+    /// (a second phone-like column becomes one of the row's other phones), and an ignored
+    /// column is never mapped.
     ///
     /// # Errors
     /// When an override names a column the file does not have, or an ignored one.
@@ -132,8 +133,14 @@ impl ColumnMapping {
             if fields[i].is_some() || overrides.is_ignored(column) {
                 continue;
             }
-            if let Some(field) = Field::from_header(column) {
-                if !fields.contains(&Some(field)) {
+            let field = match Field::from_header(column) {
+                Some(Field::Phone) if fields.contains(&Some(Field::Phone)) => {
+                    Some(Field::OtherPhones)
+                }
+                other => other,
+            };
+            if let Some(field) = field {
+                if field.takes_several_columns() || !fields.contains(&Some(field)) {
                     fields[i] = Some(field);
                 }
             }
@@ -254,8 +261,10 @@ impl RecordReader {
         values.resize(self.mapping.columns.len(), String::new());
         let mut raw = RawRecord::new();
         for (value, field) in values.iter().zip(&self.mapping.fields) {
-            if let Some(field) = field {
-                raw.set(*field, value);
+            match field {
+                Some(field) if field.takes_several_columns() => raw.append(*field, value),
+                Some(field) => raw.set(*field, value),
+                None => {}
             }
         }
         if raw.get(Field::RecordId).is_empty() {
@@ -411,6 +420,17 @@ mod tests {
         assert_eq!(all[0].raw.get(Field::LastName), "Smith");
         assert_eq!(all[0].raw.get(Field::RecordId), "test:1");
         assert_eq!(all[0].values[3], "blue");
+    }
+
+    #[test]
+    fn every_phone_column_of_a_row_is_kept() {
+        let text = "phone,cell,phone2,work_phone\n312-555-0188,312 555 0199,,(217) 555-0100\n";
+        let rows: Vec<InputRow> = reader(text, &[]).collect();
+        assert_eq!(rows[0].raw.get(Field::Phone), "312-555-0188");
+        assert_eq!(
+            rows[0].raw.get(Field::OtherPhones),
+            "312 555 0199;(217) 555-0100"
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@
 //! use skiptrace::index::SkipIndex;
 //! use skiptrace::normalize::NormalizedRecord;
 //! use skiptrace::record::{Field, RawRecord};
-//! use skiptrace::resolve::{ContactKind, ResolutionStatus};
+//! use skiptrace::resolve::{ContactKind, ContactStatus, ResolutionStatus};
 //! use skiptrace::score::Model;
 //! use skiptrace::search::{Engine, SearchOptions};
 //!
@@ -59,8 +59,9 @@
 //! assert_eq!(resolution.status, ResolutionStatus::Resolved);
 //! let debtor = &resolution.identities[0];
 //! assert_eq!(debtor.identity_id, "r1");
-//! let new_address = debtor.best_new(ContactKind::Address).expect("a newer address");
-//! assert_eq!(new_address.address.as_ref().map(|a| a.line1.as_str()), Some("40 LAKE SHORE DR"));
+//! let best = debtor.best_contact(ContactKind::Address).expect("a best address");
+//! assert_eq!(best.address.as_ref().map(|a| a.line1.as_str()), Some("40 LAKE SHORE DR"));
+//! assert_eq!(best.status, Some(ContactStatus::New), "newer than the one on file");
 //! # Ok(())
 //! # }
 //! ```

@@ -47,11 +47,26 @@ pub enum Field {
     FirstSeen,
     /// Date the source last saw this record.
     LastSeen,
+    /// Line type of `phone` where the source knows it: `mobile`, `landline` or `voip`.
+    PhoneType,
+    /// A debtor row's other phones (`phone2`, `cell`, `work_phone`...): every column mapped
+    /// here, and a second phone-like column when `phone` is taken, joins with `;`. All are the
+    /// row's own phones (docs/domain.md, "Contacts on file").
+    OtherPhones,
+    /// A debtor row's return reason or bad-address flag for its address (`INSUFFICIENT
+    /// ADDRESS`, `MOVED LEFT NO ADDRESS`, `Y`): an address so marked is never confirmed.
+    ReturnReason,
+    /// A debtor row's flag that its phones are bad (`disconnected`, `Y`): never confirmed.
+    PhoneBad,
+    /// The date a debtor row's contacts were known good (the account's open date, the address
+    /// date): a contact last seen before it is older than what the account has and is never
+    /// offered as its best.
+    OnFileDate,
 }
 
 impl Field {
     /// Every field, in the canonical column order.
-    pub const ALL: [Field; 19] = [
+    pub const ALL: [Field; 24] = [
         Field::RecordId,
         Field::Source,
         Field::FirstName,
@@ -71,6 +86,36 @@ impl Field {
         Field::Employer,
         Field::FirstSeen,
         Field::LastSeen,
+        Field::PhoneType,
+        Field::OtherPhones,
+        Field::ReturnReason,
+        Field::PhoneBad,
+        Field::OnFileDate,
+    ];
+
+    /// The fields a source record carries: every field but the ones only a debtor row has
+    /// (its other phones and the marks on its contacts).
+    pub const RECORD: [Field; 20] = [
+        Field::RecordId,
+        Field::Source,
+        Field::FirstName,
+        Field::MiddleName,
+        Field::LastName,
+        Field::NameSuffix,
+        Field::FullName,
+        Field::Dob,
+        Field::Ssn,
+        Field::AddressLine1,
+        Field::AddressLine2,
+        Field::City,
+        Field::State,
+        Field::Zip,
+        Field::Phone,
+        Field::Email,
+        Field::Employer,
+        Field::FirstSeen,
+        Field::LastSeen,
+        Field::PhoneType,
     ];
 
     /// Number of canonical fields.
@@ -98,6 +143,11 @@ impl Field {
             Field::Employer => "employer",
             Field::FirstSeen => "first_seen",
             Field::LastSeen => "last_seen",
+            Field::PhoneType => "phone_type",
+            Field::OtherPhones => "other_phones",
+            Field::ReturnReason => "return_reason",
+            Field::PhoneBad => "phone_bad",
+            Field::OnFileDate => "on_file_date",
         }
     }
 
@@ -137,7 +187,25 @@ impl Field {
             "state" | "st" | "province" | "region" => Field::State,
             "zip" | "postcode" | "zipcode" | "postalcode" | "zip5" | "zip4" => Field::Zip,
             "phone" | "mobile" | "cell" | "telephone" | "phonenumber" | "tel" | "homephone"
-            | "cellphone" => Field::Phone,
+            | "cellphone" | "mobilephone" => Field::Phone,
+            "otherphones" | "phone2" | "phone3" | "phone4" | "altphone" | "alternatephone"
+            | "otherphone" | "secondaryphone" | "workphone" | "businessphone" => Field::OtherPhones,
+            "phonetype" | "linetype" | "phonelinetype" | "phonekind" => Field::PhoneType,
+            "returnreason"
+            | "mailreturn"
+            | "mailreturnreason"
+            | "undeliverable"
+            | "undeliverablereason"
+            | "addressbad"
+            | "badaddress"
+            | "returncode"
+            | "addressstatus"
+            | "uaareason" => Field::ReturnReason,
+            "phonebad" | "badphone" | "phonedisconnected" | "disconnected" | "phonestatus" => {
+                Field::PhoneBad
+            }
+            "onfiledate" | "opendate" | "dateopened" | "accountopendate" | "opened"
+            | "addressdate" | "contactdate" | "asofdate" => Field::OnFileDate,
             "email" | "emailaddress" | "mail" => Field::Email,
             "employer" | "employername" | "work" => Field::Employer,
             "firstseen" | "firstreported" | "datefirstseen" => Field::FirstSeen,
@@ -150,6 +218,11 @@ impl Field {
     /// Returns the field whose canonical name is `name` (exact, as used by `--map field=COLUMN`).
     pub fn from_name(name: &str) -> Option<Field> {
         Field::ALL.into_iter().find(|f| f.name() == name.trim())
+    }
+
+    /// True for fields several columns of one row may map to, their values joined with `;`.
+    pub fn takes_several_columns(self) -> bool {
+        self == Field::OtherPhones
     }
 
     /// True for fields whose values are sensitive personal identifiers (never logged raw).
@@ -185,6 +258,19 @@ impl RawRecord {
         self.values[field as usize] = value.trim().to_string();
     }
 
+    /// Adds a value to `field`, after any it holds, separated by `;` (blank values add nothing).
+    pub fn append(&mut self, field: Field, value: &str) {
+        let value = value.trim();
+        if value.is_empty() {
+            return;
+        }
+        let joined = match self.get(field) {
+            "" => value.to_string(),
+            held => format!("{held};{value}"),
+        };
+        self.set(field, &joined);
+    }
+
     /// Builder form of [`RawRecord::set`].
     pub fn with(mut self, field: Field, value: &str) -> RawRecord {
         self.set(field, value);
@@ -216,6 +302,27 @@ mod tests {
             Some(Field::RecordId)
         );
         assert_eq!(Field::from_header("favourite_colour"), None);
+        assert_eq!(Field::from_header("Phone 2"), Some(Field::OtherPhones));
+        assert_eq!(Field::from_header("mail_return"), Some(Field::ReturnReason));
+        assert_eq!(Field::from_header("bad_phone"), Some(Field::PhoneBad));
+        assert_eq!(Field::from_header("line_type"), Some(Field::PhoneType));
+    }
+
+    #[test]
+    fn record_fields_are_every_field_but_the_debtor_row_marks() {
+        let row_only: Vec<Field> = Field::ALL
+            .into_iter()
+            .filter(|f| !Field::RECORD.contains(f))
+            .collect();
+        assert_eq!(
+            row_only,
+            vec![
+                Field::OtherPhones,
+                Field::ReturnReason,
+                Field::PhoneBad,
+                Field::OnFileDate
+            ]
+        );
     }
 
     #[test]

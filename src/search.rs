@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::index::SkipIndex;
 use crate::normalize::{FieldIssue, NormalizedRecord, Ssn};
 use crate::record::RawRecord;
-use crate::resolve::contact::{merge_contacts, KnownContacts};
+use crate::resolve::contact::{merge_contacts, OnFileContacts};
 use crate::resolve::identity::{cluster, Clusters};
 use crate::resolve::{FieldExplanation, Identity, RecordRef, Resolution, ResolutionStatus};
 use crate::retrieve::{self, Candidate};
@@ -206,12 +206,12 @@ impl Engine {
 
         let records: Vec<&NormalizedRecord> = scored.iter().map(|s| &s.record).collect();
         let clusters = cluster(&records, &self.model, &|r| frequencies.of(r));
-        let known = KnownContacts::of(query);
+        let on_file = OnFileContacts::of(query);
         let mut candidates: Vec<(Identity, Vec<usize>)> = clusters
             .groups
             .iter()
             .filter(|g| g.iter().any(|&i| i < seed_count))
-            .map(|g| (self.identity(g, &scored, &query_tf, &known), g.clone()))
+            .map(|g| (self.identity(g, &scored, &query_tf, &on_file), g.clone()))
             .collect();
         candidates.sort_by(|(a, _), (b, _)| {
             b.match_weight
@@ -220,10 +220,14 @@ impl Engine {
         });
         let (mut identities, mut members): (Vec<Identity>, Vec<Vec<usize>>) =
             candidates.into_iter().unzip();
-        apply_rivalry(&mut identities, &mut members, &clusters);
-        absorb_fragments(&mut identities, &mut members, &clusters, &records, &known);
-        flag_look_alikes(&mut identities, &members, &clusters, &records);
+        apply_rivalry(&mut identities, &mut members, &clusters, &[]);
+        absorb_fragments(&mut identities, &mut members, &clusters, &records, &on_file);
+        let look_alikes = flag_look_alikes(&mut identities, &members, &clusters, &records);
+        if !look_alikes.is_empty() {
+            apply_rivalry(&mut identities, &mut members, &clusters, &look_alikes);
+        }
         let status = status_of(&identities, options);
+        cap_bands_to_verdict(&mut identities, status);
         identities.retain(|i| i.match_probability >= options.min_probability);
         identities.truncate(options.limit);
         let resolution = Resolution {
@@ -268,7 +272,7 @@ impl Engine {
         group: &[usize],
         scored: &[Scored],
         tf: &TermFrequencies,
-        known: &KnownContacts,
+        on_file: &OnFileContacts,
     ) -> Identity {
         let mut explanation = Vec::with_capacity(Comparison::COUNT);
         let mut total = self.model.prior_weight();
@@ -332,7 +336,7 @@ impl Engine {
                 .next(),
             ssn: best_ssn(&members),
             records,
-            contacts: merge_contacts(&members, known),
+            contacts: merge_contacts(&members, on_file),
             flags: Vec::new(),
         }
     }
@@ -375,20 +379,27 @@ fn best_ssn(members: &[&NormalizedRecord]) -> Option<Ssn> {
 
 /// Makes each identity's probability exclusive of its rivals: identities that are provably
 /// other people (one of their records conflicts with one of its records: a Jr against his Sr,
-/// a twin, another John Smith with another DOB). The debtor is at most one of them, so
-/// `p_i = odds_i / (1 + odds_i + Σ_rivals odds_j)`. Identities that conflict with nothing are
-/// most likely fragments of the same person (a marketing record with a name and a ZIP) and are
-/// not rivals. Re-sorts the identities (and their members) by the new probability.
+/// a twin, another John Smith with another DOB), and the look-alike pairs given (by identity
+/// id: same name and address, or same surname and DOB, yet two identities). The debtor is at
+/// most one of them, so `p_i = odds_i / (1 + odds_i + Σ_rivals odds_j)`: two cards for a Jr/Sr
+/// pair cannot both read near-certain. Identities that conflict with nothing are most likely
+/// fragments of the same person (a marketing record with a name and a ZIP) and are not rivals.
+/// Re-sorts the identities (and their members) by the new probability.
 fn apply_rivalry(
     identities: &mut Vec<Identity>,
     members: &mut Vec<Vec<usize>>,
     clusters: &Clusters,
+    look_alikes: &[(String, String)],
 ) {
     let n = identities.len();
     let mut rivals = vec![false; n * n];
     for i in 0..n {
         for j in (i + 1)..n {
-            let rival = clusters.groups_conflict(&members[i], &members[j]);
+            let (a, b) = (&identities[i].identity_id, &identities[j].identity_id);
+            let rival = clusters.groups_conflict(&members[i], &members[j])
+                || look_alikes
+                    .iter()
+                    .any(|(x, y)| (x == a && y == b) || (x == b && y == a));
             rivals[i * n + j] = rival;
             rivals[j * n + i] = rival;
         }
@@ -438,7 +449,7 @@ fn absorb_fragments(
     members: &mut Vec<Vec<usize>>,
     clusters: &Clusters,
     records: &[&NormalizedRecord],
-    known: &KnownContacts,
+    on_file: &OnFileContacts,
 ) {
     if identities.len() < 2 {
         return;
@@ -474,7 +485,7 @@ fn absorb_fragments(
     let top = &mut identities[0];
     sort_best_first(&mut top.records);
     let top_records: Vec<&NormalizedRecord> = members[0].iter().map(|&i| records[i]).collect();
-    top.contacts = merge_contacts(&top_records, known);
+    top.contacts = merge_contacts(&top_records, on_file);
 }
 
 /// True when an identity agrees with the query on something of the debtor's own (DOB, SSN,
@@ -558,18 +569,22 @@ fn status_of(identities: &[Identity], options: &SearchOptions) -> ResolutionStat
 
 /// Flags identities that look like another one: same name and address yet another identity
 /// (`possible_jr_sr`), same surname and DOB with another given name (`possible_twin`).
+/// Returns the look-alike pairs, by identity id.
 fn flag_look_alikes(
     identities: &mut [Identity],
     members: &[Vec<usize>],
     clusters: &Clusters,
     records: &[&NormalizedRecord],
-) {
+) -> Vec<(String, String)> {
+    let ids: Vec<String> = identities.iter().map(|i| i.identity_id.clone()).collect();
+    let mut pairs = Vec::new();
     for (a, identity) in identities.iter_mut().enumerate() {
         let mut flags = Vec::new();
         for (b, other) in members.iter().enumerate() {
             if a == b {
                 continue;
             }
+            let flagged_before = flags.len();
             for &x in &members[a] {
                 for &y in other {
                     let vector = clusters
@@ -593,10 +608,26 @@ fn flag_look_alikes(
                     }
                 }
             }
+            if flags.len() > flagged_before && a < b {
+                pairs.push((ids[a].clone(), ids[b].clone()));
+            }
         }
         flags.sort_unstable();
         flags.dedup();
         identity.flags = flags.into_iter().map(str::to_string).collect();
+    }
+    pairs
+}
+
+/// Makes each identity's band follow the verdict: an identity the search will not vouch for
+/// (every identity of an unresolved search, every identity but the top of a resolved one) is
+/// never shown as a strong match, whatever its probability.
+fn cap_bands_to_verdict(identities: &mut [Identity], status: ResolutionStatus) {
+    for (rank, identity) in identities.iter_mut().enumerate() {
+        let vouched = rank == 0 && status == ResolutionStatus::Resolved;
+        if !vouched && identity.band == Band::Strong {
+            identity.band = Band::Possible;
+        }
     }
 }
 
@@ -715,7 +746,7 @@ impl<'a> FrequencyCache<'a> {
 mod tests {
     use super::*;
     use crate::record::Field;
-    use crate::resolve::ContactKind;
+    use crate::resolve::{ContactKind, ContactStatus};
 
     /// `(id, source, first, last, dob, ssn, street, zip, phone, last_seen)`.
     type Row<'a> = (
@@ -758,7 +789,8 @@ mod tests {
 
     fn new_address(resolution: &Resolution) -> Option<String> {
         resolution.identities.first().and_then(|i| {
-            i.best_new(ContactKind::Address)
+            i.best_contact(ContactKind::Address)
+                .filter(|p| p.status == Some(ContactStatus::New))
                 .and_then(|p| p.address.as_ref())
                 .map(|a| a.line1.clone())
         })

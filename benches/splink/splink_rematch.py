@@ -55,7 +55,7 @@ OUTPUT_COLUMNS = [
 
 # skiptrace's defaults (`skiptrace rematch --help`, src/score.rs).
 DEFAULT_MATCH_THRESHOLD = 0.95
-DEFAULT_POSSIBLE_THRESHOLD = 0.5
+DEFAULT_REVIEW_THRESHOLD = 0.5
 BANDS = [(0.95, "strong"), (0.80, "possible"), (0.50, "weak")]
 
 # Header aliases (case-insensitive) for the fields the model reads; skiptrace's names first.
@@ -474,7 +474,7 @@ def main(argv=None):
     parser.add_argument("--queries", help="queries / returned-mail file (CSV)")
     parser.add_argument("--out", required=True, help="output CSV in skiptrace's rematch format")
     parser.add_argument("--match-threshold", type=float, default=DEFAULT_MATCH_THRESHOLD)
-    parser.add_argument("--possible-threshold", type=float, default=DEFAULT_POSSIBLE_THRESHOLD)
+    parser.add_argument("--review-threshold", type=float, default=DEFAULT_REVIEW_THRESHOLD)
     parser.add_argument("--max-pairs", type=float, default=1e7, help="u sampling pairs (docs: 1e7+)")
     parser.add_argument("--recall", type=float, default=0.6,
                         help="guessed recall of the deterministic rules for the prior")
@@ -632,7 +632,7 @@ def main(argv=None):
         JOIN (SELECT qid, match_probability AS top FROM ranked WHERE rank = 1) b USING (qid)
         WHERE b.top >= ? AND r.match_probability >= CASE WHEN b.top >= ? THEN ? ELSE ? END
         """,
-        [args.possible_threshold, args.match_threshold, args.match_threshold, args.possible_threshold],
+        [args.review_threshold, args.match_threshold, args.match_threshold, args.review_threshold],
     ).df()
     rec_cols = pick_columns(raw_records)
     rec_index = {rid: i for i, rid in enumerate(record_ids)}
@@ -678,7 +678,7 @@ def main(argv=None):
                 p = float(top.match_probability)
                 status = (
                     "matched" if p >= args.match_threshold
-                    else "possible" if p >= args.possible_threshold
+                    else "review" if p >= args.review_threshold
                     else "no_match"
                 )
                 extra["match_status"] = status

@@ -8,7 +8,7 @@ use skiptrace::access::{KeyStore, Role};
 use skiptrace::input::{MappingOverrides, RecordReader};
 use skiptrace::normalize::NormalizedRecord;
 use skiptrace::record::Field;
-use skiptrace::resolve::{ContactKind, Resolution, ResolutionStatus};
+use skiptrace::resolve::{ContactKind, ContactStatus, Resolution, ResolutionStatus};
 use skiptrace::search::{Engine, SearchOptions};
 use skiptrace::synth::config::SynthConfig;
 use skiptrace::synth::generate;
@@ -134,10 +134,10 @@ fn find_example(engine: &Engine, data: &Path) -> anyhow::Result<(String, String,
         let Ok(mut resolution) = engine.search_normalized(&query, &SearchOptions::default()) else {
             continue;
         };
-        let has_new_address = resolution
-            .identities
-            .first()
-            .is_some_and(|i| i.best_new(ContactKind::Address).is_some());
+        let has_new_address = resolution.identities.first().is_some_and(|i| {
+            i.best_contact(ContactKind::Address)
+                .is_some_and(|a| a.status == Some(ContactStatus::New))
+        });
         if resolution.status == ResolutionStatus::Resolved && has_new_address {
             let flags = [
                 ("--first", Field::FirstName),

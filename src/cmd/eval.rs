@@ -72,9 +72,9 @@ pub struct Args {
     /// Probability the top identity needs for `matched` (as `skiptrace rematch`).
     #[arg(long, default_value_t = skiptrace::search::DEFAULT_MATCH_THRESHOLD)]
     pub match_threshold: f64,
-    /// Probability at which an unresolved top identity is `possible` (as `skiptrace rematch`).
-    #[arg(long, default_value_t = bulk::DEFAULT_POSSIBLE_THRESHOLD)]
-    pub possible_threshold: f64,
+    /// Probability at which an unresolved top identity is left for `review` (as `skiptrace rematch`).
+    #[arg(long, default_value_t = bulk::DEFAULT_REVIEW_THRESHOLD)]
+    pub review_threshold: f64,
     /// Report folder: report.md, report.json and pr_curve.svg.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
@@ -226,7 +226,7 @@ fn rematch_systems(
             match_threshold: args.match_threshold,
             ..SearchOptions::default()
         },
-        possible_threshold: args.possible_threshold,
+        review_threshold: args.review_threshold,
         ..RematchOptions::default()
     };
     let single = models.len() == 1;
@@ -286,7 +286,7 @@ fn rematch_systems(
 pub fn run(args: Args) -> anyhow::Result<()> {
     for (name, value) in [
         ("--match-threshold", args.match_threshold),
-        ("--possible-threshold", args.possible_threshold),
+        ("--review-threshold", args.review_threshold),
     ] {
         anyhow::ensure!(
             (0.0..=1.0).contains(&value),
@@ -306,7 +306,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     dataset.queries_source = inputs.queries.display().to_string();
     dataset.label_column = args.label_column.clone();
     dataset.match_threshold = args.match_threshold;
-    dataset.possible_threshold = args.possible_threshold;
+    dataset.review_threshold = args.review_threshold;
 
     let mut runs = Vec::new();
     if !args.no_rematch {

@@ -15,8 +15,11 @@ use skiptrace::search::{Engine, SearchOptions};
 #[command(
     after_help = "Example:\n  skiptrace rematch --index index/ --out rematched.csv returned_mail.csv\n  skiptrace rematch --resume --out rematched.csv returned_mail.csv   # after a kill\n\n\
 Writes one row per input row, in input order: every input column unchanged, then match_status\n\
-(matched, possible, no_match, error), match_score, match_band, match_record_id, match_identity,\n\
-the best new address, phone and email (never the ones the row already has), explanation and error.\n\
+(matched, review, no_match, error), match_score, match_band, match_record_id, match_identity,\n\
+the best current address, phone and email of a matched row, each with its status (new; confirmed:\n\
+the row's own is still the best; corrected: the row's own with its unit, ZIP or spelling fixed),\n\
+explanation and error. A return_reason or phone_bad column marks the row's contacts as bad: they\n\
+are never confirmed. Every phone column of the row (phone, phone2, cell...) is the row's own.\n\
 JSON Lines input is written as CSV with its keys as columns."
 )]
 pub struct Args {
@@ -35,9 +38,9 @@ pub struct Args {
     /// Probability the top identity needs for `matched`.
     #[arg(long, default_value_t = skiptrace::search::DEFAULT_MATCH_THRESHOLD)]
     pub match_threshold: f64,
-    /// Probability at which an unresolved top identity is reported as `possible`.
-    #[arg(long, default_value_t = bulk::DEFAULT_POSSIBLE_THRESHOLD)]
-    pub possible_threshold: f64,
+    /// Probability at which an unresolved top identity is reported for `review`.
+    #[arg(long, default_value_t = bulk::DEFAULT_REVIEW_THRESHOLD)]
+    pub review_threshold: f64,
     /// Rows matched in parallel and written per batch.
     #[arg(long, default_value_t = bulk::DEFAULT_BATCH_ROWS, hide = true)]
     pub batch_rows: usize,
@@ -55,7 +58,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     for (name, value) in [
         ("--match-threshold", args.match_threshold),
-        ("--possible-threshold", args.possible_threshold),
+        ("--review-threshold", args.review_threshold),
     ] {
         anyhow::ensure!(
             (0.0..=1.0).contains(&value),
@@ -77,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             match_threshold: args.match_threshold,
             ..SearchOptions::default()
         },
-        possible_threshold: args.possible_threshold,
+        review_threshold: args.review_threshold,
         batch_rows: args.batch_rows,
     };
     let bar = super::progress_bar(None);

@@ -6,15 +6,18 @@ use std::path::PathBuf;
 use anyhow::Context;
 use skiptrace::index::SkipIndex;
 use skiptrace::record::{Field, RawRecord};
-use skiptrace::resolve::{ContactKind, Resolution};
+use skiptrace::resolve::{ContactKind, ContactPoint, Resolution};
 use skiptrace::search::{Engine, SearchOptions};
 
 /// Flags of `skiptrace search`.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  skiptrace search --first Jon --last Smith --dob 1984-05-12 --ssn 6789 \\\n      --address '12 Main St' --city Springfield --state IL --zip 62704\n\n\
-SSN and DOB are masked in the output unless --unmasked is given. The address and phone given are\n\
-treated as known (the ones that failed) and never offered as the new contact."
+SSN and DOB are masked in the output unless --unmasked is given. The address, phones and email\n\
+given are the ones on file: each takes its place in the ranking, and the best current contact of\n\
+each kind is marked new, confirmed (the one on file is still the best) or corrected (the one on\n\
+file with its unit, ZIP or spelling fixed). --return-reason and --phone-bad mark the ones on file\n\
+as bad: they are never confirmed."
 )]
 pub struct Args {
     /// Index directory.
@@ -62,6 +65,16 @@ pub struct Args {
     /// Last known phone.
     #[arg(long)]
     pub phone: Option<String>,
+    /// Another phone on file (repeatable).
+    #[arg(long = "other-phone", value_name = "PHONE")]
+    pub other_phones: Vec<String>,
+    /// Why mail to the address came back (`INSUFFICIENT ADDRESS`, `MOVED LEFT NO ADDRESS`) or
+    /// `Y`: the address on file is never confirmed; an incomplete one asks for its correction.
+    #[arg(long)]
+    pub return_reason: Option<String>,
+    /// The phones on file are disconnected or wrong (`Y`): never confirmed.
+    #[arg(long)]
+    pub phone_bad: Option<String>,
     /// Email.
     #[arg(long)]
     pub email: Option<String>,
@@ -94,11 +107,16 @@ impl Args {
             (Field::Zip, &self.zip),
             (Field::Phone, &self.phone),
             (Field::Email, &self.email),
+            (Field::ReturnReason, &self.return_reason),
+            (Field::PhoneBad, &self.phone_bad),
         ];
         for (field, value) in pairs {
             if let Some(value) = value {
                 raw.set(field, value);
             }
+        }
+        for phone in &self.other_phones {
+            raw.append(Field::OtherPhones, phone);
         }
         raw
     }
@@ -130,6 +148,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         resolution.candidates_scored
     );
     Ok(())
+}
+
+/// Returns the tag printed after a contact point: the best one's status, and whether the query
+/// has it on file or marks it bad.
+fn contact_tag(point: &ContactPoint) -> String {
+    let mut tags = Vec::new();
+    if let Some(status) = point.status {
+        tags.push(format!("BEST: {}", status.as_str()));
+    }
+    if point.marked_bad {
+        tags.push("on file, marked bad".to_string());
+    } else if point.on_file && point.status.is_none() {
+        tags.push("on file".to_string());
+    }
+    if let Some(line_type) = point.phone_type {
+        tags.push(line_type.as_str().to_string());
+    }
+    if tags.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", tags.join("; "))
+    }
 }
 
 /// Prints a resolution for a terminal.
@@ -211,11 +251,7 @@ pub fn print_resolution(resolution: &Resolution, unmasked: bool) {
                         .map(|d| d.to_string())
                         .unwrap_or_else(|| "-".into()),
                     point.sources.join("+"),
-                    if point.known {
-                        "  [known: the one on file]"
-                    } else {
-                        ""
-                    }
+                    contact_tag(point)
                 );
             }
         }

@@ -15,6 +15,7 @@
 use serde::Serialize;
 
 use crate::bulk::MatchStatus;
+use crate::resolve::ContactStatus;
 
 /// One query's answer compared with the truth.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -31,24 +32,30 @@ pub struct Judged {
     pub retrieved: Option<bool>,
     /// Candidates scored for the query (known for in-process runs).
     pub candidates: Option<u64>,
-    /// The offered new address against the true current one (`None`: not judged, see
-    /// [`ContactHit`]).
+    /// The offered best address against the true current one (`None`: truth has none).
     pub address: Option<ContactHit>,
-    /// The offered new phone against the true current one.
+    /// The offered best phone against the true current one.
     pub phone: Option<ContactHit>,
-    /// The offered new email against the true current one.
+    /// The offered best email against the true current one.
     pub email: Option<ContactHit>,
 }
 
-/// A judged contact point. Only judged where truth has a current value that differs from the
-/// one the query already carries (re-matching never offers the known one back).
+/// A judged contact point, wherever truth has a current value: the one on file confirmed is an
+/// answer as much as a new one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ContactHit {
-    /// The answer offers the true current value (on a matched or possible row).
+    /// The answer offers the true current value (on a matched row), with any status.
     pub right: bool,
     /// The true current value appears in at least one of the person's source records, so a
     /// system could have found it.
     pub findable: bool,
+    /// The query already carries the true current value (the debtor did not move).
+    pub on_file: bool,
+    /// The query carries the true current value and marks it as bad, so no answer may confirm
+    /// it.
+    pub marked_bad: bool,
+    /// The status of the contact the answer offers, if it offers one.
+    pub offered: Option<ContactStatus>,
 }
 
 impl Judged {
@@ -308,12 +315,13 @@ pub fn calibration(judged: &[Judged]) -> Calibration {
     }
 }
 
-/// Right-party rate of one contact kind.
+/// Right-party rate of one contact kind, over the present queries answered `matched` whose
+/// truth has a current value of the kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct ContactRate {
-    /// Present queries whose truth has a current value other than the one they carry.
+    /// Matched present queries whose truth has a current value.
     pub debtors: u64,
-    /// Of those, the ones offered their true current value.
+    /// Of those, the ones offered their true current value (any status).
     pub right: u64,
     /// right / debtors.
     pub rate: f64,
@@ -321,23 +329,68 @@ pub struct ContactRate {
     pub findable_debtors: u64,
     /// Of those, the ones offered their true current value.
     pub findable_right: u64,
-    /// findable_right / findable_debtors.
+    /// findable_right / findable_debtors: the share of what the records allow.
     pub findable_rate: f64,
+    /// findable_debtors / debtors: the best rate the records allow.
+    pub ceiling: f64,
+    /// Of the findable debtors, those whose query marks the current value as bad (a carrier
+    /// returned mail to where the debtor still lives): the rules forbid offering it.
+    pub marked_bad_debtors: u64,
+    /// findable_right / (findable_debtors - marked_bad_debtors): the share of what the records
+    /// and the file's own marks allow.
+    pub allowed_rate: f64,
+    /// Of `debtors`, those whose query already carries the current value (did not move).
+    pub on_file_debtors: u64,
+    /// Offers and right offers by status: new, confirmed, corrected.
+    pub by_status: [StatusPrecision; 3],
 }
 
-/// Returns the right-party rate over the present queries where `hit` judges a contact; `None`
-/// when truth judges none (no truth for this kind).
+/// How often a status was offered and how often it was right.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct StatusPrecision {
+    /// Contacts offered with the status.
+    pub offered: u64,
+    /// Of those, the true current value.
+    pub right: u64,
+    /// right / offered.
+    pub precision: f64,
+}
+
+impl ContactRate {
+    /// Returns the figures of one status.
+    pub fn of_status(&self, status: ContactStatus) -> StatusPrecision {
+        let index = ContactStatus::ALL
+            .iter()
+            .position(|s| *s == status)
+            .expect("ALL holds every status");
+        self.by_status[index]
+    }
+}
+
+/// Returns the right-party rate over the present, matched queries where `hit` judges a contact;
+/// `None` when none is judged.
 pub fn contact_rate<'a>(
     judged: impl IntoIterator<Item = &'a Judged>,
     hit: impl Fn(&Judged) -> Option<ContactHit>,
 ) -> Option<ContactRate> {
     let mut rate = ContactRate::default();
-    for h in judged.into_iter().filter(|j| j.present).filter_map(hit) {
+    let matched = judged.into_iter().filter(|j| j.present && j.matched());
+    for h in matched.filter_map(hit) {
         rate.debtors += 1;
         rate.right += u64::from(h.right);
+        rate.on_file_debtors += u64::from(h.on_file);
         if h.findable {
             rate.findable_debtors += 1;
             rate.findable_right += u64::from(h.right);
+            rate.marked_bad_debtors += u64::from(h.marked_bad);
+        }
+        if let Some(status) = h.offered {
+            let index = ContactStatus::ALL
+                .iter()
+                .position(|s| *s == status)
+                .expect("ALL holds every status");
+            rate.by_status[index].offered += 1;
+            rate.by_status[index].right += u64::from(h.right);
         }
     }
     if rate.debtors == 0 {
@@ -345,6 +398,14 @@ pub fn contact_rate<'a>(
     }
     rate.rate = ratio(rate.right, rate.debtors);
     rate.findable_rate = ratio(rate.findable_right, rate.findable_debtors);
+    rate.ceiling = ratio(rate.findable_debtors, rate.debtors);
+    rate.allowed_rate = ratio(
+        rate.findable_right,
+        rate.findable_debtors - rate.marked_bad_debtors,
+    );
+    for status in &mut rate.by_status {
+        status.precision = ratio(status.right, status.offered);
+    }
     Some(rate)
 }
 
@@ -432,8 +493,8 @@ mod tests {
             answer(true, Matched, 0.99, Some(true)),
             answer(true, Matched, 0.97, Some(true)),
             answer(true, Matched, 0.96, Some(false)),
-            answer(true, Possible, 0.80, Some(true)),
-            answer(true, Possible, 0.60, Some(false)),
+            answer(true, Review, 0.80, Some(true)),
+            answer(true, Review, 0.60, Some(false)),
             answer(true, NoMatch, 0.20, None),
             answer(false, Matched, 0.97, Some(false)),
             answer(false, NoMatch, 0.10, None),
@@ -514,7 +575,7 @@ mod tests {
         let c = Counts::of(&quiet, Judged::matched);
         assert_eq!((c.true_negatives, c.false_positives), (1, 0));
         // A possible (not matched) answer is no answer at the shipped thresholds...
-        let possible = [answer(false, MatchStatus::Possible, 0.7, Some(false))];
+        let possible = [answer(false, MatchStatus::Review, 0.7, Some(false))];
         let c = Counts::of(&possible, Judged::matched);
         assert_eq!((c.true_negatives, c.false_positives), (1, 0));
         // ...but a prediction on the curve once its score reaches the threshold.
@@ -554,26 +615,67 @@ mod tests {
     }
 
     #[test]
-    fn contact_rates_count_present_queries_with_truth_only() {
-        let with = |present: bool, right: bool, findable: bool| Judged {
+    fn contact_rates_count_matched_present_queries_and_split_by_status() {
+        let with = |present: bool, status: MatchStatus, hit: ContactHit| Judged {
             present,
-            address: Some(ContactHit { right, findable }),
+            status: Some(status),
+            address: Some(hit),
             ..Judged::default()
         };
+        let offered =
+            |status: ContactStatus, right: bool, findable: bool, on_file: bool| ContactHit {
+                right,
+                findable,
+                on_file,
+                marked_bad: false,
+                offered: Some(status),
+            };
         let judged = [
-            with(true, true, true),
-            with(true, false, true),
-            with(true, false, false),
-            with(false, true, true),
+            with(
+                true,
+                MatchStatus::Matched,
+                offered(ContactStatus::New, true, true, false),
+            ),
+            with(
+                true,
+                MatchStatus::Matched,
+                offered(ContactStatus::Confirmed, true, true, true),
+            ),
+            with(
+                true,
+                MatchStatus::Matched,
+                offered(ContactStatus::Confirmed, false, true, false),
+            ),
+            with(true, MatchStatus::Matched, ContactHit::default()),
+            // Not matched, absent: not counted.
+            with(
+                true,
+                MatchStatus::Review,
+                ContactHit {
+                    findable: true,
+                    ..ContactHit::default()
+                },
+            ),
+            with(
+                false,
+                MatchStatus::Matched,
+                offered(ContactStatus::New, false, false, false),
+            ),
             Judged {
                 present: true,
+                status: Some(MatchStatus::Matched),
                 ..Judged::default()
             },
         ];
         let rate = contact_rate(&judged, |j| j.address).expect("a rate");
-        assert_eq!((rate.debtors, rate.right), (3, 1));
-        assert_eq!((rate.findable_debtors, rate.findable_right), (2, 1));
-        assert!(close(rate.rate, 1.0 / 3.0) && close(rate.findable_rate, 0.5));
+        assert_eq!((rate.debtors, rate.right, rate.on_file_debtors), (4, 2, 1));
+        assert_eq!((rate.findable_debtors, rate.findable_right), (3, 2));
+        assert!(close(rate.rate, 0.5) && close(rate.findable_rate, 2.0 / 3.0));
+        assert!(close(rate.ceiling, 0.75));
+        let confirmed = rate.of_status(ContactStatus::Confirmed);
+        assert_eq!((confirmed.offered, confirmed.right), (2, 1));
+        assert!(close(confirmed.precision, 0.5));
+        assert_eq!(rate.of_status(ContactStatus::Corrected).offered, 0);
         assert_eq!(contact_rate(&judged, |j| j.phone), None);
     }
 

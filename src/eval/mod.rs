@@ -24,7 +24,7 @@ use crate::bulk::{rematch_row_traced, MatchStatus, RematchOptions};
 use crate::error::Result;
 use crate::search::Engine;
 use metrics::{ContactHit, Judged, Quality};
-use prediction::{read_scored_file, Alignment, OutputColumns, Prediction, RunTrace};
+use prediction::{read_scored_file, Alignment, Offered, OutputColumns, Prediction, RunTrace};
 use report::{
     Dataset, ErrorSample, EvalReport, Latency, SystemReport, SystemSource, MAX_ERROR_SAMPLES,
 };
@@ -171,17 +171,20 @@ fn alignment_notes(alignment: &Alignment) -> Vec<String> {
 
 /// Judges one answer against its query's truth: its best match (`match_record_id`) is right
 /// when the record belongs to the true person; a contact is right when the answer offers it on
-/// a matched or possible row (the rows re-matching offers contacts on) and it is the true
-/// current one.
+/// a `matched` row (the only rows re-matching offers contacts on), whatever its status, and it
+/// is the true current one.
 pub fn judge(
     query: &QueryTruth,
     prediction: Option<&Prediction>,
     owner: &HashMap<String, String>,
 ) -> Judged {
-    let hit = |truth: &Option<ContactTruth>, offered: Option<&String>| {
+    let hit = |truth: &Option<ContactTruth>, offered: Option<&Offered>| {
         truth.as_ref().map(|t| ContactHit {
-            right: offered == Some(&t.key),
+            right: offered.is_some_and(|o| o.key == t.key),
             findable: t.findable,
+            on_file: t.on_file,
+            marked_bad: t.marked_bad,
+            offered: offered.map(|o| o.status),
         })
     };
     let Some(p) = prediction else {
@@ -193,7 +196,7 @@ pub fn judge(
             ..Judged::default()
         };
     };
-    let offers = matches!(p.status, Some(MatchStatus::Matched | MatchStatus::Possible));
+    let offers = p.status == Some(MatchStatus::Matched);
     Judged {
         present: query.present,
         status: p.status,
@@ -397,6 +400,8 @@ mod tests {
             address: Some(ContactTruth {
                 key: "new".into(),
                 findable: true,
+                on_file: false,
+                marked_bad: false,
             }),
             phone: None,
             email: None,
@@ -410,7 +415,10 @@ mod tests {
             status: Some(status),
             score: Some(0.97),
             record_id: record.map(str::to_string),
-            address: address.map(str::to_string),
+            address: address.map(|key| Offered {
+                key: key.to_string(),
+                status: crate::resolve::ContactStatus::New,
+            }),
             ..Prediction::default()
         }
     }
@@ -439,9 +447,19 @@ mod tests {
             &owner,
         );
         assert_eq!(wrong.named_right, Some(false));
+        let review = judge(
+            &q,
+            Some(&answer(MatchStatus::Review, Some("r1"), Some("new"))),
+            &owner,
+        );
+        assert_eq!(
+            review.address.map(|h| h.right),
+            Some(false),
+            "a review row's contacts are never counted as offered"
+        );
         let unknown = judge(
             &q,
-            Some(&answer(MatchStatus::Possible, Some("r9"), None)),
+            Some(&answer(MatchStatus::Review, Some("r9"), None)),
             &owner,
         );
         assert_eq!(
@@ -489,7 +507,7 @@ mod tests {
             },
             predictions: vec![
                 Some(answer(MatchStatus::Matched, Some("r1"), Some("new"))),
-                Some(answer(MatchStatus::Possible, Some("r2"), None)),
+                Some(answer(MatchStatus::Review, Some("r2"), None)),
                 Some(answer(MatchStatus::Matched, Some("r2"), None)),
                 None,
             ],
@@ -515,7 +533,8 @@ mod tests {
         assert_eq!(report.false_negatives.len(), 2);
         assert_eq!(report.by_case["moved"].counts.queries, 4);
         let address = report.overall.right_party_address.expect("judged");
-        assert_eq!((address.debtors, address.right), (3, 1));
+        // Over present queries answered `matched`: A1 only (A2 is a review, A4 has no row).
+        assert_eq!((address.debtors, address.right), (1, 1));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::truth::{address_key, LabelledSet};
 use crate::bulk::{MatchStatus, OUTPUT_COLUMNS};
 use crate::error::{Error, InputError, Result};
 use crate::normalize::{parse_email, parse_phone};
+use crate::resolve::ContactStatus;
 
 /// What one output row says about its query.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -25,18 +26,28 @@ pub struct Prediction {
     pub score: Option<f64>,
     /// `match_record_id`: the best match's record.
     pub record_id: Option<String>,
-    /// Delivery key of the offered new address.
-    pub address: Option<String>,
-    /// Offered new phone, 10 digits.
-    pub phone: Option<String>,
-    /// Offered new email, canonical.
-    pub email: Option<String>,
+    /// The offered best address: its delivery key and status.
+    pub address: Option<Offered>,
+    /// The offered best phone: 10 digits and status.
+    pub phone: Option<Offered>,
+    /// The offered best email: canonical mailbox and status.
+    pub email: Option<Offered>,
     /// `explanation`: the best match's per-field levels.
     pub explanation: String,
     /// `error`: why the row was not searched.
     pub error: String,
     /// What the search looked at (in-process runs only).
     pub trace: Option<RunTrace>,
+}
+
+/// A contact an answer offers: its comparable key and its status (`new` for outputs written
+/// before statuses existed, whose `new_*` columns only ever held new contacts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offered {
+    /// Address delivery key, 10-digit phone or canonical email.
+    pub key: String,
+    /// New, confirmed or corrected.
+    pub status: ContactStatus,
 }
 
 /// What an in-process search looked at for one query.
@@ -57,8 +68,11 @@ pub struct OutputColumns {
     score: usize,
     record_id: usize,
     address: Option<[usize; 5]>,
+    address_status: Option<usize>,
     phone: Option<usize>,
+    phone_status: Option<usize>,
     email: Option<usize>,
+    email_status: Option<usize>,
     explanation: Option<usize>,
     error: Option<usize>,
 }
@@ -68,12 +82,16 @@ pub struct OutputColumns {
 pub const REQUIRED_COLUMNS: [&str; 3] = ["match_status", "match_score", "match_record_id"];
 
 const ADDRESS_COLUMNS: [&str; 5] = [
-    "new_address_line1",
-    "new_address_line2",
-    "new_city",
-    "new_state",
-    "new_zip",
+    "best_address_line1",
+    "best_address_line2",
+    "best_city",
+    "best_state",
+    "best_zip",
 ];
+
+/// Prefix of the contact columns before they were `best_*` (outputs of earlier versions and of
+/// scripts written for them): `new_address_line1`, `new_phone`...
+const LEGACY_PREFIX: &str = "new_";
 
 impl OutputColumns {
     /// Finds the output columns in `header`. The output columns follow the input columns, so
@@ -95,7 +113,10 @@ impl OutputColumns {
                 ))
             })
         };
-        let address: Vec<Option<usize>> = ADDRESS_COLUMNS.iter().map(|c| find(c)).collect();
+        // `best_phone`, else the legacy `new_phone`.
+        let contact =
+            |name: &str| find(name).or_else(|| find(&name.replacen("best_", LEGACY_PREFIX, 1)));
+        let address: Vec<Option<usize>> = ADDRESS_COLUMNS.iter().map(|c| contact(c)).collect();
         Ok(OutputColumns {
             status: require("match_status")?,
             score: require("match_score")?,
@@ -104,8 +125,11 @@ impl OutputColumns {
                 [Some(a), Some(b), Some(c), Some(d), Some(e)] => Some([a, b, c, d, e]),
                 _ => None,
             },
-            phone: find("new_phone"),
-            email: find("new_email"),
+            address_status: find("best_address_status"),
+            phone: contact("best_phone"),
+            phone_status: find("best_phone_status"),
+            email: contact("best_email"),
+            email_status: find("best_email_status"),
             explanation: find("explanation"),
             error: find("error"),
         })
@@ -131,7 +155,7 @@ impl OutputColumns {
             InputError::new(
                 row,
                 "match_status",
-                format!("{status_text:?} is not matched, possible, no_match or error"),
+                format!("{status_text:?} is not matched, review, no_match or error"),
             )
         })?;
         let score = match get(self.score) {
@@ -149,6 +173,22 @@ impl OutputColumns {
                     })?,
             ),
         };
+        let offered = |key: Option<String>, status_column: Option<usize>, name: &str| {
+            let Some(key) = key else {
+                return Ok(None);
+            };
+            let status = match optional(status_column) {
+                None => ContactStatus::New,
+                Some(text) => ContactStatus::from_name(text).ok_or_else(|| {
+                    InputError::new(
+                        row,
+                        name,
+                        format!("{text:?} is not new, confirmed or corrected"),
+                    )
+                })?,
+            };
+            Ok::<_, Error>(Some(Offered { key, status }))
+        };
         let address = self
             .address
             .and_then(|[a, b, c, d, e]| address_key(get(a), get(b), get(c), get(d), get(e)));
@@ -156,9 +196,17 @@ impl OutputColumns {
             status: Some(status),
             score,
             record_id: optional(Some(self.record_id)).map(str::to_string),
-            address,
-            phone: optional(self.phone).and_then(|p| parse_phone(p).ok()),
-            email: optional(self.email).and_then(|e| parse_email(e).ok()),
+            address: offered(address, self.address_status, "best_address_status")?,
+            phone: offered(
+                optional(self.phone).and_then(|p| parse_phone(p).ok()),
+                self.phone_status,
+                "best_phone_status",
+            )?,
+            email: offered(
+                optional(self.email).and_then(|e| parse_email(e).ok()),
+                self.email_status,
+                "best_email_status",
+            )?,
             explanation: optional(self.explanation).unwrap_or_default().to_string(),
             error: optional(self.error).unwrap_or_default().to_string(),
             trace: None,
@@ -432,22 +480,59 @@ mod tests {
         put(&mut values, "match_status", "matched");
         put(&mut values, "match_score", "0.9731");
         put(&mut values, "match_record_id", "R7");
-        put(&mut values, "new_address_line1", "98 Oak Avenue");
-        put(&mut values, "new_address_line2", "Apt 4");
-        put(&mut values, "new_zip", "60601-1234");
-        put(&mut values, "new_phone", "(312) 555-0188");
-        put(&mut values, "new_email", "A.B+x@gmail.com");
+        put(&mut values, "best_address_line1", "98 Oak Avenue");
+        put(&mut values, "best_address_line2", "Apt 4");
+        put(&mut values, "best_zip", "60601-1234");
+        put(&mut values, "best_address_status", "corrected");
+        put(&mut values, "best_phone", "(312) 555-0188");
+        put(&mut values, "best_phone_status", "confirmed");
+        put(&mut values, "best_email", "A.B+x@gmail.com");
+        put(&mut values, "best_email_status", "new");
         let p = columns.prediction(1, &values).expect("parsed");
         assert_eq!(p.status, Some(MatchStatus::Matched));
         assert_eq!(p.score, Some(0.9731));
         assert_eq!(p.record_id.as_deref(), Some("R7"));
+        let address = p.address.expect("an address");
         assert_eq!(
-            p.address,
+            Some(address.key),
             address_key("98 OAK AVE", "APT 4", "", "", "60601"),
             "spellings of one delivery point share a key"
         );
-        assert_eq!(p.phone.as_deref(), Some("3125550188"));
-        assert_eq!(p.email.as_deref(), Some("ab@gmail.com"));
+        assert_eq!(address.status, ContactStatus::Corrected);
+        let phone = p.phone.expect("a phone");
+        assert_eq!(
+            (phone.key.as_str(), phone.status),
+            ("3125550188", ContactStatus::Confirmed)
+        );
+        assert_eq!(p.email.map(|e| e.key).as_deref(), Some("ab@gmail.com"));
+
+        values[header
+            .iter()
+            .rposition(|h| h == "best_phone_status")
+            .unwrap()] = "moved".into();
+        let error = columns.prediction(3, &values).expect_err("bad status");
+        assert!(error.to_string().contains("best_phone_status"), "{error}");
+    }
+
+    #[test]
+    fn an_output_of_an_earlier_version_scores_its_new_columns_as_new() {
+        let header: Vec<String> = [
+            "match_status",
+            "match_score",
+            "match_record_id",
+            "new_phone",
+        ]
+        .map(str::to_string)
+        .to_vec();
+        let columns = OutputColumns::locate(&header).expect("columns");
+        let values = ["possible", "0.7", "R1", "312-555-0188"].map(str::to_string);
+        let p = columns.prediction(1, &values).expect("parsed");
+        assert_eq!(p.status, Some(MatchStatus::Review));
+        let phone = p.phone.expect("a phone");
+        assert_eq!(
+            (phone.key.as_str(), phone.status),
+            ("3125550188", ContactStatus::New)
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::prediction::Alignment;
 use super::truth::{flag_counts, Form, LabelledSet, MaskedQuery};
 use crate::bulk::MatchStatus;
 use crate::error::{Error, Result};
+use crate::resolve::ContactStatus;
 
 /// Error samples kept per kind and system.
 pub const MAX_ERROR_SAMPLES: usize = 25;
@@ -63,7 +64,7 @@ pub struct Dataset {
     /// Probability the top identity needs for `matched`.
     pub match_threshold: f64,
     /// Probability at which an unresolved top identity is `possible`.
-    pub possible_threshold: f64,
+    pub review_threshold: f64,
 }
 
 /// The index an in-process run searched.
@@ -96,7 +97,7 @@ impl Dataset {
             aligned_by: set.id_column_name().map(str::to_string),
             index: None,
             match_threshold: crate::search::DEFAULT_MATCH_THRESHOLD,
-            possible_threshold: crate::bulk::DEFAULT_POSSIBLE_THRESHOLD,
+            review_threshold: crate::bulk::DEFAULT_REVIEW_THRESHOLD,
         }
     }
 }
@@ -241,14 +242,46 @@ fn seconds(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_string(), |s| format!("{s:.1} s"))
 }
 
+/// Renders offers and precision per status: `new 812 (0.981), confirmed 95 (1.000), ...`.
+fn by_status(value: Option<ContactRate>) -> String {
+    let Some(rate) = value else {
+        return "n/a".to_string();
+    };
+    ContactStatus::ALL
+        .iter()
+        .map(|status| {
+            let figures = rate.of_status(*status);
+            format!(
+                "{} {} ({})",
+                status.as_str(),
+                count(figures.offered),
+                number(figures.precision)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Renders the rate over the findable debtors whose file does not mark the current value bad.
+fn allowed(value: Option<ContactRate>) -> String {
+    value.map_or("n/a".into(), |r| {
+        format!(
+            "{} ({} marked bad by the file)",
+            number(r.allowed_rate),
+            count(r.marked_bad_debtors)
+        )
+    })
+}
+
 fn rate(value: Option<ContactRate>, findable: bool) -> String {
     match value {
         None => "n/a".to_string(),
         Some(r) if findable => format!(
-            "{} ({} / {})",
+            "{} ({} / {}; ceiling {})",
             number(r.findable_rate),
             count(r.findable_right),
-            count(r.findable_debtors)
+            count(r.findable_debtors),
+            number(r.ceiling)
         ),
         Some(r) => format!(
             "{} ({} / {})",
@@ -347,7 +380,7 @@ fn data_section(out: &mut String, d: &Dataset) {
         out,
         "- Shipped thresholds: `matched` at top probability ≥ {} with an actionable explanation; \
          `possible` at ≥ {}",
-        d.match_threshold, d.possible_threshold
+        d.match_threshold, d.review_threshold
     );
     let _ = writeln!(
         out,
@@ -367,7 +400,7 @@ fn overall_section(out: &mut String, report: &EvalReport) {
     );
     table_head(out, &head);
     type Getter = fn(&SystemReport) -> String;
-    let rows: [(&str, Getter); 19] = [
+    let rows: [(&str, Getter); 24] = [
         ("precision at the shipped thresholds", |s| {
             number(s.overall.precision)
         }),
@@ -405,17 +438,34 @@ fn overall_section(out: &mut String, report: &EvalReport) {
         ("right-party address, current address in a record", |s| {
             rate(s.overall.right_party_address, true)
         }),
+        (
+            "right-party address, of what records and the file's marks allow",
+            |s| allowed(s.overall.right_party_address),
+        ),
+        ("best address offered by status (precision)", |s| {
+            by_status(s.overall.right_party_address)
+        }),
         ("right-party phone", |s| {
             rate(s.overall.right_party_phone, false)
         }),
         ("right-party phone, current phone in a record", |s| {
             rate(s.overall.right_party_phone, true)
         }),
+        (
+            "right-party phone, of what records and the file's marks allow",
+            |s| allowed(s.overall.right_party_phone),
+        ),
+        ("best phone offered by status (precision)", |s| {
+            by_status(s.overall.right_party_phone)
+        }),
         ("right-party email", |s| {
             rate(s.overall.right_party_email, false)
         }),
         ("right-party email, current email in a record", |s| {
             rate(s.overall.right_party_email, true)
+        }),
+        ("best email offered by status (precision)", |s| {
+            by_status(s.overall.right_party_email)
         }),
         ("expected calibration error", |s| {
             number(s.calibration.expected_calibration_error)
@@ -436,7 +486,7 @@ fn overall_section(out: &mut String, report: &EvalReport) {
         out,
         "\n![Precision–recall curve per system; the ringed point is each system at its shipped thresholds](pr_curve.svg)\n"
     );
-    let statuses: Vec<String> = ["matched", "possible", "no_match", "error", "missing"]
+    let statuses: Vec<String> = ["matched", "review", "no_match", "error", "missing"]
         .iter()
         .filter(|status| {
             report
@@ -694,10 +744,16 @@ not matched to its person; precision TP / (TP + FP), recall TP / present queries
 one point per distinct score. Best F1 is the highest F1 on that curve.\n\
 - Candidate-retrieval recall: share of present queries whose true person is among the records \
 the search retrieved (both passes); in-process runs only.\n\
-- Right-party rate: over present queries whose true current address (phone, email) differs \
-from the one they carry, the share offered it on a `matched` or `possible` row. The \"in a \
-record\" rows count only queries whose current value appears in one of their person's source \
-records, so a system could have found it.\n\
+- Right-party rate: over present queries answered `matched` whose truth has a current address \
+(phone, email), moved or not, the share offered it as the best one, whatever its status \
+(`new`, `confirmed`: the one on file is still the best, `corrected`: the one on file with its \
+unit, ZIP or spelling fixed). The \"in a record\" rows count only queries whose current value \
+appears in one of their person's source records, so a system could have found it; the ceiling \
+is their share of the matched queries. By status: how many best contacts were offered with \
+each status, and the share of them that are the true current one (for `confirmed`: how often \
+the debtor really is still there). \"Of what records and the file's marks allow\" leaves out \
+the queries whose file marks their true current value as bad (a carrier returned mail to where \
+the debtor still lives): the rules forbid confirming it.\n\
 - Calibration: see above; expected calibration error is the count-weighted mean gap.\n"
     );
 }
@@ -716,16 +772,16 @@ pub fn summary(report: &EvalReport) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<18} {:>7} {:>7} {:>7} {:>16} {:>9} {:>7} {:>15} {:>7} {:>9}",
+        "{:<18} {:>7} {:>7} {:>7} {:>16} {:>9} {:>13} {:>13} {:>13} {:>8}",
         "system",
         "P",
         "R",
         "F1",
         "best F1 (t)",
         "retrieval",
-        "addr",
-        "phone (in rec)",
-        "email",
+        "addr (in rec)",
+        "phon (in rec)",
+        "mail (in rec)",
         "wall"
     );
     for s in &report.systems {
@@ -733,13 +789,17 @@ pub fn summary(report: &EvalReport) -> String {
         let best_f1 = q.best_f1.map_or("n/a".into(), |p| {
             format!("{:.4} ({:.2})", p.f1, p.threshold)
         });
-        let short = |r: Option<ContactRate>| r.map_or("n/a".into(), |r| format!("{:.3}", r.rate));
+        let short = |r: Option<ContactRate>| {
+            r.map_or("n/a".into(), |r| {
+                format!("{:.3} ({:.3})", r.rate, r.findable_rate)
+            })
+        };
         let phone = q.right_party_phone.map_or("n/a".into(), |r| {
             format!("{:.3} ({:.3})", r.rate, r.findable_rate)
         });
         let _ = writeln!(
             out,
-            "{:<18} {:>7.4} {:>7.4} {:>7.4} {:>16} {:>9} {:>7} {:>15} {:>7} {:>9}",
+            "{:<18} {:>7.4} {:>7.4} {:>7.4} {:>16} {:>9} {:>13} {:>13} {:>13} {:>8}",
             s.name.chars().take(18).collect::<String>(),
             q.precision,
             q.recall,
@@ -872,7 +932,7 @@ pub(crate) mod tests {
                 aligned_by: Some("account_id".into()),
                 index: None,
                 match_threshold: 0.95,
-                possible_threshold: 0.5,
+                review_threshold: 0.5,
             },
             systems: vec![system("skiptrace"), system("splink")],
         }

@@ -16,7 +16,7 @@ use crate::bulk;
 use crate::error::{Error, InputError, Result};
 use crate::input::{InputRow, MappingOverrides, RecordReader};
 use crate::mask::mask_dob;
-use crate::normalize::{parse_email, parse_phone, Address, NormalizedRecord};
+use crate::normalize::{parse_email, parse_phone, Address, AddressMark, NormalizedRecord};
 use crate::record::{Field, RawRecord};
 
 /// Rows normalized per parallel batch while reading records for contact truth.
@@ -35,13 +35,18 @@ pub enum Form {
     Labelled,
 }
 
-/// A true current contact value of a debtor, where it differs from the one the query carries.
+/// A true current contact value of a debtor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactTruth {
     /// Comparable key: address delivery key, 10-digit phone or canonical email.
     pub key: String,
     /// True when one of the person's source records carries it.
     pub findable: bool,
+    /// True when the query already carries it (the debtor did not move, or kept the number).
+    pub on_file: bool,
+    /// True when the query carries it and marks it as bad (a carrier's return reason on an
+    /// address the debtor still lives at): the rules forbid confirming it.
+    pub marked_bad: bool,
 }
 
 /// The query as it may be shown in a report: SSN to its last four, DOB to its year (DOMAIN.md
@@ -69,7 +74,7 @@ pub struct QueryTruth {
     pub person: String,
     /// True when the person has at least one record (else the right answer is no match).
     pub present: bool,
-    /// True current address, when truth has one the query does not already carry.
+    /// True current address, when truth has one.
     pub address: Option<ContactTruth>,
     /// True current phone, likewise.
     pub phone: Option<ContactTruth>,
@@ -268,17 +273,21 @@ fn masked(query: &NormalizedRecord) -> MaskedQuery {
     }
 }
 
-/// Returns the truth of a contact kind: judged only where truth has a value and the query does
-/// not already carry it.
+/// Returns the truth of a contact kind, judged wherever truth has a value: a returned letter
+/// does not prove a move, and confirming the one on file is an answer too.
 fn contact_truth(
     truth: Option<&String>,
     query_has: Option<&String>,
+    query_marks_bad: bool,
     known: Option<&HashSet<String>>,
 ) -> Option<ContactTruth> {
-    let key = truth.filter(|key| Some(*key) != query_has)?;
+    let key = truth?;
+    let on_file = Some(key) == query_has;
     Some(ContactTruth {
         key: key.clone(),
         findable: known.is_some_and(|k| k.contains(key)),
+        on_file,
+        marked_bad: on_file && query_marks_bad,
     })
 }
 
@@ -371,16 +380,22 @@ pub fn load_synth(
             address: contact_truth(
                 debtor.address.as_ref(),
                 own_address.as_ref(),
+                query.on_file.address_mark == Some(AddressMark::Undeliverable),
                 known.map(|k| &k.addresses),
             ),
             phone: contact_truth(
                 debtor.phone.as_ref(),
-                query.phone.as_ref(),
+                debtor.phone.as_ref().filter(|phone| {
+                    query.phone.as_ref() == Some(*phone)
+                        || query.on_file.other_phones.contains(phone)
+                }),
+                query.on_file.phones_bad,
                 known.map(|k| &k.phones),
             ),
             email: contact_truth(
                 debtor.email.as_ref(),
                 query.email.as_ref(),
+                false,
                 known.map(|k| &k.emails),
             ),
             flags: debtor.flags.clone(),
@@ -567,18 +582,21 @@ mod tests {
     }
 
     #[test]
-    fn contact_truth_skips_the_value_the_query_already_has() {
+    fn contact_truth_is_judged_on_file_or_not_and_says_which() {
         let key = "1 main st||62704".to_string();
         let known: HashSet<String> = [key.clone()].into_iter().collect();
-        assert_eq!(contact_truth(Some(&key), Some(&key), Some(&known)), None);
-        let truth = contact_truth(Some(&key), None, Some(&known)).expect("judged");
-        assert!(truth.findable);
+        let kept = contact_truth(Some(&key), Some(&key), false, Some(&known)).expect("judged");
+        assert!(kept.on_file && kept.findable && !kept.marked_bad);
+        let returned = contact_truth(Some(&key), Some(&key), true, Some(&known)).expect("judged");
+        assert!(returned.marked_bad);
+        let truth = contact_truth(Some(&key), None, true, Some(&known)).expect("judged");
+        assert!(truth.findable && !truth.on_file && !truth.marked_bad);
         assert!(
-            !contact_truth(Some(&key), None, None)
+            !contact_truth(Some(&key), None, false, None)
                 .expect("judged")
                 .findable
         );
-        assert_eq!(contact_truth(None, None, None), None);
+        assert_eq!(contact_truth(None, None, false, None), None);
     }
 
     #[test]

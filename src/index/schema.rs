@@ -14,8 +14,9 @@ use tantivy::schema::{
 pub struct Fields {
     /// Record id: indexed for upsert and delete (the payload carries it for display).
     pub record_id: Field,
-    /// The normalized record, postcard-encoded (stored only). The field is named `record` so
-    /// that an index written with the earlier JSON payload is refused as another schema.
+    /// The normalized record, postcard-encoded (stored only). The field is named `record2` so
+    /// that an index written with an earlier payload (JSON, or a record without the phone's
+    /// line type) is refused as another schema.
     pub payload: Field,
     /// Given name and the formal names it may stand for.
     pub first: Field,
@@ -61,7 +62,7 @@ impl Fields {
                 .set_fieldnorms(false),
         );
         let record_id = builder.add_text_field("record_id", STRING);
-        let payload = builder.add_bytes_field("record", BytesOptions::default() | STORED);
+        let payload = builder.add_bytes_field("record2", BytesOptions::default() | STORED);
         let first = builder.add_text_field("first", key.clone());
         let last = builder.add_text_field("last", key.clone());
         let phonetic = builder.add_text_field("phonetic", key.clone());
@@ -101,7 +102,7 @@ impl Fields {
         let get = |name: &str| schema.get_field(name);
         Ok(Fields {
             record_id: get("record_id")?,
-            payload: get("record")?,
+            payload: get("record2")?,
             first: get("first")?,
             last: get("last")?,
             phonetic: get("phonetic")?,

@@ -8,6 +8,7 @@ pub mod address;
 pub mod date;
 pub mod email;
 pub mod name;
+pub mod on_file;
 pub mod phone;
 pub mod ssn;
 pub mod text;
@@ -18,7 +19,8 @@ pub use address::Address;
 pub use date::{parse_date, Date};
 pub use email::parse_email;
 pub use name::{PersonName, Suffix};
-pub use phone::parse_phone;
+pub use on_file::{AddressMark, OnFile};
+pub use phone::{parse_phone, parse_phone_type, PhoneType};
 pub use ssn::{parse_ssn, Ssn};
 
 use crate::record::{Field, RawRecord};
@@ -40,6 +42,8 @@ pub struct NormalizedRecord {
     pub address: Option<Address>,
     /// 10-digit NANP phone.
     pub phone: Option<String>,
+    /// The phone's line type, where the source gives it.
+    pub phone_type: Option<PhoneType>,
     /// Canonical email mailbox.
     pub email: Option<String>,
     /// Email as given (lower-cased), for display and contact.
@@ -52,6 +56,10 @@ pub struct NormalizedRecord {
     pub last_seen: Option<Date>,
     /// Name as given, for display ("John A. Smith Jr.").
     pub display_name: String,
+    /// A debtor row's other phones and the marks on its contacts (queries only: never stored
+    /// in the index).
+    #[serde(skip)]
+    pub on_file: OnFile,
 }
 
 /// One value that could not be used, with its field and a masked rendering of the value.
@@ -86,6 +94,8 @@ impl NormalizedRecord {
         let last_seen = parse_field(raw, Field::LastSeen, parse_date, &mut issues);
         let ssn = parse_field(raw, Field::Ssn, parse_ssn, &mut issues);
         let phone = parse_field(raw, Field::Phone, parse_phone, &mut issues);
+        let phone_type = parse_field(raw, Field::PhoneType, parse_phone_type, &mut issues);
+        let on_file = on_file_of(raw, phone.as_deref(), &mut issues);
         let email = parse_field(raw, Field::Email, parse_email, &mut issues);
         let email_display = email.as_ref().map(|_| raw.get(Field::Email).to_lowercase());
 
@@ -101,11 +111,13 @@ impl NormalizedRecord {
             ssn,
             address,
             phone,
+            phone_type,
             email,
             email_display,
             employer,
             first_seen,
             last_seen,
+            on_file,
         };
         (record, issues)
     }
@@ -147,6 +159,21 @@ fn parse_field<T>(
             });
             None
         }
+    }
+}
+
+/// Reads a debtor row's other phones and contact marks; `phone` is the row's main phone.
+fn on_file_of(raw: &RawRecord, phone: Option<&str>, issues: &mut Vec<FieldIssue>) -> OnFile {
+    let mut other_phones =
+        parse_field(raw, Field::OtherPhones, on_file::parse_other_phones, issues)
+            .unwrap_or_default();
+    other_phones.retain(|other| Some(other.as_str()) != phone);
+    OnFile {
+        other_phones,
+        address_mark: on_file::parse_return_reason(raw.get(Field::ReturnReason)),
+        phones_bad: parse_field(raw, Field::PhoneBad, on_file::parse_phone_bad, issues)
+            .unwrap_or(false),
+        as_of: parse_field(raw, Field::OnFileDate, parse_date, issues),
     }
 }
 

@@ -1,5 +1,55 @@
 //! Telephone numbers: any written form to 10-digit NANP, with the NANP validity rules
-//! (area code and exchange never start with 0 or 1; DOMAIN.md §6).
+//! (area code and exchange never start with 0 or 1; DOMAIN.md §6), and the line type a source
+//! may give with one.
+
+use serde::{Deserialize, Serialize};
+
+/// A phone's line type, where the source knows it. Most current phones are mobile and mobiles
+/// are kept across moves, so a mobile ranks before a landline (docs/domain.md, "Ranking contact
+/// points").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhoneType {
+    /// Wireless.
+    Mobile,
+    /// Fixed line.
+    Landline,
+    /// Internet telephony.
+    Voip,
+}
+
+impl PhoneType {
+    /// Returns the snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhoneType::Mobile => "mobile",
+            PhoneType::Landline => "landline",
+            PhoneType::Voip => "voip",
+        }
+    }
+}
+
+/// Parses a line type as files write it (`Mobile`, `CELL`, `wireless`, `L`, `VoIP`).
+///
+/// # Errors
+/// When the text names no line type.
+pub fn parse_phone_type(text: &str) -> Result<PhoneType, String> {
+    let key: String = text
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    match key.as_str() {
+        "mobile" | "cell" | "cellular" | "wireless" | "cellphone" | "m" | "c" | "w" => {
+            Ok(PhoneType::Mobile)
+        }
+        "landline" | "land" | "fixed" | "wireline" | "home" | "residential" | "pots" | "l" => {
+            Ok(PhoneType::Landline)
+        }
+        "voip" | "v" => Ok(PhoneType::Voip),
+        _ => Err("phone type must be mobile, landline or voip".into()),
+    }
+}
 
 /// Parses a US/NANP phone number into its 10 digits.
 ///
@@ -53,6 +103,25 @@ pub fn format_phone(digits: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn line_types_parse_as_files_write_them() {
+        for (text, kind) in [
+            ("Mobile", PhoneType::Mobile),
+            ("CELL", PhoneType::Mobile),
+            ("wireless", PhoneType::Mobile),
+            ("Land line", PhoneType::Landline),
+            ("L", PhoneType::Landline),
+            ("VoIP", PhoneType::Voip),
+        ] {
+            assert_eq!(parse_phone_type(text), Ok(kind), "{text}");
+        }
+        assert!(parse_phone_type("pager").is_err());
+        assert_eq!(
+            parse_phone_type(PhoneType::Landline.as_str()),
+            Ok(PhoneType::Landline)
+        );
+    }
 
     #[test]
     fn accepts_the_formats_files_carry() {

@@ -6,7 +6,9 @@ pub mod identity;
 
 use serde::Serialize;
 
-pub use contact::{best_new, ContactKind, ContactPoint, KnownContacts, PostalAddress};
+pub use contact::{
+    best_contact, ContactKind, ContactPoint, ContactStatus, OnFileContacts, PostalAddress,
+};
 
 use crate::compare::Comparison;
 use crate::normalize::{Date, Ssn};
@@ -85,16 +87,17 @@ pub struct Identity {
     pub ssn: Option<Ssn>,
     /// Records behind the identity, best match first.
     pub records: Vec<RecordRef>,
-    /// Addresses, phones and emails, best first per kind.
+    /// Addresses, phones and emails, best first per kind; the best current one of each kind
+    /// carries its status (new, confirmed, corrected), the row's own are marked `on_file`.
     pub contacts: Vec<ContactPoint>,
     /// Warnings for the collector: `possible_jr_sr`, `possible_twin`, `ssn_shared`.
     pub flags: Vec<String>,
 }
 
 impl Identity {
-    /// Returns the best new (not known) contact point of a kind.
-    pub fn best_new(&self, kind: ContactKind) -> Option<&ContactPoint> {
-        best_new(&self.contacts, kind)
+    /// Returns the best current contact point of a kind, with its status, if there is one.
+    pub fn best_contact(&self, kind: ContactKind) -> Option<&ContactPoint> {
+        best_contact(&self.contacts, kind)
     }
 
     /// Returns the level a comparison reached (`not_supplied` when it has no entry).

@@ -48,7 +48,7 @@ pub(crate) struct RematchParams {
     dppa: Option<String>,
     id_column: Option<String>,
     match_threshold: Option<String>,
-    possible_threshold: Option<String>,
+    review_threshold: Option<String>,
 }
 
 type Chunk = Result<Bytes, std::io::Error>;
@@ -196,8 +196,8 @@ fn options_of(params: &RematchParams) -> Result<RematchOptions, ApiError> {
     if let Some(p) = probability("match_threshold", params.match_threshold.as_deref())? {
         options.search.match_threshold = p;
     }
-    if let Some(p) = probability("possible_threshold", params.possible_threshold.as_deref())? {
-        options.possible_threshold = p;
+    if let Some(p) = probability("review_threshold", params.review_threshold.as_deref())? {
+        options.review_threshold = p;
     }
     Ok(options)
 }

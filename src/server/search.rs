@@ -51,7 +51,8 @@ pub struct SearchRequest {
     /// SSN: 9 digits in any format, or the last 4 (then first and last name are required).
     #[serde(default, deserialize_with = "text_or_number")]
     pub ssn: Option<String>,
-    /// Street line of the last known address (treated as known: never offered as new).
+    /// Street line of the address on file: it takes its place in the ranking and is
+    /// `confirmed` when still the best current one (`corrected` with its unit or ZIP fixed).
     #[serde(default, deserialize_with = "text_or_number")]
     pub address_line1: Option<String>,
     /// Unit line of the last known address.
@@ -69,9 +70,23 @@ pub struct SearchRequest {
     /// Last known phone.
     #[serde(default, deserialize_with = "text_or_number")]
     pub phone: Option<String>,
+    /// The account's other phones, separated by `;` (all are its own).
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub other_phones: Option<String>,
     /// Email.
     #[serde(default, deserialize_with = "text_or_number")]
     pub email: Option<String>,
+    /// Why mail to the address came back (`INSUFFICIENT ADDRESS`, `MOVED LEFT NO ADDRESS`) or
+    /// `Y`: the address on file is never confirmed; an incomplete one asks for its correction.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub return_reason: Option<String>,
+    /// `Y` when the phones on file are disconnected or wrong: never confirmed.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub phone_bad: Option<String>,
+    /// The date the account's contacts were known good (its open date): a contact last seen
+    /// before it is never offered as best.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub on_file_date: Option<String>,
     /// Identities returned at most (default 5, at most 50).
     pub limit: Option<usize>,
     /// Minimum match probability, 0–1, for an identity to be returned (default 0.01).
@@ -178,7 +193,11 @@ impl SearchRequest {
             (Field::State, &self.state),
             (Field::Zip, &self.zip),
             (Field::Phone, &self.phone),
+            (Field::OtherPhones, &self.other_phones),
             (Field::Email, &self.email),
+            (Field::ReturnReason, &self.return_reason),
+            (Field::PhoneBad, &self.phone_bad),
+            (Field::OnFileDate, &self.on_file_date),
         ];
         for (field, value) in pairs {
             let Some(value) = value else { continue };

@@ -8,9 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::mask::{mask_dob, mask_ssn};
 use crate::normalize::phone::format_phone;
 use crate::normalize::{Date, NormalizedRecord, Ssn};
-use crate::resolve::{
-    ContactKind, ContactPoint, FieldExplanation, Identity, PostalAddress, RecordRef,
-};
+use crate::resolve::{ContactPoint, FieldExplanation, Identity, PostalAddress, RecordRef};
 
 /// A candidate person.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -84,10 +82,23 @@ pub struct ContactPointView {
     pub sources: Vec<String>,
     /// Records reporting it.
     pub record_count: usize,
-    /// 0–1: recency × corroboration.
+    /// 0–1: recency × corroboration (× line type for phones; halved for an address the
+    /// person has moved on from).
     pub confidence: f64,
-    /// True when the query already had it (the address mail came back from): never new.
-    pub known: bool,
+    /// A phone's line type where a source gives it: `mobile`, `landline` or `voip`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_type: Option<String>,
+    /// True when the query already has it (the same contact, or for an address the same home
+    /// spelt differently or without its unit).
+    pub on_file: bool,
+    /// True when the query marks it as bad (a return reason, a disconnected flag): never
+    /// confirmed.
+    pub marked_bad: bool,
+    /// On the best current contact of its kind only: `new` (differs from what the query has),
+    /// `confirmed` (the query's own is still the best) or `corrected` (the query's own address
+    /// with its unit, ZIP or spelling fixed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 /// A postal address, USPS style.
@@ -162,14 +173,6 @@ fn date_text(date: Option<Date>) -> Option<String> {
     date.map(|d| d.to_string())
 }
 
-fn kind_name(kind: ContactKind) -> &'static str {
-    match kind {
-        ContactKind::Address => "address",
-        ContactKind::Phone => "phone",
-        ContactKind::Email => "email",
-    }
-}
-
 impl IdentityView {
     /// Builds the view of an identity, masking SSN and DOB unless `unmasked`.
     pub fn of(identity: &Identity, unmasked: bool) -> IdentityView {
@@ -218,7 +221,7 @@ impl RecordRefView {
 impl ContactPointView {
     fn of(point: &ContactPoint) -> ContactPointView {
         ContactPointView {
-            kind: kind_name(point.kind).to_string(),
+            kind: point.kind.as_str().to_string(),
             value: point.value.clone(),
             address: point.address.as_ref().map(PostalAddressView::of),
             first_seen: date_text(point.first_seen),
@@ -226,7 +229,10 @@ impl ContactPointView {
             sources: point.sources.clone(),
             record_count: point.record_count,
             confidence: point.confidence,
-            known: point.known,
+            phone_type: point.phone_type.map(|t| t.as_str().to_string()),
+            on_file: point.on_file,
+            marked_bad: point.marked_bad,
+            status: point.status.map(|s| s.as_str().to_string()),
         }
     }
 }

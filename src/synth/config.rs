@@ -446,6 +446,14 @@ pub struct SourceProfile {
     pub case_mix_rate: f64,
     /// Probability of whitespace noise (doubled inner space, trailing space) in a record.
     pub whitespace_noise_rate: f64,
+    /// Share of the people a source holds whose every address record it stamps with its
+    /// report date (`last_seen` the same for the old homes as for the current one), as credit
+    /// headers do: `last_seen` ties are then common and `first_seen` tells the newer home
+    /// (DOMAIN.md section 4; share is a design choice).
+    pub report_date_stamp_share: f64,
+    /// Share of the source's phones written with their line type (`mobile`, `landline`).
+    /// Phone directories know it; most other sources do not (design choice).
+    pub phone_type_share: f64,
 }
 
 impl Default for SourceProfile {
@@ -457,6 +465,8 @@ impl Default for SourceProfile {
             coverage_decay_years: 5.0,
             first_seen_lag_days: 60,
             last_seen_staleness_days: 90,
+            report_date_stamp_share: 0.0,
+            phone_type_share: 0.0,
             full_name_share: 0.0,
             dob_share: 0.0,
             dob_format: DobFormat::Iso,
@@ -552,6 +562,7 @@ impl Default for SourcesConfig {
                 case_style: CaseStyle::Upper,
                 case_mix_rate: 0.02,
                 whitespace_noise_rate: 0.01,
+                report_date_stamp_share: 0.3,
                 ..SourceProfile::default()
             },
             utility: SourceProfile {
@@ -580,6 +591,7 @@ impl Default for SourcesConfig {
                 case_style: CaseStyle::Title,
                 case_mix_rate: 0.15,
                 whitespace_noise_rate: 0.03,
+                phone_type_share: 0.5,
                 ..SourceProfile::default()
             },
             phone_directory: SourceProfile {
@@ -609,6 +621,7 @@ impl Default for SourcesConfig {
                 case_style: CaseStyle::Title,
                 case_mix_rate: 0.2,
                 whitespace_noise_rate: 0.04,
+                phone_type_share: 0.9,
                 ..SourceProfile::default()
             },
             marketing_list: SourceProfile {
@@ -713,6 +726,28 @@ pub struct ReturnedMailConfig {
     pub address_variant_rate: f64,
     /// Probability of a ZIP+4. Default 0.2 (design choice).
     pub zip_plus4_rate: f64,
+    /// Share of debtors who still live at the address the mail came back from: a returned
+    /// letter does not prove a move (USPS puts only about 30 % of undeliverable mail down to
+    /// moves without a forwarding address; DOMAIN.md section 7). Their debt is opened while
+    /// they already lived at today's address when their history allows it. Default 0.3
+    /// (design choice).
+    pub non_mover_share: f64,
+    /// Probability that a non-mover at an address with a unit has the unit missing in the
+    /// file (the classic cause of an "insufficient address" return). Default 0.7 (design
+    /// choice); the other non-movers' mail came back for a carrier reason.
+    pub non_mover_unit_missing_rate: f64,
+    /// Share of movers' and missing-unit rows whose file gives the return reason
+    /// (`return_reason` column). Default 0.6 (design choice): a mover's reason says moved /
+    /// not known / forwarding expired, a missing unit's says insufficient address.
+    pub return_reason_share: f64,
+    /// Share of rows returned by a carrier's error (the debtor lives there, the address is
+    /// complete) whose file gives a reason (not deliverable as addressed, not known): such an
+    /// address is never confirmed. Default 0.2 (design choice: a misdelivered piece is seldom
+    /// endorsed with a reason).
+    pub carrier_return_reason_share: f64,
+    /// Share of rows with a second phone (`phone2`: the home's landline or an earlier mobile).
+    /// Default 0.3 (design choice).
+    pub second_phone_share: f64,
 }
 
 impl Default for ReturnedMailConfig {
@@ -736,6 +771,11 @@ impl Default for ReturnedMailConfig {
             ssn_typo_rate: 0.01,
             address_variant_rate: 0.1,
             zip_plus4_rate: 0.2,
+            non_mover_share: 0.3,
+            non_mover_unit_missing_rate: 0.7,
+            return_reason_share: 0.6,
+            carrier_return_reason_share: 0.2,
+            second_phone_share: 0.3,
         }
     }
 }
@@ -759,7 +799,7 @@ fn check_share(key: &str, value: f64) -> Result<()> {
 
 impl SourceProfile {
     /// Every probability of the profile, named for error messages.
-    fn shares(&self) -> [(&'static str, f64); 28] {
+    fn shares(&self) -> [(&'static str, f64); 30] {
         [
             ("person_coverage", self.person_coverage),
             ("recent_coverage", self.recent_coverage),
@@ -789,6 +829,8 @@ impl SourceProfile {
             ("phone_format_mix_rate", self.phone_format_mix_rate),
             ("case_mix_rate", self.case_mix_rate),
             ("whitespace_noise_rate", self.whitespace_noise_rate),
+            ("report_date_stamp_share", self.report_date_stamp_share),
+            ("phone_type_share", self.phone_type_share),
         ]
     }
 }
@@ -1030,6 +1072,17 @@ impl SynthConfig {
             ("ssn_typo_rate", mail.ssn_typo_rate),
             ("address_variant_rate", mail.address_variant_rate),
             ("zip_plus4_rate", mail.zip_plus4_rate),
+            ("non_mover_share", mail.non_mover_share),
+            (
+                "non_mover_unit_missing_rate",
+                mail.non_mover_unit_missing_rate,
+            ),
+            ("return_reason_share", mail.return_reason_share),
+            (
+                "carrier_return_reason_share",
+                mail.carrier_return_reason_share,
+            ),
+            ("second_phone_share", mail.second_phone_share),
         ] {
             check_share(&format!("returned_mail.{key}"), value)?;
         }

@@ -1,8 +1,10 @@
 //! The creditor's returned-mail file: debtors as the creditor recorded them when each debt was
 //! opened (1–8 years before `as_of`): the name then (maiden name if married since), the address
-//! then (stale for movers), the phone then, SSN full / last 4 / missing, DOB, sometimes email,
-//! with small creditor-side error rates. Each row has a truth row saying who it is and what
-//! makes it hard.
+//! then (stale for movers), the phone then (sometimes a second one), SSN full / last 4 /
+//! missing, DOB, sometimes email, with small creditor-side error rates, and often the reason the
+//! mail came back. A returned letter does not prove a move: a share of debtors still live
+//! there, their mail returned for a missing unit or a carrier's reason. Each row has a truth
+//! row saying who it is and what makes it hard.
 
 use rand::Rng;
 
@@ -18,7 +20,7 @@ use super::population::{Person, Window};
 use super::sampling::{chance, uniform};
 
 /// Columns of `returned_mail.csv`.
-pub(crate) const MAIL_COLUMNS: [&str; 15] = [
+pub(crate) const MAIL_COLUMNS: [&str; 17] = [
     "account_id",
     "first_name",
     "middle_name",
@@ -34,7 +36,31 @@ pub(crate) const MAIL_COLUMNS: [&str; 15] = [
     "phone",
     "email",
     "open_date",
+    "phone2",
+    "return_reason",
 ];
+
+/// Return reasons of a mover's letter (USPS endorsements).
+const MOVED_REASONS: [&str; 4] = [
+    "MOVED LEFT NO ADDRESS",
+    "ATTEMPTED NOT KNOWN",
+    "FORWARDING ORDER EXPIRED",
+    "UNABLE TO FORWARD",
+];
+
+/// Return reasons of a letter a carrier returned though the debtor lives there.
+const CARRIER_REASONS: [&str; 2] = ["NOT DELIVERABLE AS ADDRESSED", "ATTEMPTED NOT KNOWN"];
+
+/// Why the letter came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReturnCause {
+    /// The debtor moved away.
+    Moved,
+    /// The debtor lives there; the file's address lacks the unit.
+    UnitMissing,
+    /// The debtor lives there; the carrier returned it anyway.
+    Carrier,
+}
 
 /// Share of creditor addresses without their unit (design choice: creditors key addresses
 /// carefully, sources less so).
@@ -76,6 +102,8 @@ pub(crate) struct DebtorTruth {
     pub(crate) current_email: String,
     /// The file's address differs from the current one.
     pub(crate) moved: bool,
+    /// The debtor lives at the file's address, which lacks its unit.
+    pub(crate) unit_missing: bool,
     /// The file's (true) surname differs from the current one.
     pub(crate) surname_changed: bool,
     /// The file's given name is a nickname.
@@ -143,6 +171,7 @@ pub(crate) fn make_debt<R: Rng + ?Sized>(
     config: &SynthConfig,
 ) -> Debt {
     let mail = &config.returned_mail;
+    let open = mover_or_not_window(rng, person, open, window, config);
     let span = open.1.days_since(open.0).max(1);
     let open_date = open.0.plus_days(rng.random_range(0..span));
     let case = if chance(rng, 0.4) {
@@ -154,7 +183,22 @@ pub(crate) fn make_debt<R: Rng + ?Sized>(
         render_name(rng, person, open_date, NameRates::from(mail), &config.noise);
     let (dob_text, dob_error) = creditor_dob(rng, person, config);
     let (ssn_text, ssn_given) = creditor_ssn(rng, person, config);
-    let contact = creditor_contact(rng, person, open_date, config);
+    let current_address = current_residence(person, window).address;
+    let contact = creditor_contact(rng, person, open_date, current_address, config);
+    let reason_share = match contact.cause {
+        ReturnCause::Carrier => mail.carrier_return_reason_share,
+        ReturnCause::Moved | ReturnCause::UnitMissing => mail.return_reason_share,
+    };
+    let return_reason = if chance(rng, reason_share) {
+        let reasons: &[&str] = match contact.cause {
+            ReturnCause::Moved => &MOVED_REASONS,
+            ReturnCause::UnitMissing => &["INSUFFICIENT ADDRESS"],
+            ReturnCause::Carrier => &CARRIER_REASONS,
+        };
+        reasons[rng.random_range(0..reasons.len())].to_string()
+    } else {
+        String::new()
+    };
     let row = vec![
         String::new(),
         apply_case(&name.first, case),
@@ -171,10 +215,13 @@ pub(crate) fn make_debt<R: Rng + ?Sized>(
         contact.phone,
         contact.email,
         open_date.iso(),
+        contact.phone2,
+        return_reason,
     ];
     let file = FileFacts {
         open_date,
         address: contact.address,
+        unit_missing: contact.cause == ReturnCause::UnitMissing,
         nickname_used: name_outcome.nickname,
         dob_error,
         ssn: ssn_given,
@@ -185,14 +232,49 @@ pub(crate) fn make_debt<R: Rng + ?Sized>(
     }
 }
 
+/// The residence the person lives in at the end of the window (or of life).
+fn current_residence(person: &Person, window: Window) -> &super::population::Residence {
+    let index = person
+        .residence_index_at(person.end_of_life(window))
+        .unwrap_or(person.residences.len() - 1);
+    &person.residences[index]
+}
+
+/// Narrows the open window so that the debtor moved since (or did not, at
+/// `non_mover_share`), when the history allows either; else returns it unchanged.
+fn mover_or_not_window<R: Rng + ?Sized>(
+    rng: &mut R,
+    person: &Person,
+    open: (Day, Day),
+    window: Window,
+    config: &SynthConfig,
+) -> (Day, Day) {
+    let moved_in = current_residence(person, window).move_in;
+    let stays = chance(rng, config.returned_mail.non_mover_share);
+    let narrowed = if stays {
+        (open.0.max(moved_in), open.1)
+    } else {
+        (open.0, open.1.min(moved_in.plus_days(-1)))
+    };
+    if narrowed.0 < narrowed.1 {
+        narrowed
+    } else {
+        open
+    }
+}
+
 /// The contact points of the file: address, phone and email of the open date.
 struct CreditorContact {
     /// The true address of the time.
     address: Address,
     /// How the creditor wrote it.
     lines: AddressParts,
+    /// Why mail to it came back.
+    cause: ReturnCause,
     /// Phone of the time, or empty.
     phone: String,
+    /// Another phone of the time (the home's landline or the mobile), or empty.
+    phone2: String,
     /// Email of the time, or empty.
     email: String,
 }
@@ -201,31 +283,53 @@ fn creditor_contact<R: Rng + ?Sized>(
     rng: &mut R,
     person: &Person,
     open_date: Day,
+    current: Address,
     config: &SynthConfig,
 ) -> CreditorContact {
     let mail = &config.returned_mail;
     let residence_index = person
         .residence_index_at(open_date)
         .expect("open_window starts at the first residence");
-    let address = person.residences[residence_index].address;
+    let residence = &person.residences[residence_index];
+    let address = residence.address;
+    let has_unit = !address.canonical_line2().is_empty();
+    let cause = if address != current {
+        ReturnCause::Moved
+    } else if has_unit && chance(rng, mail.non_mover_unit_missing_rate) {
+        ReturnCause::UnitMissing
+    } else {
+        ReturnCause::Carrier
+    };
     let address_rates = AddressRates {
         variant: mail.address_variant_rate,
-        unit_dropped: CREDITOR_UNIT_DROPPED_RATE,
+        unit_dropped: if cause == ReturnCause::UnitMissing {
+            1.0
+        } else {
+            CREDITOR_UNIT_DROPPED_RATE
+        },
         unit_in_line1: CREDITOR_UNIT_IN_LINE1_RATE,
         zip_plus4: mail.zip_plus4_rate,
     };
     let lines = render_address(rng, &address, address_rates);
-    let phone = person
+    let written = |rng: &mut R, number: u64| {
+        let format = if chance(rng, 0.5) {
+            PhoneFormat::Dashed
+        } else {
+            PhoneFormat::Parenthesized
+        };
+        format_phone(number, format)
+    };
+    let main = person
         .phone_at(open_date)
-        .filter(|_| chance(rng, mail.phone_share))
-        .map(|number| {
-            let format = if chance(rng, 0.5) {
-                PhoneFormat::Dashed
-            } else {
-                PhoneFormat::Parenthesized
-            };
-            format_phone(number, format)
-        })
+        .filter(|_| chance(rng, mail.phone_share));
+    let phone = main.map(|n| written(rng, n)).unwrap_or_default();
+    let other = [person.mobile_at(open_date), residence.landline]
+        .into_iter()
+        .flatten()
+        .find(|n| Some(*n) != main);
+    let phone2 = other
+        .filter(|_| chance(rng, mail.second_phone_share))
+        .map(|n| written(rng, n))
         .unwrap_or_default();
     let email = person
         .email_at(open_date)
@@ -235,7 +339,9 @@ fn creditor_contact<R: Rng + ?Sized>(
     CreditorContact {
         address,
         lines,
+        cause,
         phone,
+        phone2,
         email,
     }
 }
@@ -244,6 +350,7 @@ fn creditor_contact<R: Rng + ?Sized>(
 struct FileFacts {
     open_date: Day,
     address: Address,
+    unit_missing: bool,
     nickname_used: bool,
     dob_error: bool,
     ssn: SsnGiven,
@@ -275,6 +382,7 @@ fn debtor_truth(
             .unwrap_or_default(),
         current_email: person.email_at(end).unwrap_or_default().to_string(),
         moved: file.address != current,
+        unit_missing: file.unit_missing,
         surname_changed: person.surname_at(file.open_date) != person.surname_at(end),
         nickname_used: file.nickname_used,
         dob_error: file.dob_error,

@@ -324,6 +324,8 @@ impl<'a> Observer<'a> {
     ) {
         let periods = self.adult_periods(ctx.person, account_holder_only);
         let current_index = self.current_index(ctx.person);
+        let stamps_report_date = chance(rng, ctx.profile.report_date_stamp_share);
+        let mut observed: Vec<(Draft, Day, Day)> = Vec::new();
         for (index, start, end) in periods {
             let Some((first_seen, last_seen)) =
                 observed_span(rng, ctx.profile, self.window, start, end)
@@ -337,22 +339,37 @@ impl<'a> Observer<'a> {
             ctx.dob(rng, &mut draft);
             ctx.ssn(rng, &mut draft);
             if chance(rng, ctx.profile.phone_share) {
+                let mobile = ctx.person.mobile_at(last_seen);
                 let phone = match (ctx.kind, residence.landline) {
                     (SourceKind::Utility, Some(landline)) if chance(rng, 0.85) => Some(landline),
                     _ => ctx.person.phone_at(last_seen),
                 };
-                ctx.phone(rng, &mut draft, phone);
+                let line_type = if phone.is_some() && phone == mobile {
+                    LineType::Mobile
+                } else {
+                    LineType::Landline
+                };
+                ctx.phone(rng, &mut draft, phone, line_type);
             }
             if chance(rng, ctx.profile.employer_share) {
                 if let Some(employer) = ctx.person.employer_at(last_seen) {
                     draft.text(Field::Employer, &employer.to_uppercase());
                 }
             }
-            draft.seen(first_seen, last_seen);
             let recent = self.window.as_of.days_since(last_seen) <= RECENT_DAYS;
             if Some(index) == current_index && recent {
                 *ctx.current_seen = true;
             }
+            observed.push((draft, first_seen, last_seen));
+        }
+        // A source that stamps its report date reports every home it holds as seen that day.
+        let report_date = observed.iter().map(|(_, _, last)| *last).max();
+        for (mut draft, first_seen, last_seen) in observed {
+            let stamped = match report_date {
+                Some(day) if stamps_report_date => day,
+                _ => last_seen,
+            };
+            draft.seen(first_seen, stamped);
             ctx.push(rng, draft);
         }
     }
@@ -374,7 +391,7 @@ impl<'a> Observer<'a> {
             let mut draft = ctx.draft(rng);
             ctx.name(rng, &mut draft, first_seen);
             ctx.address(rng, &mut draft, &address);
-            ctx.phone(rng, &mut draft, Some(landline));
+            ctx.phone(rng, &mut draft, Some(landline), LineType::Landline);
             draft.seen(first_seen, last_seen);
             let recent = self.window.as_of.days_since(last_seen) <= RECENT_DAYS;
             if Some(index) == current_index && recent {
@@ -410,7 +427,7 @@ impl<'a> Observer<'a> {
             let mut draft = ctx.draft(rng);
             ctx.name(rng, &mut draft, first_seen);
             ctx.address(rng, &mut draft, &address);
-            ctx.phone(rng, &mut draft, Some(spell.value));
+            ctx.phone(rng, &mut draft, Some(spell.value), LineType::Mobile);
             draft.seen(first_seen, last_seen);
             ctx.push(rng, draft);
         }
@@ -450,10 +467,26 @@ impl<'a> Observer<'a> {
             draft.raw(Field::Email, email);
             if chance(rng, ctx.profile.phone_share) {
                 let phone = ctx.person.mobile_at(last_seen);
-                ctx.phone(rng, &mut draft, phone);
+                ctx.phone(rng, &mut draft, phone, LineType::Mobile);
             }
             draft.seen(first_seen, last_seen);
             ctx.push(rng, draft);
+        }
+    }
+}
+
+/// A phone's line type as a source writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineType {
+    Mobile,
+    Landline,
+}
+
+impl LineType {
+    fn as_str(self) -> &'static str {
+        match self {
+            LineType::Mobile => "mobile",
+            LineType::Landline => "landline",
         }
     }
 }
@@ -554,7 +587,14 @@ impl Emit<'_> {
         draft.raw(Field::Ssn, written);
     }
 
-    fn phone<R: Rng + ?Sized>(&mut self, rng: &mut R, draft: &mut Draft, phone: Option<u64>) {
+    /// Writes a phone, and its line type at the source's `phone_type_share`.
+    fn phone<R: Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        draft: &mut Draft,
+        phone: Option<u64>,
+        line_type: LineType,
+    ) {
         if let Some(number) = phone {
             let format = pick_phone_format(
                 rng,
@@ -562,6 +602,9 @@ impl Emit<'_> {
                 self.profile.phone_format_mix_rate,
             );
             draft.raw(Field::Phone, format_phone(number, format));
+            if chance(rng, self.profile.phone_type_share) {
+                draft.raw(Field::PhoneType, line_type.as_str().to_string());
+            }
         }
     }
 

@@ -37,7 +37,7 @@ pub(crate) const PEOPLE_COLUMNS: [&str; 16] = [
 ];
 
 /// Columns of `truth/debtors.csv`.
-pub(crate) const DEBTOR_COLUMNS: [&str; 19] = [
+pub(crate) const DEBTOR_COLUMNS: [&str; 20] = [
     "account_id",
     "person_id",
     "in_sources",
@@ -49,6 +49,7 @@ pub(crate) const DEBTOR_COLUMNS: [&str; 19] = [
     "current_phone",
     "current_email",
     "moved",
+    "unit_missing",
     "surname_changed",
     "nickname_used",
     "dob_error",
@@ -99,7 +100,7 @@ impl RecordsWriter {
         let truth_path = out_dir.join("truth").join("records.csv");
         let mut records = csv_writer(&records_path)?;
         let mut truth = csv_writer(&truth_path)?;
-        records.write_record(Field::ALL.iter().map(|f| f.name()))?;
+        records.write_record(Field::RECORD.iter().map(|f| f.name()))?;
         truth.write_record(["record_id", "person_id"])?;
         Ok(RecordsWriter {
             records_path,
@@ -118,7 +119,8 @@ impl RecordsWriter {
         self.written += 1;
         let id = format!("R{:08}", self.written);
         record.values[Field::RecordId as usize].clone_from(&id);
-        self.records.write_record(&record.values)?;
+        self.records
+            .write_record(Field::RECORD.iter().map(|f| &record.values[*f as usize]))?;
         self.truth
             .write_record([id.as_str(), person_id(record.person).as_str()])?;
         Ok(())
@@ -252,6 +254,7 @@ pub(crate) fn write_debts(out_dir: &Path, debts: &mut [Debt]) -> Result<()> {
             &t.current_phone,
             &t.current_email,
             flag(t.moved),
+            flag(t.unit_missing),
             flag(t.surname_changed),
             flag(t.nickname_used),
             flag(t.dob_error),
@@ -289,7 +292,7 @@ mod tests {
         assert_eq!(person_id(0), "P00000001");
         assert_eq!(household_id(41), "H00000042");
         assert_eq!(flag(true), "true");
-        assert_eq!(DEBTOR_COLUMNS.len(), 19);
+        assert_eq!(DEBTOR_COLUMNS.len(), 20);
         assert_eq!(MAIL_COLUMNS[0], "account_id");
     }
 }

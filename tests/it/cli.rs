@@ -65,7 +65,7 @@ fn indexing_twice_upserts_instead_of_duplicating() {
 }
 
 #[test]
-fn search_offers_the_new_address_not_the_known_one_and_masks_identifiers() {
+fn search_offers_the_newer_address_as_best_and_lists_the_one_on_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     write(dir.path(), "records.csv", &records());
     run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
@@ -99,17 +99,23 @@ fn search_offers_the_new_address_not_the_known_one_and_masks_identifiers() {
         .find(|c| c["kind"] == "address")
         .expect("an address");
     assert_eq!(first_address["address"]["line1"], "98 OAK AVE");
-    assert_eq!(first_address["known"], false);
-    let known_address = contacts
+    assert_eq!(first_address["status"], "new");
+    assert_eq!(first_address["on_file"], false);
+    let on_file = contacts
         .iter()
-        .find(|c| c["kind"] == "address" && c["known"] == true)
-        .expect("known listed");
-    assert_eq!(known_address["address"]["line1"], "12 MAIN ST");
+        .find(|c| c["kind"] == "address" && c["on_file"] == true)
+        .expect("the address on file is listed");
+    assert_eq!(on_file["address"]["line1"], "12 MAIN ST");
+    assert!(
+        on_file.get("status").is_none(),
+        "only the best carries a status"
+    );
     let first_phone = contacts
         .iter()
         .find(|c| c["kind"] == "phone")
         .expect("a phone");
     assert_eq!(first_phone["value"], "(312) 555-0188");
+    assert_eq!(first_phone["status"], "new");
     assert_eq!(top["ssn"]["digits"], "6789", "ssn masked to last 4");
     assert_eq!(top["dob"]["month"], 0, "dob masked to the year");
 }

@@ -64,11 +64,15 @@ fn rematch_keeps_every_row_and_matches_the_right_person() {
     let mut absent_not_matched = 0;
     let mut movers = 0;
     let mut movers_found = 0;
+    let mut stayers = 0;
+    let mut stayers_found = 0;
+    let mut confirmed = 0;
+    let mut confirmed_right = 0;
     for row in &output.1 {
         let debtor = truth[at(row, "account_id").as_str()];
         let status = at(row, "match_status");
         assert!(
-            ["matched", "possible", "no_match"].contains(&status.as_str()),
+            ["matched", "review", "no_match"].contains(&status.as_str()),
             "{status}: {}",
             at(row, "error")
         );
@@ -80,11 +84,18 @@ fn rematch_keeps_every_row_and_matches_the_right_person() {
             }
             let score: f64 = at(row, "match_score").parse().expect("a score");
             assert!((0.0..=1.0).contains(&score));
+            let found = at(row, "best_address_line1") == truth_at(debtor, "current_address_line1")
+                && at(row, "best_address_line2") == truth_at(debtor, "current_address_line2");
             if truth_at(debtor, "moved") == "true" {
                 movers += 1;
-                if at(row, "new_address_line1") == truth_at(debtor, "current_address_line1") {
-                    movers_found += 1;
-                }
+                movers_found += usize::from(found);
+            } else {
+                stayers += 1;
+                stayers_found += usize::from(found);
+            }
+            if at(row, "best_address_status") == "confirmed" {
+                confirmed += 1;
+                confirmed_right += usize::from(found);
             }
         }
         if truth_at(debtor, "in_sources") == "false" {
@@ -93,16 +104,14 @@ fn rematch_keeps_every_row_and_matches_the_right_person() {
                 absent_not_matched += 1;
             }
         }
-        if status == "no_match" {
-            assert_eq!(
-                at(row, "new_address_line1"),
-                "",
-                "no contact without a match"
-            );
-            assert_eq!(at(row, "new_phone"), "");
+        if status != "matched" {
+            for column in ["best_address_line1", "best_phone", "best_email"] {
+                assert_eq!(at(row, column), "", "no contact without a match: {row:?}");
+            }
         }
 
-        // The address the mail came back from is never offered as new.
+        // `new` is never the row's own address; `confirmed` is exactly it; an address the file
+        // marks with a return reason is never confirmed.
         let (own, _) = Address::parse(
             &at(row, "address_line1"),
             &at(row, "address_line2"),
@@ -110,12 +119,25 @@ fn rematch_keeps_every_row_and_matches_the_right_person() {
             &at(row, "state"),
             &at(row, "zip"),
         );
-        let new_line1 = at(row, "new_address_line1");
-        if !new_line1.is_empty() {
-            assert!(
-                !(new_line1 == own.line1() && at(row, "new_zip") == own.zip5),
-                "known address offered as new: {row:?}"
-            );
+        let best_is_own = at(row, "best_address_line1") == own.line1()
+            && at(row, "best_address_line2") == own.line2()
+            && at(row, "best_zip") == own.zip5;
+        match at(row, "best_address_status").as_str() {
+            "new" => assert!(
+                !best_is_own,
+                "the row's own address offered as new: {row:?}"
+            ),
+            "confirmed" => {
+                assert!(best_is_own, "confirmed but not the row's own: {row:?}");
+                assert_eq!(
+                    at(row, "return_reason"),
+                    "",
+                    "a returned address confirmed: {row:?}"
+                );
+            }
+            "corrected" => assert!(!best_is_own, "corrected to itself: {row:?}"),
+            "" => assert_eq!(at(row, "best_address_line1"), ""),
+            other => panic!("unknown status {other}"),
         }
     }
     assert!(matched > 100, "{matched} matched");
@@ -127,10 +149,19 @@ fn rematch_keeps_every_row_and_matches_the_right_person() {
         absent_rate >= 0.97,
         "absent debtors not matched {absent_rate}"
     );
-    assert!(movers > 0);
+    assert!(movers > 0 && stayers > 0);
     assert!(
         movers_found * 2 > movers,
         "movers offered their current address: {movers_found} of {movers}"
+    );
+    assert!(
+        stayers_found * 2 > stayers,
+        "debtors who did not move offered their current address: {stayers_found} of {stayers}"
+    );
+    assert!(confirmed > 0);
+    assert!(
+        confirmed_right * 100 >= confirmed * 95,
+        "confirmed addresses where the debtor lives: {confirmed_right} of {confirmed}"
     );
 }
 
@@ -163,8 +194,10 @@ fn messy_rows_each_come_back_with_a_status_and_their_error() {
     assert_eq!(ids, ["A1", "A2", "A3", "A4", ""]);
 
     assert_eq!(at(0, "match_status"), "matched");
-    assert_eq!(at(0, "new_address_line1"), "98 OAK AVE");
-    assert_eq!(at(0, "new_phone"), "(312) 555-0188");
+    assert_eq!(at(0, "best_address_line1"), "98 OAK AVE");
+    assert_eq!(at(0, "best_address_status"), "new");
+    assert_eq!(at(0, "best_phone"), "(312) 555-0188");
+    assert_eq!(at(0, "best_phone_status"), "new");
     assert_eq!(at(0, "error"), "");
 
     assert_eq!(at(1, "match_status"), "error");
@@ -175,7 +208,7 @@ fn messy_rows_each_come_back_with_a_status_and_their_error() {
     assert!(at(2, "error").contains("columns"), "{}", at(2, "error"));
 
     assert!(
-        ["matched", "possible"].contains(&at(3, "match_status").as_str()),
+        ["matched", "review"].contains(&at(3, "match_status").as_str()),
         "a junk DOB leaves the rest usable: {:?}",
         output.1[3]
     );

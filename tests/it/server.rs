@@ -278,8 +278,9 @@ async fn a_searcher_sees_masked_identifiers_and_an_admin_sees_them_in_full() {
     let contacts = top["contacts"].as_array().expect("contacts");
     let new_address = contacts
         .iter()
-        .find(|c| c["kind"] == "address" && c["known"] == false)
-        .expect("a new address");
+        .find(|c| c["kind"] == "address" && c["status"] == "new")
+        .expect("a new best address");
+    assert_eq!(new_address["on_file"], false);
     assert_eq!(new_address["address"]["line1"], "98 OAK AVE");
     assert_eq!(new_address["last_seen"], "2026-05-01");
     assert!(new_address["first_seen"].is_null() || new_address["first_seen"].is_string());
@@ -1524,9 +1525,10 @@ async fn a_returned_mail_file_is_rematched_row_for_row_as_csv_and_audited_once()
     assert_eq!(rows[0][status], "matched", "{text}");
     assert_eq!(rows[0][column("balance")], "120.50", "values kept");
     assert!(
-        rows[0][column("new_city")].eq_ignore_ascii_case("chicago"),
+        rows[0][column("best_city")].eq_ignore_ascii_case("chicago"),
         "{text}"
     );
+    assert_eq!(rows[0][column("best_address_status")], "new", "{text}");
     assert_eq!(rows[1][status], "error", "nothing to search on: {text}");
     assert!(!rows[1][error].is_empty());
     assert_eq!(rows[2][status], "error", "a short row: {text}");

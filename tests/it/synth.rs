@@ -120,18 +120,19 @@ fn synth_writes_the_documented_columns() {
     assert_eq!(
         header("records.csv"),
         "record_id,source,first_name,middle_name,last_name,name_suffix,full_name,dob,ssn,\
-         address_line1,address_line2,city,state,zip,phone,email,employer,first_seen,last_seen"
+         address_line1,address_line2,city,state,zip,phone,email,employer,first_seen,last_seen,\
+         phone_type"
     );
     assert_eq!(
         header("returned_mail.csv"),
         "account_id,first_name,middle_name,last_name,name_suffix,dob,ssn,address_line1,\
-         address_line2,city,state,zip,phone,email,open_date"
+         address_line2,city,state,zip,phone,email,open_date,phone2,return_reason"
     );
     assert_eq!(
         header("truth/debtors.csv"),
         "account_id,person_id,in_sources,current_address_line1,current_address_line2,\
          current_city,current_state,current_zip,current_phone,current_email,moved,\
-         surname_changed,nickname_used,dob_error,ssn_missing,ssn_last4,jr_sr,twin,common_name"
+         unit_missing,surname_changed,nickname_used,dob_error,ssn_missing,ssn_last4,jr_sr,twin,common_name"
     );
     assert_eq!(header("truth/records.csv"), "record_id,person_id");
     let sources: HashSet<String> = Table::read(&out.join("records.csv"))

@@ -450,9 +450,10 @@ async fn a_collector_signs_in_and_finds_a_misspelt_debtor_at_their_new_address()
                   verdict: document.getElementById('verdict').textContent, \
                   identity: card.dataset.identityId, name: text('.identity-name'), \
                   role: text('.identity-role'), probability: text('.probability'), \
-                  new_address: text('.new-address .value'), \
-                  copy: !!card.querySelector('.new-address button.copy'), \
-                  known: [...card.querySelectorAll('tr.known .value')].map(e => e.textContent), \
+                  best_address: text('.best-address .value'), \
+                  best_address_line: text('.best-address'), \
+                  copy: !!card.querySelector('.best-address button.copy'), \
+                  on_file: [...card.querySelectorAll('tr.on-file .value')].map(e => e.textContent), \
                   dob: text('.dob'), explained: card.querySelectorAll('.explanation tbody tr').length }; }",
     )
     .await;
@@ -471,20 +472,24 @@ async fn a_collector_signs_in_and_finds_a_misspelt_debtor_at_their_new_address()
         shot.display()
     );
     assert_eq!(shown("role"), "The debtor");
-    let new_address = shown("new_address");
+    let best_address = shown("best_address");
     assert!(
-        new_address.contains(&debtor.current_address_line1)
-            && new_address.contains(&debtor.current_zip),
-        "the new address {new_address:?} is where they live now: {} {}",
+        best_address.contains(&debtor.current_address_line1)
+            && best_address.contains(&debtor.current_zip),
+        "the best address {best_address:?} is where they live now: {} {}",
         debtor.current_address_line1,
         debtor.current_zip
     );
+    assert!(
+        shown("best_address_line").starts_with("Best address (new): "),
+        "the headline says the best address is new: {first}"
+    );
     assert_eq!(first["copy"], Value::Bool(true), "a copy button: {first}");
     assert!(
-        first["known"]
+        first["on_file"]
             .as_array()
-            .is_some_and(|known| !known.is_empty()),
-        "the returned-mail address is listed as known: {first}"
+            .is_some_and(|on_file| !on_file.is_empty()),
+        "the returned-mail address is listed as the one on file: {first}"
     );
     assert!(
         first["explained"].as_u64().is_some_and(|n| n >= 5),

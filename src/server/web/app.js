@@ -14,7 +14,7 @@ const PURPOSE_STORAGE = 'skiptrace.purpose';
 /** The search fields, in the order of the form; each is the id of its input. */
 const SEARCH_FIELDS = [
   'first_name', 'middle_name', 'last_name', 'name_suffix', 'dob', 'ssn', 'address_line1',
-  'address_line2', 'city', 'state', 'zip', 'phone', 'email',
+  'address_line2', 'city', 'state', 'zip', 'return_reason', 'phone', 'other_phones', 'email',
 ];
 
 /** Words for the request fields and the explanation's comparisons. */
@@ -23,6 +23,8 @@ const FIELD_WORDS = {
   name_suffix: 'Suffix', full_name: 'Full name', dob: 'Date of birth', ssn: 'SSN',
   address_line1: 'Street', address_line2: 'Unit', city: 'City', state: 'State', zip: 'ZIP',
   phone: 'Phone', email: 'Email', address: 'Address', client_reference: 'Account reference',
+  other_phones: 'Other phones', return_reason: 'Why the mail came back',
+  phone_bad: 'Phones disconnected', on_file_date: 'Date on file',
   limit: 'Limit', min_score: 'Minimum score', permissible_purpose: 'Permissible purpose',
   'permissible_purpose.glba': 'GLBA exception', 'permissible_purpose.dppa': 'DPPA permissible use',
   glba: 'GLBA exception', dppa: 'DPPA permissible use', id_column: 'Account id column',
@@ -74,7 +76,8 @@ const STATUS_WORDS = {
   resolved: {
     title: 'Resolved: the first identity is the debtor.',
     text: 'Its probability is at least 95 %, and its name, date of birth and SSN do not conflict '
-      + 'with the account. Its new address and phone can be used.',
+      + 'with the account. Its best address and phone can be used: new ones, or the ones on file '
+      + 'confirmed or corrected.',
   },
   ambiguous: {
     title: 'Ambiguous: not safe to contact.',
@@ -89,9 +92,16 @@ const STATUS_WORDS = {
   },
 };
 
+/** The headline status of a best contact. */
+const CONTACT_STATUS_WORDS = {
+  new: 'new',
+  confirmed: 'confirmed: the one on file is still the best',
+  corrected: 'corrected: the one on file, with its unit, ZIP or spelling fixed',
+};
+
 const REMATCH_STATUS_WORDS = {
-  matched: 'matched: resolved, new contacts can be used',
-  possible: 'possible: review before any contact',
+  matched: 'matched: resolved, best contacts can be used',
+  review: 'review: check by hand before any contact (no contacts given)',
   no_match: 'no match',
   error: 'error: the row could not be searched (see its error column)',
 };
@@ -407,6 +417,7 @@ async function search(event) {
     const value = $(field).value.trim();
     if (value) query[field] = value;
   }
+  if ($('phone_bad').checked) query.phone_bad = 'Y';
   if (Object.keys(query).length === 0) {
     const text = 'Fill in what the account holds: at least a name, and a date of birth, an SSN, '
       + 'an address or a phone.';
@@ -486,7 +497,7 @@ function identityCard(identity, index, role) {
   const titleId = `identity-${index + 1}-${role}`;
   const names = identity.names || [];
   const contacts = identity.contacts || [];
-  const newOf = (kind) => contacts.find((c) => c.kind === kind && !c.known);
+  const bestOf = (kind) => contacts.find((c) => c.kind === kind && c.status);
   const actionable = role === 'debtor';
   return el('article', {
     class: `identity identity-${role}`,
@@ -506,12 +517,19 @@ function identityCard(identity, index, role) {
     el('div', { class: 'identity-facts' },
       facts(identity, names),
       flags(identity.flags || []),
-      el('div', { class: 'new-contacts' },
-        newContact('address', 'New address', newOf('address'), actionable),
-        newContact('phone', 'New phone', newOf('phone'), actionable),
-        newContact('email', 'New email', newOf('email'), false))),
+      actionable
+        ? el('div', { class: 'best-contacts' },
+          bestContact('address', 'Best address', bestOf('address'), true),
+          bestContact('phone', 'Best phone', bestOf('phone'), true),
+          bestContact('email', 'Best email', bestOf('email'), false))
+        : null),
     explanation(identity.explanation || [])),
-  contactTable(contacts, actionable),
+  actionable
+    ? contactTable(contacts, true)
+    : el('details', { class: 'review-by-hand' },
+      el('summary', {}, `Review by hand: this candidate's contacts (${contacts.length}). `
+        + 'Not confirmed as the debtor: do not use them without review.'),
+      contactTable(contacts, false)),
   records(identity.records || []));
 }
 
@@ -547,15 +565,30 @@ function flags(list) {
     list.map((flag) => el('li', { class: 'flag', dataset: { flag } }, words(FLAG_WORDS, flag))));
 }
 
-function newContact(kind, label, contact, copyable) {
+/** The headline best contact of a kind, with its status: new, confirmed or corrected. */
+function bestContact(kind, label, contact, copyable) {
   if (!contact) {
-    return el('p', { class: `new-${kind} none` }, el('span', { class: 'label' }, `${label}: `), 'none reported');
+    return el('p', { class: `best-${kind} none` }, el('span', { class: 'label' }, `${label}: `),
+      'none better than what the account has');
   }
-  return el('p', { class: `new-${kind}` },
-    el('span', { class: 'label' }, `${label}: `),
+  return el('p', { class: `best-${kind}`, dataset: { status: contact.status } },
+    el('span', { class: 'label' }, `${label} `),
+    el('span', { class: `status status-${contact.status}` }, `(${words(CONTACT_STATUS_WORDS, contact.status)})`),
+    el('span', { class: 'label' }, ': '),
     el('span', { class: 'value' }, contact.value),
+    contact.last_seen ? el('span', { class: 'seen' }, ` last seen ${contact.last_seen}, ${percent(contact.confidence)}`) : null,
     ' ',
     copyable ? copyButton(contact.value, label.toLowerCase()) : null);
+}
+
+/** The tag of a contact-table row: best (with its status), on file, marked bad, line type. */
+function contactTags(contact) {
+  const tags = [];
+  if (contact.status) tags.push(`best: ${contact.status}`);
+  if (contact.marked_bad) tags.push('on file, marked bad: never confirmed');
+  else if (contact.on_file && !contact.status) tags.push('on file');
+  if (contact.phone_type) tags.push(contact.phone_type);
+  return tags.length === 0 ? null : el('span', { class: 'contact-tag' }, tags.join(' · '));
 }
 
 function copyButton(text, what) {
@@ -624,18 +657,21 @@ function contactTable(contacts, copyable) {
       el('th', { scope: 'col' }, 'Last seen'),
       el('th', { scope: 'col' }, 'Sources'),
       el('th', { scope: 'col' }, el('span', { class: 'offscreen' }, 'Copy')))),
-    el('tbody', {}, sorted.map((contact) => el('tr', { class: contact.known ? 'known' : null },
+    el('tbody', {}, sorted.map((contact) => el('tr', {
+      class: [contact.status ? 'best' : '', contact.on_file ? 'on-file' : '',
+        contact.marked_bad ? 'marked-bad' : ''].filter(Boolean).join(' ') || null,
+    },
       el('td', {}, sentence(contact.kind)),
       el('td', {},
         el('span', { class: 'value' }, contact.value),
-        contact.known ? el('span', { class: 'known-tag' }, 'known: on file, mail came back') : null),
+        contactTags(contact)),
       el('td', { class: 'confidence' },
         el('meter', { min: 0, max: 1, value: contact.confidence, 'aria-hidden': 'true' }),
         ` ${percent(contact.confidence)}`),
       el('td', { class: 'date' }, contact.last_seen || 'unknown'),
       el('td', { class: 'sources', title: (contact.sources || []).join(', ') },
         `${(contact.sources || []).length} (${contact.record_count} record${contact.record_count === 1 ? '' : 's'})`),
-      el('td', {}, copyable && !contact.known && contact.kind !== 'email'
+      el('td', {}, copyable && !contact.marked_bad && contact.kind !== 'email'
         ? copyButton(contact.value, contact.kind) : null)))));
 }
 
