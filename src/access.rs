@@ -1,4 +1,4 @@
-//! API keys and roles: who may call the HTTP API, and what each caller may do (DOMAIN.md §6:
+//! API keys and roles: who may call the HTTP API, and what each caller may do (docs/domain.md §6:
 //! credentialed users only, roles, least privilege).
 //!
 //! Compliance, not matching. A key is `stk_<key_id>_<secret>`, with a 256-bit random secret
@@ -93,7 +93,7 @@ impl Role {
         }
     }
 
-    /// True when the role may see full SSNs and dates of birth (DOMAIN.md §6, masking).
+    /// True when the role may see full SSNs and dates of birth (docs/domain.md §6, masking).
     pub fn sees_unmasked(self) -> bool {
         self == Role::Admin
     }

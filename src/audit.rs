@@ -1,5 +1,5 @@
 //! The audit trail: one JSON line per search and per record change, chained by hashes so an
-//! edited, reordered or deleted line is detected (DOMAIN.md §6: every search logged, who, when,
+//! edited, reordered or deleted line is detected (docs/domain.md §6: every search logged, who, when,
 //! purposes, client reference, a fingerprint of the query, result ids, status; tamper-evident).
 //!
 //! Compliance, not matching. Each line carries `prev_hash` (the previous line's `hash`, or

@@ -5,7 +5,7 @@
 //! file").
 //!
 //! One input row gives exactly one output row, in input order: a row that cannot be read or
-//! searched becomes an `error` row, never a dropped row (STYLE.md, Errors). Rows are matched in
+//! searched becomes an `error` row, never a dropped row (a bad row becomes an error row). Rows are matched in
 //! parallel batches and each batch is written and flushed before the next is read, so memory
 //! stays flat and a killed run leaves at most one partial line, which [`rematch_file`] with
 //! `resume` cuts off before appending.

@@ -1,5 +1,5 @@
 //! Masking of sensitive identifiers in results: SSN to its last four (`***-**-1234`), DOB to its
-//! year, unless the caller is allowed to see them (DOMAIN.md §6).
+//! year, unless the caller is allowed to see them (docs/domain.md §6).
 
 use crate::normalize::{Date, Ssn};
 use crate::resolve::Resolution;

@@ -1,4 +1,4 @@
-//! Permissible purposes: the GLBA and DPPA codes every search must state (DOMAIN.md §6).
+//! Permissible purposes: the GLBA and DPPA codes every search must state (docs/domain.md §6).
 //!
 //! Compliance, not matching: the HTTP API refuses a search without a known code of each kind and
 //! records both in the audit log ([`crate::audit`]). The lists below are the statutory grounds a

@@ -108,7 +108,7 @@ impl Engine {
     ///
     /// # Errors
     /// [`Error::UnusableQuery`] when there is neither a name nor an SSN, phone or email, or an
-    /// SSN last 4 comes without first and last name (DOMAIN.md §2).
+    /// SSN last 4 comes without first and last name (docs/domain.md §2).
     pub fn prepare_query(&self, raw: &RawRecord) -> Result<(NormalizedRecord, Vec<FieldIssue>)> {
         let (query, issues) = NormalizedRecord::from_raw(raw);
         let has_identifier = matches!(query.ssn, Some(Ssn::Full(_)))
@@ -206,7 +206,8 @@ impl Engine {
 
         let records: Vec<&NormalizedRecord> = scored.iter().map(|s| &s.record).collect();
         let clusters = cluster(&records, &self.model, &|r| frequencies.of(r));
-        let on_file = OnFileContacts::of(query);
+        let evidence_as_of = scored.iter().filter_map(|s| s.record.seen()).max();
+        let on_file = OnFileContacts::of(query).with_evidence_as_of(evidence_as_of);
         let mut candidates: Vec<(Identity, Vec<usize>)> = clusters
             .groups
             .iter()

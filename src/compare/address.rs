@@ -1,6 +1,6 @@
 //! Address comparison: exact delivery point, same street without the unit, same house and ZIP
 //! with a near street spelling, same ZIP, same city and state, different. People move (about
-//! 11 % a year; DOMAIN.md §8), so a different address is weak evidence against a match.
+//! 11 % a year; docs/domain.md §8), so a different address is weak evidence against a match.
 
 use super::level;
 use crate::normalize::Address;

@@ -1,5 +1,5 @@
 //! Phone and email comparison: normalized equality. Contact points change often (phones about
-//! 10 % a year, emails 15–30 %; DOMAIN.md §8), so a difference is weak evidence against a match.
+//! 10 % a year, emails 15–30 %; docs/domain.md §8), so a difference is weak evidence against a match.
 
 use super::level;
 

@@ -1,5 +1,5 @@
 //! Date-of-birth comparison. Per-source DOB error rates are 0.5–2 %, split between a day/month
-//! swap, one digit typed wrong and the year off by one (DOMAIN.md §8); each is its own level.
+//! swap, one digit typed wrong and the year off by one (docs/domain.md §8); each is its own level.
 
 use super::level;
 use crate::normalize::Date;

@@ -1,6 +1,6 @@
 //! SSN comparison: exact, last four equal (one side has only the last four), one digit off, two
 //! adjacent digits transposed, different. Keying errors are the usual cause of an SSN that links
-//! to two people (DOMAIN.md §8), so near misses keep most of the weight.
+//! to two people (docs/domain.md §8), so near misses keep most of the weight.
 
 use super::level;
 use crate::normalize::Ssn;

@@ -2,7 +2,7 @@
 //! tables side by side per system (`report.md`), and a one-screen terminal summary.
 //!
 //! Last step of `skiptrace eval`. Queries appear only masked ([`MaskedQuery`]: SSN last four,
-//! year of birth), so a report can be shared like a log (DOMAIN.md §6).
+//! year of birth), so a report can be shared like a log (docs/domain.md §6).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -49,7 +49,7 @@ pub struct ContactTruth {
     pub marked_bad: bool,
 }
 
-/// The query as it may be shown in a report: SSN to its last four, DOB to its year (DOMAIN.md
+/// The query as it may be shown in a report: SSN to its last four, DOB to its year (docs/domain.md
 /// §6).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MaskedQuery {

@@ -1,5 +1,5 @@
 //! Dates (DOB, first/last seen) in the formats files carry: ISO, MM/DD/YYYY, M/D/YY, YYYYMMDD,
-//! MMDDYYYY, DD-MMM-YYYY, and year or year-month alone (DOMAIN.md §2).
+//! MMDDYYYY, DD-MMM-YYYY, and year or year-month alone (docs/domain.md §2).
 
 use serde::{Deserialize, Serialize};
 

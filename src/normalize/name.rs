@@ -13,7 +13,7 @@ use super::text;
 use crate::reference;
 
 /// A generational suffix. Recognised and compared, never thrown away: father and son with one
-/// name at one address are told apart by it (DOMAIN.md §7).
+/// name at one address are told apart by it (docs/domain.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Suffix {

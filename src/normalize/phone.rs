@@ -1,5 +1,5 @@
 //! Telephone numbers: any written form to 10-digit NANP, with the NANP validity rules
-//! (area code and exchange never start with 0 or 1; DOMAIN.md §6), and the line type a source
+//! (area code and exchange never start with 0 or 1; docs/domain.md §6), and the line type a source
 //! may give with one.
 
 use serde::{Deserialize, Serialize};

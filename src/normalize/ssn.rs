@@ -1,4 +1,4 @@
-//! Social Security numbers: nine digits in any format, or the last four (DOMAIN.md §2, §6).
+//! Social Security numbers: nine digits in any format, or the last four (docs/domain.md §2, §6).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -84,7 +84,7 @@ impl Ssn {
 ///
 /// # Errors
 /// When the digits are neither 9 nor 4, or a full SSN breaks the SSA validity rules: area 000,
-/// 666 or 900–999, group 00, serial 0000 (DOMAIN.md §6).
+/// 666 or 900–999, group 00, serial 0000 (docs/domain.md §6).
 pub fn parse_ssn(text: &str) -> Result<Ssn, String> {
     let is_mask = |c: char| matches!(c, 'x' | 'X' | '*' | '#');
     if text.chars().any(|c| c.is_alphabetic() && !is_mask(c)) {

@@ -69,7 +69,7 @@ use crate::index::SkipIndex;
 use crate::score::Model;
 use crate::search::Engine;
 
-/// Default listening address: loopback only. Anything else needs TLS in front (DOMAIN.md §6:
+/// Default listening address: loopback only. Anything else needs TLS in front (docs/domain.md §6:
 /// encryption in transit for any non-loopback deployment).
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 

@@ -1,5 +1,5 @@
 //! What the API returns: identities, contact points and records as JSON, with SSN and DOB masked
-//! unless the caller's role may see them (DOMAIN.md §6; [`crate::mask`]). These types are the
+//! unless the caller's role may see them (docs/domain.md §6; [`crate::mask`]). These types are the
 //! API's contract, kept apart from the engine's so the engine can change without breaking
 //! callers.
 

@@ -1,7 +1,7 @@
 //! The one configuration of the synthetic generator: every rate, share and coverage figure
 //! `skiptrace synth` uses, with its default and where the default comes from.
 //!
-//! Figures cite `DOMAIN.md` section 8 (Census CPS, Pew, CDC, FCC, Damerau...) where a source
+//! Figures cite docs/domain.md section 8 (Census CPS, Pew, CDC, FCC, Damerau...) where a source
 //! exists; the rest are marked "design choice". A JSON file passed with `--config` is merged
 //! over the defaults key by key, so it needs to name only what it changes, even inside one
 //! source's profile.
@@ -53,7 +53,7 @@ impl Default for SynthConfig {
 }
 
 /// Relative weights of the ways a Hispanic double surname ("Garcia Lopez") is recorded.
-/// Default 0.45 / 0.2 / 0.25 / 0.1 (design choice; DOMAIN.md: Utah Population Database study
+/// Default 0.45 / 0.2 / 0.25 / 0.1 (design choice; docs/domain.md: Utah Population Database study
 /// names all four forms).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -79,7 +79,7 @@ impl Default for DoubleSurnameForms {
     }
 }
 
-/// Relative weights of the kinds of DOB error. Default one third each (DOMAIN.md: "split is a
+/// Relative weights of the kinds of DOB error. Default one third each (docs/domain.md: "split is a
 /// design choice").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -109,7 +109,7 @@ pub struct NoiseConfig {
     /// Share of misspelt names with a second edit. Default 0.12 (Damerau 1964: over 80 % of
     /// typos are one insertion, deletion, substitution or transposition).
     pub multi_edit_share: f64,
-    /// Factor on `first_last_swap_rate` for Asian names. Default 5 (DOMAIN.md: family name
+    /// Factor on `first_last_swap_rate` for Asian names. Default 5 (docs/domain.md: family name
     /// first, swapped inconsistently by Western records).
     pub asian_swap_multiplier: f64,
     /// Share of nickname uses that take the person's usual nickname (the rest: another
@@ -152,7 +152,7 @@ pub struct PopulationConfig {
     /// list would otherwise make Nguyen the top surname; Census 2010 ranks it 38th).
     pub asian_listed_surname_share: f64,
     /// Share of Hispanic families whose children carry a double surname (paternal + maternal).
-    /// Default 0.3 (design choice; DOMAIN.md: Utah Population Database study).
+    /// Default 0.3 (design choice; docs/domain.md: Utah Population Database study).
     pub hispanic_double_surname_share: f64,
     /// Share of Hispanic people with a Spanish given name (José, María). Default 0.7 (design
     /// choice).
@@ -178,7 +178,7 @@ pub struct PopulationConfig {
     /// (design choice near the Census family-size distribution).
     pub children_weights: Vec<f64>,
     /// Probability that a birth is a twin delivery. Default 0.03 (design choice, tuned so
-    /// about 2.5 % of people are twins: DOMAIN.md, CDC "2–3 % of people").
+    /// about 2.5 % of people are twins: docs/domain.md, CDC "2–3 % of people").
     pub twin_delivery_share: f64,
     /// Probability that a father's son is named after him (Jr/Sr pair; at most one per
     /// family). Default 0.04 (design choice, tuned so about 1.5 % of people are in a Jr/Sr
@@ -401,7 +401,7 @@ pub struct SourceProfile {
     /// Share of records carrying the employer.
     pub employer_share: f64,
     /// Probability a record's name carries a typo in one part (keyboard neighbour,
-    /// transposition, drop, insertion). DOMAIN.md: Damerau 1964.
+    /// transposition, drop, insertion). docs/domain.md: Damerau 1964.
     pub name_typo_rate: f64,
     /// Probability the given name is replaced by a nickname (when the name has one).
     pub nickname_rate: f64,
@@ -409,7 +409,7 @@ pub struct SourceProfile {
     pub given_initial_rate: f64,
     /// Probability the middle name is written as an initial.
     pub middle_initial_rate: f64,
-    /// Probability the middle name is missing. DOMAIN.md: middle differs in 58 % of duplicate
+    /// Probability the middle name is missing. docs/domain.md: middle differs in 58 % of duplicate
     /// pairs (Just et al. 2016).
     pub middle_missing_rate: f64,
     /// Probability first and last names are swapped (multiplied by
@@ -421,10 +421,10 @@ pub struct SourceProfile {
     pub stale_surname_rate: f64,
     /// Probability diacritics are stripped (José → Jose).
     pub diacritics_stripped_rate: f64,
-    /// Probability a carried DOB is wrong (day/month swap, one digit, year ±1). DOMAIN.md:
+    /// Probability a carried DOB is wrong (day/month swap, one digit, year ±1). docs/domain.md:
     /// 0.5–2 % per source (NHS linkage studies).
     pub dob_error_rate: f64,
-    /// Probability a full SSN has a typo (one digit or a transposition). DOMAIN.md: ID
+    /// Probability a full SSN has a typo (one digit or a transposition). docs/domain.md: ID
     /// Analytics 2010.
     pub ssn_typo_rate: f64,
     /// Probability each address token is written in a variant (Street, St., Str; North, N.;
@@ -449,7 +449,7 @@ pub struct SourceProfile {
     /// Share of the people a source holds whose every address record it stamps with its
     /// report date (`last_seen` the same for the old homes as for the current one), as credit
     /// headers do: `last_seen` ties are then common and `first_seen` tells the newer home
-    /// (DOMAIN.md section 4; share is a design choice).
+    /// (docs/domain.md section 4; share is a design choice).
     pub report_date_stamp_share: f64,
     /// Share of the source's phones written with their line type (`mobile`, `landline`).
     /// Phone directories know it; most other sources do not (design choice).
@@ -500,7 +500,7 @@ impl Default for SourceProfile {
 }
 
 /// The five simulated sources. Coverage and error figures are design choices shaped by
-/// DOMAIN.md section 8 (errors 0.5–2 % per field, nicknames prevalent, middle names often
+/// docs/domain.md section 8 (errors 0.5–2 % per field, nicknames prevalent, middle names often
 /// differing, recent periods better covered than old ones).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -691,7 +691,7 @@ pub struct ReturnedMailConfig {
     /// debtor when the population has 10 or more people.
     pub debtor_share: f64,
     /// Share of debtors that no source observes (right answer: no match), generated as extra
-    /// people. Default 0.15 (DOMAIN.md section 8, design choice).
+    /// people. Default 0.15 (docs/domain.md section 8, design choice).
     pub absent_debtor_share: f64,
     /// Fewest years between opening the debt and `as_of`. Default 1 (design choice).
     pub open_years_min: u32,
@@ -704,7 +704,7 @@ pub struct ReturnedMailConfig {
     pub ssn_last4_share: f64,
     /// Share of rows with a DOB. Default 0.95 (design choice).
     pub dob_share: f64,
-    /// Probability a DOB is wrong. Default 0.01 (DOMAIN.md: 0.5–2 %).
+    /// Probability a DOB is wrong. Default 0.01 (docs/domain.md: 0.5–2 %).
     pub dob_error_rate: f64,
     /// Share of rows with the phone of the time. Default 0.8 (design choice).
     pub phone_share: f64,
@@ -728,7 +728,7 @@ pub struct ReturnedMailConfig {
     pub zip_plus4_rate: f64,
     /// Share of debtors who still live at the address the mail came back from: a returned
     /// letter does not prove a move (USPS puts only about 30 % of undeliverable mail down to
-    /// moves without a forwarding address; DOMAIN.md section 7). Their debt is opened while
+    /// moves without a forwarding address; docs/domain.md section 7). Their debt is opened while
     /// they already lived at today's address when their history allows it. Default 0.3
     /// (design choice).
     pub non_mover_share: f64,

@@ -1,4 +1,4 @@
-//! Valid identifiers: SSNs unique per person and NANP telephone numbers (DOMAIN.md section 6,
+//! Valid identifiers: SSNs unique per person and NANP telephone numbers (docs/domain.md section 6,
 //! "Identifier validity").
 
 use rand::Rng;

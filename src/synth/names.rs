@@ -1,6 +1,6 @@
 //! Name tables for the generator: Census 1990 frequencies ([`crate::reference::census_names`])
 //! for the general population, plus short hardcoded lists of common Hispanic and Asian names,
-//! so that surnames cluster by a simple ethnicity model (DOMAIN.md section 8: Zipf-like,
+//! so that surnames cluster by a simple ethnicity model (docs/domain.md section 8: Zipf-like,
 //! clustered by ethnicity).
 
 use std::collections::HashSet;

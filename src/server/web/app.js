@@ -36,7 +36,7 @@ const FIELD_INPUTS = {
   'permissible_purpose.dppa': 'dppa', glba: 'glba', dppa: 'dppa',
 };
 
-/** Comparison levels (DOMAIN.md labels) in words. */
+/** Comparison levels (docs/domain.md labels) in words. */
 const LEVEL_WORDS = {
   exact: 'exact',
   nickname: 'nickname',
