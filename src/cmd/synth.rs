@@ -42,7 +42,11 @@ pub struct Args {
     /// Output directory, created if missing
     #[arg(long, value_name = "DIR", required_unless_present = "print_config")]
     out: Option<PathBuf>,
-    /// JSON file of configuration values overriding the defaults
+    /// Starting configuration: `default`, or `hard` (more typos and errors, return reasons and
+    /// report-date stamping; data/synth_profiles/hard.json)
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    profile: String,
+    /// JSON file of configuration values overriding the profile's
     #[arg(long, value_name = "FILE.json")]
     config: Option<PathBuf>,
     /// Print the effective configuration as JSON and exit
@@ -53,16 +57,18 @@ pub struct Args {
     threads: Option<usize>,
 }
 
-/// Builds the configuration: defaults, then the `--config` file, then `--people` / `--seed`.
+/// Builds the configuration: the profile, then the `--config` file, then `--people` / `--seed`.
 fn effective_config(args: &Args) -> anyhow::Result<SynthConfig> {
+    let profile = SynthConfig::profile(&args.profile)?;
     let mut config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read config {}", path.display()))?;
-            SynthConfig::from_json_str(&text)
+            profile
+                .with_json_overrides(&text)
                 .with_context(|| format!("invalid config {}", path.display()))?
         }
-        None => SynthConfig::default(),
+        None => profile,
     };
     if let Some(people) = args.people {
         config.people = people;

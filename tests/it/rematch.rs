@@ -171,6 +171,72 @@ r2,credit_header,Dmitri,Kowalczyk,05/12/1984,123456789,98 Oak Avenue,Apt 4,Chica
 r3,utility,Dmitri,Kowalczyk,,,98 OAK AVE #4,,Chicago,IL,60601-1234,(312) 555-0188,2026-04-01
 ";
 
+/// Five debtors, one per rule of the best-contact contract: each has their own records.
+const BEST_CONTACT_RECORDS: &str = "record_id,source,first_name,last_name,dob,ssn,address_line1,address_line2,city,state,zip,phone,phone_type,first_seen,last_seen
+a1,credit_header,Ann,Quimby,1971-03-09,123-45-6701,12 Elm St,,Springfield,IL,62704,3125550101,,2015-01-01,2026-06-10
+a2,utility,Ann,Quimby,1971-03-09,,12 ELM STREET,,Springfield,IL,62704,3125550101,mobile,2016-01-01,2026-05-20
+a3,public_records,Ann,Quimby,1971-03-09,123-45-6701,98 Oak Ave,,Chicago,IL,60601,3125550199,landline,2010-01-01,2014-02-01
+b1,credit_header,Bela,Lugosi,1982-10-20,123-45-6702,40 Lake Shore Dr,Apt 12,Chicago,IL,60611,,,2019-01-01,2026-06-01
+b2,utility,Bela,Lugosi,1982-10-20,,40 Lake Shore Drive,Apt 12,Chicago,IL,60611,,,2019-02-01,2026-05-01
+c1,credit_header,Cleo,Fairbanks,1990-07-04,123-45-6703,7 Pine Rd,,Austin,TX,78701,,,2018-01-01,2026-06-01
+c2,credit_header,Cleo,Fairbanks,1990-07-04,123-45-6703,300 Congress Ave,,Austin,TX,78701,,,2012-01-01,2017-12-01
+d1,credit_header,Dov,Grunberg,1965-02-14,123-45-6704,15 Birch Ln,,Denver,CO,80202,7205550104,mobile,2024-02-01,2026-06-30
+d2,credit_header,Dov,Grunberg,1965-02-14,123-45-6704,880 Colfax Ave,,Denver,CO,80203,7205550144,landline,2016-01-01,2026-06-30
+d3,utility,Dov,Grunberg,1965-02-14,,880 Colfax Ave,,Denver,CO,80203,,,2016-03-01,2026-06-30
+e1,credit_header,Esme,Hollis,1979-12-01,123-45-6705,22 Maple Ct,,Boise,ID,83702,2085550105,mobile,2017-01-01,2026-06-20
+e2,phone_directory,Esme,Hollis,1979-12-01,,22 Maple Ct,,Boise,ID,83702,2085550155,,2012-01-01,2019-03-01
+";
+
+#[test]
+fn each_row_gets_its_best_contacts_new_confirmed_or_corrected_never_a_bad_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "records.csv", BEST_CONTACT_RECORDS);
+    run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    let file = "account_id,first_name,last_name,dob,ssn,address_line1,address_line2,city,state,zip,phone,cell,mail_return,open_date
+A,Ann,Quimby,1971-03-09,123-45-6701,12 Elm St,,Springfield,IL,62704,312-555-0199,312-555-0101,,2020-01-01
+B,Bela,Lugosi,1982-10-20,123-45-6702,40 Lake Shore Dr,,Chicago,IL,60611,,,INSUFFICIENT ADDRESS,2021-01-01
+C,Cleo,Fairbanks,1990-07-04,123-45-6703,7 Pine Rd,,Austin,TX,78701,,,ATTEMPTED NOT KNOWN,2019-01-01
+D,Dov,Grunberg,1965-02-14,123-45-6704,99 Old Mill Rd,,Denver,CO,80202,,,MOVED LEFT NO ADDRESS,2015-01-01
+E,Esme,Hollis,1979-12-01,123-45-6705,22 Maple Ct,,Boise,ID,83702,208-555-0155,,,2016-01-01
+";
+    write(dir.path(), "returned.csv", file);
+    rematch(dir.path(), "out.csv", "returned.csv", &[]);
+    let output = read_table(&dir.path().join("out.csv"));
+    let at = |i: usize, name: &str| output.1[i][column(&output, name)].clone();
+    for i in 0..5 {
+        assert_eq!(at(i, "match_status"), "matched", "row {i}: {:?}", output.1[i]);
+    }
+
+    // A: the address on file is still the newest evidence: confirmed, not an older one as new.
+    // Both phones are the row's own; the one a source saw this year is confirmed, the one last
+    // seen in 2014 is not offered.
+    assert_eq!(at(0, "best_address_line1"), "12 ELM ST");
+    assert_eq!(at(0, "best_address_status"), "confirmed");
+    assert_eq!(at(0, "best_phone"), "(312) 555-0101");
+    assert_eq!(at(0, "best_phone_status"), "confirmed");
+
+    // B: "insufficient address" and the records know the unit: the same home, corrected.
+    assert_eq!(at(1, "best_address_line1"), "40 LAKE SHORE DR");
+    assert_eq!(at(1, "best_address_line2"), "APT 12");
+    assert_eq!(at(1, "best_address_status"), "corrected");
+
+    // C: the address on file came back; it is never confirmed, and the only other home is one
+    // the debtor left before: nothing is offered.
+    assert_eq!(at(2, "best_address_status"), "", "{:?}", output.1[2]);
+    assert_eq!(at(2, "best_address_line1"), "");
+
+    // D: a credit header stamps both homes with its report date; the one first reported most
+    // recently is the new home, whatever the number of sources still reporting the other.
+    assert_eq!(at(3, "best_address_line1"), "15 BIRCH LN");
+    assert_eq!(at(3, "best_address_status"), "new");
+    assert_eq!(at(3, "best_phone"), "(720) 555-0104", "the mobile before the landline");
+
+    // E: the phone on file was last seen in 2019; a mobile seen this year is better: new.
+    assert_eq!(at(4, "best_phone"), "(208) 555-0105");
+    assert_eq!(at(4, "best_phone_status"), "new");
+    assert_eq!(at(4, "best_address_status"), "confirmed");
+}
+
 #[test]
 fn messy_rows_each_come_back_with_a_status_and_their_error() {
     let dir = tempfile::tempdir().expect("temp dir");
