@@ -1166,7 +1166,10 @@ mod tests {
         assert_eq!(default, SynthConfig::default());
         assert!(hard.returned_mail.name_typo_rate > default.returned_mail.name_typo_rate);
         assert!(hard.sources.credit_header.report_date_stamp_share > 0.5);
-        assert_eq!(hard.people, default.people, "untouched values keep their defaults");
+        assert_eq!(
+            hard.people, default.people,
+            "untouched values keep their defaults"
+        );
         let error = SynthConfig::profile("easy").expect_err("unknown profile");
         assert!(error.to_string().contains("hard"), "{error}");
     }

@@ -204,7 +204,12 @@ E,Esme,Hollis,1979-12-01,123-45-6705,22 Maple Ct,,Boise,ID,83702,208-555-0155,,,
     let output = read_table(&dir.path().join("out.csv"));
     let at = |i: usize, name: &str| output.1[i][column(&output, name)].clone();
     for i in 0..5 {
-        assert_eq!(at(i, "match_status"), "matched", "row {i}: {:?}", output.1[i]);
+        assert_eq!(
+            at(i, "match_status"),
+            "matched",
+            "row {i}: {:?}",
+            output.1[i]
+        );
     }
 
     // A: the address on file is still the newest evidence: confirmed, not an older one as new.
@@ -229,7 +234,11 @@ E,Esme,Hollis,1979-12-01,123-45-6705,22 Maple Ct,,Boise,ID,83702,208-555-0155,,,
     // recently is the new home, whatever the number of sources still reporting the other.
     assert_eq!(at(3, "best_address_line1"), "15 BIRCH LN");
     assert_eq!(at(3, "best_address_status"), "new");
-    assert_eq!(at(3, "best_phone"), "(720) 555-0104", "the mobile before the landline");
+    assert_eq!(
+        at(3, "best_phone"),
+        "(720) 555-0104",
+        "the mobile before the landline"
+    );
 
     // E: the phone on file was last seen in 2019; a mobile seen this year is better: new.
     assert_eq!(at(4, "best_phone"), "(208) 555-0105");
