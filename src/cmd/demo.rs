@@ -145,11 +145,15 @@ fn find_example(engine: &Engine, data: &Path) -> anyhow::Result<(String, String,
                 ("--dob", Field::Dob),
                 ("--ssn", Field::Ssn),
                 ("--address", Field::AddressLine1),
+                ("--address2", Field::AddressLine2),
                 ("--city", Field::City),
                 ("--state", Field::State),
                 ("--zip", Field::Zip),
                 ("--phone", Field::Phone),
+                ("--other-phone", Field::OtherPhones),
                 ("--email", Field::Email),
+                ("--return-reason", Field::ReturnReason),
+                ("--on-file-date", Field::OnFileDate),
             ];
             let text: Vec<String> = flags
                 .iter()

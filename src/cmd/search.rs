@@ -75,6 +75,10 @@ pub struct Args {
     /// The phones on file are disconnected or wrong (`Y`): never confirmed.
     #[arg(long)]
     pub phone_bad: Option<String>,
+    /// The date the contacts on file were known good (the account's open date): a contact last
+    /// seen before it is never offered as best.
+    #[arg(long)]
+    pub on_file_date: Option<String>,
     /// Email.
     #[arg(long)]
     pub email: Option<String>,
@@ -109,6 +113,7 @@ impl Args {
             (Field::Email, &self.email),
             (Field::ReturnReason, &self.return_reason),
             (Field::PhoneBad, &self.phone_bad),
+            (Field::OnFileDate, &self.on_file_date),
         ];
         for (field, value) in pairs {
             if let Some(value) = value {

@@ -38,10 +38,16 @@ pub const UNKNOWN_LINE_TYPE_FACTOR: f64 = 0.75;
 /// Most days the row's own address may go unreported, before the newest record the search saw,
 /// and still be `confirmed`: a confirmation says the debtor is there now. On the 1M synth set,
 /// confirmed addresses last reported more than 18 months before the newest evidence were right
-/// 85 % of the time, against 99 % for the rest (BENCHMARKS.md, "Best contacts"). Phones are
-/// exempt: sources report them less often (a directory listing can be a year old), and the
-/// same rule cost phones 7 points of right-party rate for 2.5 points of precision.
+/// 85 % of the time, against 99 % for the rest (BENCHMARKS.md, "Best contacts").
 pub const CONFIRM_MAX_STALENESS_DAYS: i64 = 548;
+
+/// The same for the row's own phones and email, counted from the later of their last report and
+/// the row's own date (`on_file_date`: the creditor had them then): sources report them less
+/// often (a directory listing can be a year old), and 18 months cost phones 7 points of
+/// right-party rate for 2.5 of precision; three years keeps a number last known a decade ago
+/// from being called current (about 10 % of numbers are disconnected a year: docs/domain.md
+/// §4).
+pub const PHONE_CONFIRM_MAX_STALENESS_DAYS: i64 = 1096;
 
 /// Kind of contact point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -494,15 +500,18 @@ pub fn merge_contacts(
 
 /// Marks the best current contact of `kind` in `ranked` (best first): the first one the file
 /// does not mark as bad and that is not older than what the row has, except that for an
-/// address marked incomplete a correction of it wins when there is one. The row's own address is
-/// not confirmed when it was last reported more than [`CONFIRM_MAX_STALENESS_DAYS`] before the
-/// newest evidence: then no address is offered.
+/// address marked incomplete a correction of it wins when there is one. The row's own is not
+/// confirmed when it was last reported more than [`CONFIRM_MAX_STALENESS_DAYS`] (addresses) or
+/// [`PHONE_CONFIRM_MAX_STALENESS_DAYS`] (phones, emails) before the newest evidence: then none
+/// of its kind is offered.
 ///
 /// When the row has a contact of the kind, another one is older than it, and never offered,
 /// when it was last seen before the row's contacts were known good (`as_of`, the account's
 /// open date), when it is a home the row's own address superseded (see [`SUPERSEDED_FACTOR`]),
-/// or, the row's own being marked bad, when it was last seen before the records first saw the
-/// row's own: the debtor had left it by then.
+/// when it is both older and weaker than the row's own (which matters when the row's own is
+/// marked bad: a bad mark forbids confirming it, not trusting an older home instead), or, the
+/// row's own being marked bad, when it was last seen before the records first saw the row's
+/// own: the debtor had left it by then.
 fn choose_best(ranked: &mut [Ranked], kind: ContactKind, on_file: &OnFileContacts) {
     let own_first_seen = ranked
         .iter()
@@ -517,6 +526,13 @@ fn choose_best(ranked: &mut [Ranked], kind: ContactKind, on_file: &OnFileContact
     } else {
         on_file.as_of
     };
+    // The row's own points (the same contact): nothing older and weaker than one of them is
+    // ever the best, even when the file marks them bad.
+    let own_points: Vec<(Option<Date>, f64)> = ranked
+        .iter()
+        .filter(|r| r.point.kind == kind && r.relation == Some(OnFileRelation::Same))
+        .map(|r| (r.point.last_seen, r.point.confidence))
+        .collect();
     let own_homes: Vec<(Option<Date>, Option<Date>)> = ranked
         .iter()
         .filter(|r| r.point.kind == ContactKind::Address && kind == ContactKind::Address)
@@ -531,7 +547,12 @@ fn choose_best(ranked: &mut [Ranked], kind: ContactKind, on_file: &OnFileContact
         let moved_from = own_homes
             .iter()
             .any(|own| supersedes(*own, (r.point.first_seen, r.point.last_seen)));
-        on_file.has(kind) && r.relation.is_none() && (before_known_good || moved_from)
+        let older_and_weaker = own_points.iter().any(|(own_seen, own_confidence)| {
+            r.point.last_seen < *own_seen && r.point.confidence < *own_confidence
+        });
+        on_file.has(kind)
+            && r.relation.is_none()
+            && (before_known_good || moved_from || older_and_weaker)
     };
     let eligible = |r: &Ranked| r.point.kind == kind && !r.point.marked_bad && !older_than_own(r);
     let wants_correction =
@@ -546,13 +567,22 @@ fn choose_best(ranked: &mut [Ranked], kind: ContactKind, on_file: &OnFileContact
     let Some(best) = correction.or_else(|| ranked.iter().position(eligible)) else {
         return;
     };
+    let max_staleness_days = match kind {
+        ContactKind::Address => CONFIRM_MAX_STALENESS_DAYS,
+        ContactKind::Phone | ContactKind::Email => PHONE_CONFIRM_MAX_STALENESS_DAYS,
+    };
+    // A phone or email on file was good on the row's own date too; a returned letter puts the
+    // address on file in doubt, so for it only the records count.
+    let own_evidence = match kind {
+        ContactKind::Address => ranked[best].point.last_seen,
+        ContactKind::Phone | ContactKind::Email => ranked[best].point.last_seen.max(on_file.as_of),
+    };
     let stale = matches!(
-        (ranked[best].point.last_seen, on_file.evidence_as_of),
+        (own_evidence, on_file.evidence_as_of),
         (Some(seen), Some(newest))
-            if newest.days_since_epoch() - seen.days_since_epoch() > CONFIRM_MAX_STALENESS_DAYS
+            if newest.days_since_epoch() - seen.days_since_epoch() > max_staleness_days
     );
-    if kind == ContactKind::Address && ranked[best].relation == Some(OnFileRelation::Same) && stale
-    {
+    if ranked[best].relation == Some(OnFileRelation::Same) && stale {
         // The row's own is still the best evidence, but too old to call current; anything
         // ranked below it is older or weaker still.
         return;
@@ -867,7 +897,7 @@ mod tests {
         assert_eq!(best_line1(&points), None, "{points:?}");
         assert!(points.iter().any(|p| p.on_file && p.marked_bad));
 
-        let after = seen_record("3", "utility", "7 Elm St", "", "2025-01-01", "2025-09-01");
+        let after = seen_record("3", "utility", "7 Elm St", "", "2025-01-01", "2026-06-20");
         let points = merge_contacts(
             &[&on_file, &before, &after],
             &row("12 Main St", "", "MOVED LEFT NO ADDRESS"),
@@ -912,20 +942,54 @@ mod tests {
             "credit_header",
             "12 Main St",
             "3125550188",
-            "2021-03-01",
+            "2024-03-01",
         );
         let on_file =
             row("12 Main St", "3125550188", "").with_evidence_as_of(Date::new(2026, 6, 1));
         let points = merge_contacts(&[&home], &on_file);
         assert_eq!(best_line1(&points), None, "{points:?}");
-        let phone = best_contact(&points, ContactKind::Phone).expect("phones are exempt");
+        let phone = best_contact(&points, ContactKind::Phone).expect("phones keep three years");
         assert_eq!(phone.status, Some(ContactStatus::Confirmed));
-        let recent = row("12 Main St", "", "").with_evidence_as_of(Date::new(2022, 1, 1));
+        let decade = row("12 Main St", "3125550188", "").with_evidence_as_of(Date::new(2034, 6, 1));
+        let points = merge_contacts(&[&home], &decade);
+        assert!(
+            best_contact(&points, ContactKind::Phone).is_none(),
+            "{points:?}"
+        );
+        let recent = row("12 Main St", "", "").with_evidence_as_of(Date::new(2025, 1, 1));
         let points = merge_contacts(&[&home], &recent);
         assert_eq!(
             best_line1(&points),
             Some(("12 MAIN ST".into(), ContactStatus::Confirmed))
         );
+    }
+
+    #[test]
+    fn a_bad_mark_never_lets_an_older_weaker_home_through() {
+        let on_file = [
+            seen_record(
+                "1",
+                "credit_header",
+                "12 Main St",
+                "",
+                "2018-06-01",
+                "2026-06-05",
+            ),
+            seen_record("2", "utility", "12 Main St", "", "2018-07-01", "2026-06-01"),
+        ];
+        let elsewhere = seen_record(
+            "3",
+            "credit_header",
+            "98 Oak Ave",
+            "",
+            "2025-04-01",
+            "2026-05-09",
+        );
+        let points = merge_contacts(
+            &[&on_file[0], &on_file[1], &elsewhere],
+            &row("12 Main St", "", "ATTEMPTED NOT KNOWN"),
+        );
+        assert_eq!(best_line1(&points), None, "{points:?}");
     }
 
     #[test]
