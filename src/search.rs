@@ -21,7 +21,9 @@ use crate::normalize::{FieldIssue, NormalizedRecord, Ssn};
 use crate::record::RawRecord;
 use crate::resolve::contact::{merge_contacts, OnFileContacts};
 use crate::resolve::identity::{cluster, Clusters};
-use crate::resolve::{FieldExplanation, Identity, RecordRef, Resolution, ResolutionStatus};
+use crate::resolve::{
+    ContactKind, FieldExplanation, Identity, RecordRef, Resolution, ResolutionStatus,
+};
 use crate::retrieve::{self, Candidate};
 use crate::score::{
     probability_from_weight, Band, Model, TermFrequencies, STRONG_THRESHOLD, WEAK_THRESHOLD,
@@ -471,6 +473,11 @@ fn absorb_fragments(
     if fragments.is_empty() {
         return;
     }
+    let own_contacts: HashSet<(ContactKind, String)> = identities[0]
+        .contacts
+        .iter()
+        .map(|c| (c.kind, c.value.clone()))
+        .collect();
     for &f in fragments.iter().rev() {
         let fragment = identities.remove(f);
         let fragment_members = members.remove(f);
@@ -487,6 +494,9 @@ fn absorb_fragments(
     sort_best_first(&mut top.records);
     let top_records: Vec<&NormalizedRecord> = members[0].iter().map(|&i| records[i]).collect();
     top.contacts = merge_contacts(&top_records, on_file);
+    for contact in &mut top.contacts {
+        contact.from_fragment = !own_contacts.contains(&(contact.kind, contact.value.clone()));
+    }
 }
 
 /// True when an identity agrees with the query on something of the debtor's own (DOB, SSN,
@@ -747,7 +757,7 @@ impl<'a> FrequencyCache<'a> {
 mod tests {
     use super::*;
     use crate::record::Field;
-    use crate::resolve::{ContactKind, ContactStatus};
+    use crate::resolve::ContactStatus;
 
     /// `(id, source, first, last, dob, ssn, street, zip, phone, last_seen)`.
     type Row<'a> = (
@@ -888,6 +898,19 @@ mod tests {
             Some("678 MADISON BLVD")
         );
         assert_eq!(resolution.identities[0].records.len(), 3);
+        let best = resolution.identities[0]
+            .best_contact(ContactKind::Address)
+            .expect("a best address");
+        assert!(
+            best.from_fragment,
+            "only the married-name record reports it"
+        );
+        let on_file = resolution.identities[0]
+            .contacts
+            .iter()
+            .find(|c| c.on_file)
+            .expect("the address on file is listed");
+        assert!(!on_file.from_fragment);
     }
 
     /// The debtor's twin sister Hien shares her surname and DOB; a utility record under the

@@ -32,6 +32,8 @@ pub struct Judged {
     pub retrieved: Option<bool>,
     /// Candidates scored for the query (known for in-process runs).
     pub candidates: Option<u64>,
+    /// Whether the best address offered came only from fragment records (in-process runs).
+    pub address_from_fragment: Option<bool>,
     /// The offered best address against the true current one (`None`: truth has none).
     pub address: Option<ContactHit>,
     /// The offered best phone against the true current one.
@@ -409,6 +411,25 @@ pub fn contact_rate<'a>(
     Some(rate)
 }
 
+/// Counts the best addresses on present, matched queries that only fragment records report,
+/// and the right ones among them; `None` without in-process traces.
+fn fragment_addresses(judged: &[Judged]) -> Option<StatusPrecision> {
+    let mut figures = StatusPrecision::default();
+    let mut traced = false;
+    for j in judged.iter().filter(|j| j.present && j.matched()) {
+        let Some(from_fragment) = j.address_from_fragment else {
+            continue;
+        };
+        traced = true;
+        if from_fragment {
+            figures.offered += 1;
+            figures.right += u64::from(j.address.is_some_and(|a| a.right));
+        }
+    }
+    figures.precision = ratio(figures.right, figures.offered);
+    traced.then_some(figures)
+}
+
 /// Every figure over one set of queries (all of them, or one hard case).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Quality {
@@ -436,6 +457,9 @@ pub struct Quality {
     pub right_party_phone: Option<ContactRate>,
     /// Right-party email rate.
     pub right_party_email: Option<ContactRate>,
+    /// Best addresses on matched rows that only fragment records report, and how many of them
+    /// are the true current address (in-process runs only).
+    pub fragment_addresses: Option<StatusPrecision>,
 }
 
 impl Quality {
@@ -467,6 +491,7 @@ impl Quality {
             right_party_address: contact_rate(judged, |j| j.address),
             right_party_phone: contact_rate(judged, |j| j.phone),
             right_party_email: contact_rate(judged, |j| j.email),
+            fragment_addresses: fragment_addresses(judged),
         }
     }
 }

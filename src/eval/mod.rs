@@ -87,6 +87,10 @@ pub fn rematch_queries(
                         .any(|id| set.owner.get(id) == Some(&truth.person)),
                     candidates: trace.candidates_scored,
                     latency_ms,
+                    best_address_from_fragment: result
+                        .best_address
+                        .as_ref()
+                        .is_some_and(|a| a.from_fragment),
                 });
                 Some(prediction)
             })
@@ -206,6 +210,7 @@ pub fn judge(
             .as_ref()
             .map(|id| owner.get(id) == Some(&query.person)),
         retrieved: p.trace.map(|t| t.retrieved_true),
+        address_from_fragment: p.trace.map(|t| t.best_address_from_fragment),
         candidates: p.trace.map(|t| t.candidates as u64),
         address: hit(&query.address, p.address.as_ref().filter(|_| offers)),
         phone: hit(&query.phone, p.phone.as_ref().filter(|_| offers)),

@@ -59,6 +59,8 @@ pub struct RunTrace {
     pub candidates: usize,
     /// Time to re-match the row, milliseconds.
     pub latency_ms: f64,
+    /// The best address offered is reported only by records folded in as fragments.
+    pub best_address_from_fragment: bool,
 }
 
 /// Positions of the output columns in a file's header.

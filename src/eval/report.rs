@@ -400,7 +400,7 @@ fn overall_section(out: &mut String, report: &EvalReport) {
     );
     table_head(out, &head);
     type Getter = fn(&SystemReport) -> String;
-    let rows: [(&str, Getter); 24] = [
+    let rows: [(&str, Getter); 25] = [
         ("precision at the shipped thresholds", |s| {
             number(s.overall.precision)
         }),
@@ -442,6 +442,11 @@ fn overall_section(out: &mut String, report: &EvalReport) {
             "right-party address, of what records and the file's marks allow",
             |s| allowed(s.overall.right_party_address),
         ),
+        ("best addresses only fragments report (right)", |s| {
+            s.overall.fragment_addresses.map_or("n/a".into(), |f| {
+                format!("{} ({})", count(f.offered), count(f.right))
+            })
+        }),
         ("best address offered by status (precision)", |s| {
             by_status(s.overall.right_party_address)
         }),

@@ -180,6 +180,10 @@ pub struct ContactPoint {
     /// Set on the best current contact of its kind only: new, confirmed or corrected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ContactStatus>,
+    /// True when only records folded in as fragments of the debtor report it (a utility
+    /// record at the new address under a married name, sharing only her mobile).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub from_fragment: bool,
 }
 
 /// Returns a contact point's confidence: a recency factor (halving every
@@ -477,6 +481,7 @@ pub fn merge_contacts(
                 on_file: relation.is_some(),
                 marked_bad: on_file.marks_bad(kind, relation),
                 status: None,
+                from_fragment: false,
             };
             Ranked { point, relation }
         })

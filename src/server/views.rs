@@ -99,6 +99,10 @@ pub struct ContactPointView {
     /// with its unit, ZIP or spelling fixed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// True when only records folded in as fragments of the debtor report it (a record at the
+    /// new address under a married name).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_fragment: bool,
 }
 
 /// A postal address, USPS style.
@@ -233,6 +237,7 @@ impl ContactPointView {
             on_file: point.on_file,
             marked_bad: point.marked_bad,
             status: point.status.map(|s| s.as_str().to_string()),
+            from_fragment: point.from_fragment,
         }
     }
 }

@@ -130,6 +130,7 @@ fn comparable(system: &Value) -> Value {
         let q = quality.as_object_mut().expect("quality");
         q.remove("retrieval_recall");
         q.remove("mean_candidates");
+        q.remove("fragment_addresses");
     };
     strip(&mut object["overall"]);
     for case in object["by_case"]
