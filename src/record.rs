@@ -93,31 +93,6 @@ impl Field {
         Field::OnFileDate,
     ];
 
-    /// The fields a source record carries: every field but the ones only a debtor row has
-    /// (its other phones and the marks on its contacts).
-    pub const RECORD: [Field; 20] = [
-        Field::RecordId,
-        Field::Source,
-        Field::FirstName,
-        Field::MiddleName,
-        Field::LastName,
-        Field::NameSuffix,
-        Field::FullName,
-        Field::Dob,
-        Field::Ssn,
-        Field::AddressLine1,
-        Field::AddressLine2,
-        Field::City,
-        Field::State,
-        Field::Zip,
-        Field::Phone,
-        Field::Email,
-        Field::Employer,
-        Field::FirstSeen,
-        Field::LastSeen,
-        Field::PhoneType,
-    ];
-
     /// Number of canonical fields.
     pub const COUNT: usize = Self::ALL.len();
 
@@ -220,6 +195,20 @@ impl Field {
         Field::ALL.into_iter().find(|f| f.name() == name.trim())
     }
 
+    /// True for the fields a source record carries: every field but the ones only a debtor row
+    /// has (its other phones, the marks on its contacts and the date they were known good).
+    pub fn is_record_field(self) -> bool {
+        !matches!(
+            self,
+            Field::OtherPhones | Field::ReturnReason | Field::PhoneBad | Field::OnFileDate
+        )
+    }
+
+    /// Returns the fields a source record carries, in canonical order.
+    pub fn record_fields() -> impl Iterator<Item = Field> {
+        Field::ALL.into_iter().filter(|f| f.is_record_field())
+    }
+
     /// True for fields several columns of one row may map to, their values joined with `;`.
     pub fn takes_several_columns(self) -> bool {
         self == Field::OtherPhones
@@ -312,7 +301,7 @@ mod tests {
     fn record_fields_are_every_field_but_the_debtor_row_marks() {
         let row_only: Vec<Field> = Field::ALL
             .into_iter()
-            .filter(|f| !Field::RECORD.contains(f))
+            .filter(|f| !f.is_record_field())
             .collect();
         assert_eq!(
             row_only,

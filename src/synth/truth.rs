@@ -100,7 +100,7 @@ impl RecordsWriter {
         let truth_path = out_dir.join("truth").join("records.csv");
         let mut records = csv_writer(&records_path)?;
         let mut truth = csv_writer(&truth_path)?;
-        records.write_record(Field::RECORD.iter().map(|f| f.name()))?;
+        records.write_record(Field::record_fields().map(Field::name))?;
         truth.write_record(["record_id", "person_id"])?;
         Ok(RecordsWriter {
             records_path,
@@ -120,7 +120,7 @@ impl RecordsWriter {
         let id = format!("R{:08}", self.written);
         record.values[Field::RecordId as usize].clone_from(&id);
         self.records
-            .write_record(Field::RECORD.iter().map(|f| &record.values[*f as usize]))?;
+            .write_record(Field::record_fields().map(|f| &record.values[f as usize]))?;
         self.truth
             .write_record([id.as_str(), person_id(record.person).as_str()])?;
         Ok(())
