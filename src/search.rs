@@ -20,14 +20,11 @@ use crate::index::SkipIndex;
 use crate::normalize::{FieldIssue, NormalizedRecord, Ssn};
 use crate::record::RawRecord;
 use crate::resolve::contact::{merge_contacts, OnFileContacts};
-use crate::resolve::identity::{cluster, Clusters};
-use crate::resolve::{
-    ContactKind, FieldExplanation, Identity, RecordRef, Resolution, ResolutionStatus,
-};
+use crate::resolve::decision::{self, sort_best_first, IdentityGroup};
+use crate::resolve::identity::cluster;
+use crate::resolve::{FieldExplanation, Identity, RecordRef, Resolution, ResolutionStatus};
 use crate::retrieve::{self, Candidate};
-use crate::score::{
-    probability_from_weight, Band, Model, TermFrequencies, STRONG_THRESHOLD, WEAK_THRESHOLD,
-};
+use crate::score::{probability_from_weight, Band, Model, TermFrequencies, STRONG_THRESHOLD};
 
 /// Default number of identities returned.
 pub const DEFAULT_LIMIT: usize = 5;
@@ -210,27 +207,30 @@ impl Engine {
         let clusters = cluster(&records, &self.model, &|r| frequencies.of(r));
         let evidence_as_of = scored.iter().filter_map(|s| s.record.seen()).max();
         let on_file = OnFileContacts::of(query).with_evidence_as_of(evidence_as_of);
-        let mut candidates: Vec<(Identity, Vec<usize>)> = clusters
+        let mut groups: Vec<IdentityGroup> = clusters
             .groups
             .iter()
             .filter(|g| g.iter().any(|&i| i < seed_count))
-            .map(|g| (self.identity(g, &scored, &query_tf, &on_file), g.clone()))
+            .map(|g| IdentityGroup {
+                identity: self.identity(g, &scored, &query_tf, &on_file),
+                members: g.clone(),
+            })
             .collect();
-        candidates.sort_by(|(a, _), (b, _)| {
-            b.match_weight
-                .total_cmp(&a.match_weight)
-                .then(a.identity_id.cmp(&b.identity_id))
+        groups.sort_by(|a, b| {
+            b.identity
+                .match_weight
+                .total_cmp(&a.identity.match_weight)
+                .then(a.identity.identity_id.cmp(&b.identity.identity_id))
         });
-        let (mut identities, mut members): (Vec<Identity>, Vec<Vec<usize>>) =
-            candidates.into_iter().unzip();
-        apply_rivalry(&mut identities, &mut members, &clusters, &[]);
-        absorb_fragments(&mut identities, &mut members, &clusters, &records, &on_file);
-        let look_alikes = flag_look_alikes(&mut identities, &members, &clusters, &records);
+        decision::apply_rivalry(&mut groups, &clusters, &[]);
+        decision::absorb_fragments(&mut groups, &clusters, &records, &on_file);
+        let look_alikes = decision::flag_look_alikes(&mut groups, &clusters, &records);
         if !look_alikes.is_empty() {
-            apply_rivalry(&mut identities, &mut members, &clusters, &look_alikes);
+            decision::apply_rivalry(&mut groups, &clusters, &look_alikes);
         }
-        let status = status_of(&identities, options);
-        cap_bands_to_verdict(&mut identities, status);
+        let mut identities: Vec<Identity> = groups.into_iter().map(|g| g.identity).collect();
+        let status = decision::status_of(&identities, options.match_threshold);
+        decision::cap_bands_to_verdict(&mut identities, status);
         identities.retain(|i| i.match_probability >= options.min_probability);
         identities.truncate(options.limit);
         let resolution = Resolution {
@@ -345,15 +345,6 @@ impl Engine {
     }
 }
 
-/// Orders an identity's records best match first (ties by record id).
-fn sort_best_first(records: &mut [RecordRef]) {
-    records.sort_by(|a, b| {
-        b.match_probability
-            .total_cmp(&a.match_probability)
-            .then(a.record_id.cmp(&b.record_id))
-    });
-}
-
 /// Returns the weight (prior included) whose probability is `probability`.
 fn weight_of(probability: f64) -> f64 {
     (probability / (1.0 - probability)).log2()
@@ -378,268 +369,6 @@ fn best_ssn(members: &[&NormalizedRecord]) -> Option<Ssn> {
         return Some(Ssn::Full(digits));
     }
     members.iter().find_map(|r| r.ssn.clone())
-}
-
-/// Makes each identity's probability exclusive of its rivals: identities that are provably
-/// other people (one of their records conflicts with one of its records: a Jr against his Sr,
-/// a twin, another John Smith with another DOB), and the look-alike pairs given (by identity
-/// id: same name and address, or same surname and DOB, yet two identities). The debtor is at
-/// most one of them, so `p_i = odds_i / (1 + odds_i + Σ_rivals odds_j)`: two cards for a Jr/Sr
-/// pair cannot both read near-certain. Identities that conflict with nothing are most likely
-/// fragments of the same person (a marketing record with a name and a ZIP) and are not rivals.
-/// Re-sorts the identities (and their members) by the new probability.
-fn apply_rivalry(
-    identities: &mut Vec<Identity>,
-    members: &mut Vec<Vec<usize>>,
-    clusters: &Clusters,
-    look_alikes: &[(String, String)],
-) {
-    let n = identities.len();
-    let mut rivals = vec![false; n * n];
-    for i in 0..n {
-        for j in (i + 1)..n {
-            let (a, b) = (&identities[i].identity_id, &identities[j].identity_id);
-            let rival = clusters.groups_conflict(&members[i], &members[j])
-                || look_alikes
-                    .iter()
-                    .any(|(x, y)| (x == a && y == b) || (x == b && y == a));
-            rivals[i * n + j] = rival;
-            rivals[j * n + i] = rival;
-        }
-    }
-    let adjusted: Vec<f64> = (0..n)
-        .map(|i| {
-            let own = identities[i].match_weight;
-            let rivals_odds: f64 = (0..n)
-                .filter(|&j| rivals[i * n + j])
-                .map(|j| (identities[j].match_weight - own).exp2())
-                .sum();
-            1.0 / (1.0 + (-own).exp2() + rivals_odds)
-        })
-        .collect();
-    for (identity, probability) in identities.iter_mut().zip(adjusted) {
-        identity.match_probability = probability;
-        identity.band = Band::of(probability);
-    }
-    let mut paired: Vec<(Identity, Vec<usize>)> =
-        identities.drain(..).zip(members.drain(..)).collect();
-    paired.sort_by(|(a, _), (b, _)| {
-        b.match_probability
-            .total_cmp(&a.match_probability)
-            .then(b.match_weight.total_cmp(&a.match_weight))
-    });
-    (*identities, *members) = paired.into_iter().unzip();
-}
-
-/// Probability (against the query, before rivalry) an identity needs to be taken as a fragment
-/// of the top identity (see `absorb_fragments`).
-/// On the 416k-record synth set, 0.5 instead of 0.9 raised the right-party address rate by 10
-/// debtors without offering a single address of another person; 0.2 took in a same-named
-/// stranger born the same day.
-pub const FRAGMENT_MIN_PROBABILITY: f64 = 0.5;
-
-/// Folds into the top identity the identities that are fragments of the same person, such as
-/// a utility record at the new address under a married name with the debtor's mobile. Such a
-/// record shares too little with the top identity's records to be grouped
-/// with them, yet it matches the query on its own. A fragment must match the query with
-/// [`FRAGMENT_MIN_PROBABILITY`] and agree with it on a DOB, SSN, phone or email (a name alone
-/// is not enough), conflict with no record of the top identity, and conflict with every record
-/// group that is a rival of the top one (a Jr's, a twin's): a fragment that could be the
-/// rival's stays apart, so a twin's address is never offered as her sister's. The top identity
-/// keeps its probability and its id; it gains the fragments' records and contact points.
-fn absorb_fragments(
-    identities: &mut Vec<Identity>,
-    members: &mut Vec<Vec<usize>>,
-    clusters: &Clusters,
-    records: &[&NormalizedRecord],
-    on_file: &OnFileContacts,
-) {
-    if identities.len() < 2 {
-        return;
-    }
-    let rivals: Vec<usize> = (1..identities.len())
-        .filter(|&r| clusters.groups_conflict(&members[0], &members[r]))
-        .collect();
-    let fragments: Vec<usize> = (1..identities.len())
-        .filter(|&f| {
-            !rivals.contains(&f)
-                && probability_from_weight(identities[f].match_weight) >= FRAGMENT_MIN_PROBABILITY
-                && vouches_for_itself(&identities[f])
-                && rivals
-                    .iter()
-                    .all(|&r| clusters.groups_conflict(&members[f], &members[r]))
-        })
-        .collect();
-    if fragments.is_empty() {
-        return;
-    }
-    let own_contacts: HashSet<(ContactKind, String)> = identities[0]
-        .contacts
-        .iter()
-        .map(|c| (c.kind, c.value.clone()))
-        .collect();
-    for &f in fragments.iter().rev() {
-        let fragment = identities.remove(f);
-        let fragment_members = members.remove(f);
-        let top = &mut identities[0];
-        for name in fragment.names {
-            if !top.names.contains(&name) {
-                top.names.push(name);
-            }
-        }
-        top.records.extend(fragment.records);
-        members[0].extend(fragment_members);
-    }
-    let top = &mut identities[0];
-    sort_best_first(&mut top.records);
-    let top_records: Vec<&NormalizedRecord> = members[0].iter().map(|&i| records[i]).collect();
-    top.contacts = merge_contacts(&top_records, on_file);
-    for contact in &mut top.contacts {
-        contact.from_fragment = !own_contacts.contains(&(contact.kind, contact.value.clone()));
-    }
-}
-
-/// True when an identity agrees with the query on something of the debtor's own (DOB, SSN,
-/// phone or email: a level other than `not_supplied` and `different`) and differs on no
-/// comparison that tells people apart ([`DISQUALIFYING_DIFFERENCES`]).
-fn vouches_for_itself(identity: &Identity) -> bool {
-    let level = |comparison: Comparison| identity.level(comparison);
-    let disqualified = DISQUALIFYING_DIFFERENCES
-        .iter()
-        .any(|&c| level(c) == "different");
-    !disqualified
-        && [
-            Comparison::Dob,
-            Comparison::Ssn,
-            Comparison::Phone,
-            Comparison::Email,
-        ]
-        .iter()
-        .any(|&c| !matches!(level(c), NOT_SUPPLIED | "different"))
-}
-
-/// Comparisons whose `different` level bars a resolution: a twin or a father agrees on
-/// surname, address and often DOB, and only these tell them apart.
-const DISQUALIFYING_DIFFERENCES: [Comparison; 4] = [
-    Comparison::FirstName,
-    Comparison::NameSuffix,
-    Comparison::Dob,
-    Comparison::Ssn,
-];
-
-/// Comparisons of which at least one must agree (any level but `not_supplied` and `different`,
-/// `same_zip` and `same_city` excepted) for a resolution: a name alone, however rare, is not
-/// enough to send a collector to someone.
-const CORROBORATING: [Comparison; 5] = [
-    Comparison::Dob,
-    Comparison::Ssn,
-    Comparison::Address,
-    Comparison::Phone,
-    Comparison::Email,
-];
-
-/// True when the identity's explanation allows acting on it: no disqualifying difference, at
-/// least one corroborating identifier, and, when another identity shares its name and address
-/// or surname and DOB
-/// (`possible_jr_sr`, `possible_twin`), a DOB or SSN that agrees.
-fn is_actionable(identity: &Identity) -> bool {
-    let level = |comparison: Comparison| identity.level(comparison);
-    let disqualified = DISQUALIFYING_DIFFERENCES
-        .iter()
-        .any(|&c| level(c) == "different");
-    let corroborated = CORROBORATING.iter().any(|&c| {
-        !matches!(
-            level(c),
-            NOT_SUPPLIED | "different" | "same_zip" | "same_city"
-        )
-    });
-    let look_alike = identity
-        .flags
-        .iter()
-        .any(|f| f == "possible_jr_sr" || f == "possible_twin");
-    let personal = [Comparison::Dob, Comparison::Ssn]
-        .iter()
-        .any(|&c| !matches!(level(c), NOT_SUPPLIED | "different"));
-    corroborated && !disqualified && (personal || !look_alike)
-}
-
-/// Decides the resolution from the rival-adjusted probabilities: `resolved` needs the match
-/// threshold and an actionable explanation ([`is_actionable`]).
-fn status_of(identities: &[Identity], options: &SearchOptions) -> ResolutionStatus {
-    let Some(top) = identities.first() else {
-        return ResolutionStatus::NoMatch;
-    };
-    if top.match_probability >= options.match_threshold && is_actionable(top) {
-        ResolutionStatus::Resolved
-    } else if top.match_probability >= WEAK_THRESHOLD {
-        ResolutionStatus::Ambiguous
-    } else {
-        ResolutionStatus::NoMatch
-    }
-}
-
-/// Flags identities that look like another one: same name and address yet another identity
-/// (`possible_jr_sr`), same surname and DOB with another given name (`possible_twin`).
-/// Returns the look-alike pairs, by identity id.
-fn flag_look_alikes(
-    identities: &mut [Identity],
-    members: &[Vec<usize>],
-    clusters: &Clusters,
-    records: &[&NormalizedRecord],
-) -> Vec<(String, String)> {
-    let ids: Vec<String> = identities.iter().map(|i| i.identity_id.clone()).collect();
-    let mut pairs = Vec::new();
-    for (a, identity) in identities.iter_mut().enumerate() {
-        let mut flags = Vec::new();
-        for (b, other) in members.iter().enumerate() {
-            if a == b {
-                continue;
-            }
-            let flagged_before = flags.len();
-            for &x in &members[a] {
-                for &y in other {
-                    let vector = clusters
-                        .vector(x, y)
-                        .copied()
-                        .unwrap_or_else(|| ComparisonVector::between(records[x], records[y]));
-                    let same_name = vector.label(Comparison::FirstName) == "exact"
-                        && vector.label(Comparison::LastName) == "exact";
-                    let same_address = matches!(
-                        vector.label(Comparison::Address),
-                        "exact" | "address_minus_unit"
-                    );
-                    if same_name && same_address {
-                        flags.push("possible_jr_sr");
-                    }
-                    if vector.label(Comparison::LastName) == "exact"
-                        && vector.label(Comparison::Dob) == "exact"
-                        && vector.is_different(Comparison::FirstName)
-                    {
-                        flags.push("possible_twin");
-                    }
-                }
-            }
-            if flags.len() > flagged_before && a < b {
-                pairs.push((ids[a].clone(), ids[b].clone()));
-            }
-        }
-        flags.sort_unstable();
-        flags.dedup();
-        identity.flags = flags.into_iter().map(str::to_string).collect();
-    }
-    pairs
-}
-
-/// Makes each identity's band follow the verdict: an identity the search will not vouch for
-/// (every identity of an unresolved search, every identity but the top of a resolved one) is
-/// never shown as a strong match, whatever its probability.
-fn cap_bands_to_verdict(identities: &mut [Identity], status: ResolutionStatus) {
-    for (rank, identity) in identities.iter_mut().enumerate() {
-        let vouched = rank == 0 && status == ResolutionStatus::Resolved;
-        if !vouched && identity.band == Band::Strong {
-            identity.band = Band::Possible;
-        }
-    }
 }
 
 /// Names of each kind (given, surname) a thread keeps the record counts of before it starts
@@ -757,7 +486,7 @@ impl<'a> FrequencyCache<'a> {
 mod tests {
     use super::*;
     use crate::record::Field;
-    use crate::resolve::ContactStatus;
+    use crate::resolve::{ContactKind, ContactStatus, Flag};
 
     /// `(id, source, first, last, dob, ssn, street, zip, phone, last_seen)`.
     type Row<'a> = (
@@ -962,5 +691,72 @@ mod tests {
             .records
             .iter()
             .all(|r| r.record_id == "b1"));
+        assert!(resolution
+            .identities
+            .iter()
+            .any(|i| i.flags.contains(&Flag::PossibleTwin)));
+    }
+
+    /// Another person's record carries the debtor's SSN (a keying error in one source): the
+    /// debtor's identity says so.
+    #[test]
+    fn an_ssn_another_person_reports_too_is_flagged() {
+        let shared = engine(&[
+            (
+                "c1",
+                "credit_header",
+                "Hoa",
+                "Johnson",
+                "1990-10-06",
+                "111-22-3333",
+                "749 8th Ave",
+                "39352",
+                "6015993033",
+                "2026-01-25",
+            ),
+            (
+                "c2",
+                "credit_header",
+                "Marcus",
+                "Whitfield",
+                "1961-03-14",
+                "111-22-3333",
+                "12 Oak St",
+                "80202",
+                "",
+                "2026-05-15",
+            ),
+        ]);
+        let query = RawRecord::new()
+            .with(Field::FirstName, "Hoa")
+            .with(Field::LastName, "Johnson")
+            .with(Field::Dob, "1990-10-06")
+            .with(Field::Ssn, "111-22-3333");
+        let options = SearchOptions {
+            min_probability: 0.0,
+            ..SearchOptions::default()
+        };
+        let resolution = shared.search(&query, &options).expect("search");
+        let flagged: Vec<&str> = resolution
+            .identities
+            .iter()
+            .filter(|i| i.flags.contains(&Flag::SsnShared))
+            .map(|i| i.identity_id.as_str())
+            .collect();
+        assert_eq!(flagged, ["c1"], "{resolution:?}");
+        let alone = engine(&[(
+            "d1",
+            "credit_header",
+            "Hoa",
+            "Johnson",
+            "1990-10-06",
+            "111-22-3333",
+            "",
+            "",
+            "",
+            "",
+        )]);
+        let resolution = alone.search(&query, &options).expect("search");
+        assert!(resolution.identities[0].flags.is_empty());
     }
 }

@@ -214,7 +214,8 @@ pub fn print_resolution(resolution: &Resolution, unmasked: bool) {
             ssn.unwrap_or_default()
         );
         if !identity.flags.is_empty() {
-            println!("   flags: {}", identity.flags.join(", "));
+            let flags: Vec<&str> = identity.flags.iter().map(|f| f.as_str()).collect();
+            println!("   flags: {}", flags.join(", "));
         }
         println!("   why:");
         for field in identity

@@ -2,6 +2,7 @@
 //! search as a whole is `resolved`, `ambiguous` or `no_match`.
 
 pub mod contact;
+pub mod decision;
 pub mod identity;
 
 use serde::Serialize;
@@ -36,6 +37,36 @@ impl ResolutionStatus {
             ResolutionStatus::Ambiguous => "ambiguous",
             ResolutionStatus::NoMatch => "no_match",
         }
+    }
+}
+
+/// A warning for the collector about an identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// Another identity has the same name at the same address: a father and son (Jr/Sr)?
+    PossibleJrSr,
+    /// Another identity has the same surname and DOB and another given name: a twin?
+    PossibleTwin,
+    /// Another identity's records report the same full SSN: usually a keying error in one
+    /// source, sometimes a shared or misused number.
+    SsnShared,
+}
+
+impl Flag {
+    /// Returns the snake_case name (as the API and the page spell it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::PossibleJrSr => "possible_jr_sr",
+            Flag::PossibleTwin => "possible_twin",
+            Flag::SsnShared => "ssn_shared",
+        }
+    }
+
+    /// True for the flags that say another person looks like this one (Jr/Sr, twin): acting
+    /// on the identity then needs its DOB or SSN to agree.
+    pub fn is_look_alike(self) -> bool {
+        matches!(self, Flag::PossibleJrSr | Flag::PossibleTwin)
     }
 }
 
@@ -90,8 +121,8 @@ pub struct Identity {
     /// Addresses, phones and emails, best first per kind; the best current one of each kind
     /// carries its status (new, confirmed, corrected), the row's own are marked `on_file`.
     pub contacts: Vec<ContactPoint>,
-    /// Warnings for the collector: `possible_jr_sr`, `possible_twin`, `ssn_shared`.
-    pub flags: Vec<String>,
+    /// Warnings for the collector, sorted.
+    pub flags: Vec<Flag>,
 }
 
 impl Identity {

@@ -195,7 +195,11 @@ impl IdentityView {
             ssn: identity.ssn.as_ref().map(|s| ssn_text(s, unmasked)),
             records: identity.records.iter().map(RecordRefView::of).collect(),
             contacts: identity.contacts.iter().map(ContactPointView::of).collect(),
-            flags: identity.flags.clone(),
+            flags: identity
+                .flags
+                .iter()
+                .map(|f| f.as_str().to_string())
+                .collect(),
         }
     }
 }
