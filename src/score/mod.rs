@@ -4,6 +4,8 @@
 //! Defaults ship in `data/model_default.json` (compiled in); `skiptrace train` writes a model
 //! file of the same shape, which [`Model::load`] reads.
 
+mod frequencies;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -12,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::compare::{Comparison, ComparisonVector, NOT_SUPPLIED};
 use crate::error::{Error, Result};
 
-const DEFAULT_MODEL_JSON: &str = include_str!("../data/model_default.json");
+pub(crate) use frequencies::FrequencyCache;
+
+const DEFAULT_MODEL_JSON: &str = include_str!("../../data/model_default.json");
 
 /// Match probability at or above which an identity is banded `strong`.
 pub const STRONG_THRESHOLD: f64 = 0.95;
