@@ -247,17 +247,7 @@ fn describe_input_error(issue: &InputError) -> String {
 
 /// Returns the row's value problems, masked like `skiptrace index` reports them.
 fn value_issues(issues: &[crate::normalize::FieldIssue]) -> Vec<String> {
-    issues
-        .iter()
-        .map(|issue| {
-            format!(
-                "{}: {} (value {})",
-                issue.field.name(),
-                issue.message,
-                issue.masked_value
-            )
-        })
-        .collect()
+    issues.iter().map(ToString::to_string).collect()
 }
 
 /// Returns the best current contact of a kind, with its status; never one the row marks bad.

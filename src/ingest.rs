@@ -60,11 +60,7 @@ fn normalize_row(row: &InputRow) -> (Option<NormalizedRecord>, Vec<InputError>) 
     let mut issues = row.issues.clone();
     let (record, field_issues) = NormalizedRecord::from_raw(&row.raw);
     for issue in field_issues {
-        issues.push(InputError::new(
-            row.row,
-            issue.field.name(),
-            format!("{} (value {})", issue.message, issue.masked_value),
-        ));
+        issues.push(InputError::new(row.row, issue.field.name(), issue.detail()));
     }
     if record.is_unusable() {
         issues.push(InputError::new(

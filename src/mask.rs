@@ -18,6 +18,24 @@ pub fn mask_ssn(ssn: &Ssn) -> Ssn {
     Ssn::Last4(ssn.last4().to_string())
 }
 
+/// Renders a DOB for a caller: the year alone (`1984`) unless `unmasked`.
+pub fn dob_text(dob: Date, unmasked: bool) -> String {
+    if unmasked {
+        dob.to_string()
+    } else {
+        mask_dob(dob).to_string()
+    }
+}
+
+/// Renders an SSN for a caller: `***-**-1234` unless `unmasked`.
+pub fn ssn_text(ssn: &Ssn, unmasked: bool) -> String {
+    if unmasked {
+        ssn.display_full()
+    } else {
+        mask_ssn(ssn).display_full()
+    }
+}
+
 /// Masks every identity's SSN and DOB in place.
 pub fn mask_resolution(resolution: &mut Resolution) {
     for identity in &mut resolution.identities {

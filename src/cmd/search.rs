@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use skiptrace::index::SkipIndex;
+use skiptrace::mask::{dob_text, ssn_text};
 use skiptrace::record::{Field, RawRecord};
 use skiptrace::resolve::{ContactKind, ContactPoint, Resolution};
 use skiptrace::search::{Engine, SearchOptions};
@@ -194,20 +195,8 @@ pub fn print_resolution(resolution: &Resolution, unmasked: bool) {
             identity.records.len()
         );
         println!("   names: {}", identity.names.join(" | "));
-        let dob = identity.dob.map(|d| {
-            if unmasked {
-                d.to_string()
-            } else {
-                d.year.to_string()
-            }
-        });
-        let ssn = identity.ssn.as_ref().map(|s| {
-            if unmasked {
-                s.display_full()
-            } else {
-                s.masked()
-            }
-        });
+        let dob = identity.dob.map(|d| dob_text(d, unmasked));
+        let ssn = identity.ssn.as_ref().map(|s| ssn_text(s, unmasked));
         println!(
             "   dob: {}   ssn: {}",
             dob.unwrap_or_default(),

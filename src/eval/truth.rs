@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::bulk;
 use crate::error::{Error, InputError, Result};
 use crate::input::{InputRow, MappingOverrides, RecordReader};
-use crate::mask::mask_dob;
+use crate::mask::{dob_text, ssn_text};
 use crate::normalize::{parse_email, parse_phone, Address, AddressMark, NormalizedRecord};
 use crate::record::{Field, RawRecord};
 
@@ -260,11 +260,12 @@ fn person_contacts(
 fn masked(query: &NormalizedRecord) -> MaskedQuery {
     MaskedQuery {
         name: query.display_name.clone(),
-        dob: query
-            .dob
-            .map(|d| mask_dob(d).to_string())
+        dob: query.dob.map(|d| dob_text(d, false)).unwrap_or_default(),
+        ssn: query
+            .ssn
+            .as_ref()
+            .map(|s| ssn_text(s, false))
             .unwrap_or_default(),
-        ssn: query.ssn.as_ref().map(|s| s.masked()).unwrap_or_default(),
         zip: query
             .address
             .as_ref()

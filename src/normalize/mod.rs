@@ -73,6 +73,20 @@ pub struct FieldIssue {
     pub masked_value: String,
 }
 
+impl FieldIssue {
+    /// Returns the problem with the masked value: `zip must be 5 digits (value 6270)`.
+    pub fn detail(&self) -> String {
+        format!("{} (value {})", self.message, self.masked_value)
+    }
+}
+
+impl std::fmt::Display for FieldIssue {
+    /// Writes the field, the problem and the masked value: `dob: no such date (value ****-**-**)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field.name(), self.detail())
+    }
+}
+
 /// Returns `value` safe to show in an error: SSN and DOB digits are replaced by `*`, other values
 /// are cut to 40 characters.
 pub fn mask_value(field: Field, value: &str) -> String {

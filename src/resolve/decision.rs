@@ -10,6 +10,7 @@ use std::collections::HashSet;
 
 use super::contact::{merge_contacts, ContactKind, OnFileContacts};
 use super::identity::Clusters;
+use super::pairs::PairMatrix;
 use super::{Flag, Identity, RecordRef, ResolutionStatus};
 use crate::compare::{Comparison, ComparisonVector, NOT_SUPPLIED};
 use crate::normalize::{NormalizedRecord, Ssn};
@@ -47,7 +48,7 @@ pub(crate) fn apply_rivalry(
     look_alikes: &[(String, String)],
 ) {
     let n = groups.len();
-    let mut rivals = vec![false; n * n];
+    let mut rivals = PairMatrix::new(n, false);
     for i in 0..n {
         for j in (i + 1)..n {
             let (a, b) = (
@@ -58,15 +59,14 @@ pub(crate) fn apply_rivalry(
                 || look_alikes
                     .iter()
                     .any(|(x, y)| (x == a && y == b) || (x == b && y == a));
-            rivals[i * n + j] = rival;
-            rivals[j * n + i] = rival;
+            rivals.set(i, j, rival);
         }
     }
     let adjusted: Vec<f64> = (0..n)
         .map(|i| {
             let own = groups[i].identity.match_weight;
             let rivals_odds: f64 = (0..n)
-                .filter(|&j| rivals[i * n + j])
+                .filter(|&j| *rivals.get(i, j))
                 .map(|j| (groups[j].identity.match_weight - own).exp2())
                 .sum();
             1.0 / (1.0 + (-own).exp2() + rivals_odds)

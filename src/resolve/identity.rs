@@ -10,6 +10,8 @@ use crate::compare::{Comparison, ComparisonVector};
 use crate::normalize::NormalizedRecord;
 use crate::score::{Model, TermFrequencies};
 
+use super::pairs::PairMatrix;
+
 /// Match weight (prior included) two records need to be grouped: probability ≥ 0.99.
 pub const IDENTITY_LINK_WEIGHT: f64 = 6.63;
 
@@ -80,27 +82,26 @@ const CONFLICT_COMPARISONS: [Comparison; 4] = [
 pub struct Clusters {
     /// Groups of indexes into the records, each sorted, groups in order of their first member.
     pub groups: Vec<Vec<usize>>,
-    records: usize,
-    vectors: Vec<Option<ComparisonVector>>,
-    conflict: Vec<bool>,
+    vectors: PairMatrix<Option<ComparisonVector>>,
+    conflict: PairMatrix<bool>,
 }
 
 impl Clusters {
     /// Returns the comparison of records `i` and `j` (`i != j`), or `None` when they conflict:
     /// their comparison stopped there.
     pub fn vector(&self, i: usize, j: usize) -> Option<&ComparisonVector> {
-        self.vectors[i * self.records + j].as_ref()
+        self.vectors.get(i, j).as_ref()
     }
 
     /// True when records `i` and `j` cannot be one person ([`conflicts`]).
     pub fn conflict(&self, i: usize, j: usize) -> bool {
-        self.conflict[i * self.records + j]
+        *self.conflict.get(i, j)
     }
 
     /// True when some record of one group cannot be the same person as some record of the
     /// other.
     pub fn groups_conflict(&self, a: &[usize], b: &[usize]) -> bool {
-        a.iter().any(|&x| b.iter().any(|&y| self.conflict(x, y)))
+        self.conflict.any_between(a, b)
     }
 }
 
@@ -113,21 +114,19 @@ pub fn cluster(
 ) -> Clusters {
     let n = records.len();
     let mut links: Vec<(f64, usize, usize)> = Vec::new();
-    let mut conflict = vec![false; n * n];
-    let mut vectors = vec![None; n * n];
+    let mut conflict = PairMatrix::new(n, false);
+    let mut vectors = PairMatrix::new(n, None);
     for i in 0..n {
         let tf = term_frequencies(records[i]);
         for j in (i + 1)..n {
             let (left, right) = (records[i], records[j]);
             let mut vector = ComparisonVector::partial(left, right, &CONFLICT_COMPARISONS);
             if conflicts(&vector, left, right) {
-                conflict[i * n + j] = true;
-                conflict[j * n + i] = true;
+                conflict.set(i, j, true);
                 continue;
             }
             vector.complete(left, right, &CONFLICT_COMPARISONS);
-            vectors[i * n + j] = Some(vector);
-            vectors[j * n + i] = Some(vector);
+            vectors.set(i, j, Some(vector));
             let weight = model.match_weight(&vector, &tf);
             if weight >= IDENTITY_LINK_WEIGHT {
                 links.push((weight, i, j));
@@ -143,10 +142,7 @@ pub fn cluster(
         if a == b {
             continue;
         }
-        let clash = members[a]
-            .iter()
-            .any(|&x| members[b].iter().any(|&y| conflict[x * n + y]));
-        if clash {
+        if conflict.any_between(&members[a], &members[b]) {
             continue;
         }
         let moved = std::mem::take(&mut members[b]);
@@ -155,7 +151,7 @@ pub fn cluster(
         }
         members[a].extend(moved);
     }
-    detach_bridges(&mut members, &mut group_of, &link_pairs, &conflict, n);
+    detach_bridges(&mut members, &mut group_of, &link_pairs, &conflict);
     let mut groups: Vec<Vec<usize>> = members.into_iter().filter(|g| !g.is_empty()).collect();
     for group in &mut groups {
         group.sort_unstable();
@@ -163,7 +159,6 @@ pub fn cluster(
     groups.sort_by_key(|g| g[0]);
     Clusters {
         groups,
-        records: n,
         vectors,
         conflict,
     }
@@ -178,23 +173,17 @@ fn detach_bridges(
     members: &mut [Vec<usize>],
     group_of: &mut [usize],
     links: &[(usize, usize)],
-    conflict: &[bool],
-    n: usize,
+    conflict: &PairMatrix<bool>,
 ) {
-    let groups_conflict = |members: &[Vec<usize>], a: usize, b: usize| {
-        members[a]
-            .iter()
-            .any(|&x| members[b].iter().any(|&y| conflict[x * n + y]))
-    };
     let mut bridges: Vec<usize> = Vec::new();
     for &(i, j) in links {
         for (record, other) in [(i, j), (j, i)] {
             let (own, foreign) = (group_of[record], group_of[other]);
-            let fits_foreign = !members[foreign].iter().any(|&y| conflict[record * n + y]);
+            let fits_foreign = !conflict.any_between(&[record], &members[foreign]);
             if own != foreign
                 && members[own].len() > 1
                 && fits_foreign
-                && groups_conflict(members, own, foreign)
+                && conflict.any_between(&members[own], &members[foreign])
             {
                 bridges.push(record);
             }

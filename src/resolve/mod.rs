@@ -4,6 +4,7 @@
 pub mod contact;
 pub mod decision;
 pub mod identity;
+mod pairs;
 
 use serde::Serialize;
 

@@ -294,10 +294,7 @@ async fn run(
         let fingerprint = query_fingerprint(&query);
         if let Some(issue) = issues.first() {
             let field = issue.field.name();
-            let error = ApiError::invalid_field(
-                field,
-                format!("{field}: {} (value {})", issue.message, issue.masked_value),
-            );
+            let error = ApiError::invalid_field(field, issue.to_string());
             return (fingerprint, Err(error));
         }
         let started = Instant::now();

@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::mask::{mask_dob, mask_ssn};
+use crate::mask::{dob_text, ssn_text};
 use crate::normalize::phone::format_phone;
-use crate::normalize::{Date, NormalizedRecord, Ssn};
+use crate::normalize::{Date, NormalizedRecord};
 use crate::resolve::{ContactPoint, FieldExplanation, Identity, PostalAddress, RecordRef};
 
 /// A candidate person.
@@ -153,24 +153,6 @@ pub struct RecordView {
     pub first_seen: Option<String>,
     /// Last seen by its source.
     pub last_seen: Option<String>,
-}
-
-/// Renders a DOB: the year alone unless `unmasked`.
-pub(crate) fn dob_text(dob: Date, unmasked: bool) -> String {
-    if unmasked {
-        dob.to_string()
-    } else {
-        mask_dob(dob).to_string()
-    }
-}
-
-/// Renders an SSN: `***-**-1234` unless `unmasked`.
-pub(crate) fn ssn_text(ssn: &Ssn, unmasked: bool) -> String {
-    if unmasked {
-        ssn.display_full()
-    } else {
-        mask_ssn(ssn).display_full()
-    }
 }
 
 fn date_text(date: Option<Date>) -> Option<String> {
