@@ -19,6 +19,17 @@ pub const ADDRESS_LEVELS: &[&str] = &[
     "different",
 ];
 
+/// True for the levels that agree on the area only (`same_zip`, `same_city`): a neighbour's
+/// address reaches them too.
+pub fn is_area_only(level: usize) -> bool {
+    matches!(ADDRESS_LEVELS[level], "same_zip" | "same_city")
+}
+
+/// True for `address_minus_unit`: the same building, another or no unit.
+pub fn is_other_unit(level: usize) -> bool {
+    ADDRESS_LEVELS[level] == "address_minus_unit"
+}
+
 /// Compares two addresses.
 pub fn compare(left: Option<&Address>, right: Option<&Address>) -> usize {
     let (Some(a), Some(b)) = (left, right) else {

@@ -111,6 +111,71 @@ impl Comparison {
     }
 }
 
+/// The level one comparison reached, read through predicates so that rules elsewhere never
+/// compare labels. Every comparison's levels run `not_supplied`, `exact`, ..., `different`
+/// (checked by a test below).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Level {
+    comparison: Comparison,
+    index: u8,
+}
+
+impl Level {
+    /// Returns the level of `comparison` at `index` into its [`Comparison::levels`].
+    pub fn of(comparison: Comparison, index: usize) -> Level {
+        debug_assert!(index < comparison.levels().len());
+        Level {
+            comparison,
+            index: index as u8,
+        }
+    }
+
+    /// Returns the level labelled `label` (as explanations carry it), or `not_supplied` for a
+    /// label the comparison does not define.
+    pub fn from_label(comparison: Comparison, label: &str) -> Level {
+        Level::of(comparison, comparison.level_index(label).unwrap_or(0))
+    }
+
+    /// Returns the stable snake_case label (`exact`, `dob_day_month_swapped`...).
+    pub fn label(self) -> &'static str {
+        self.comparison.levels()[usize::from(self.index)]
+    }
+
+    /// True unless a value was missing on one side.
+    pub fn is_supplied(self) -> bool {
+        self.index != 0
+    }
+
+    /// True for the `exact` level.
+    pub fn is_exact(self) -> bool {
+        self.index == 1
+    }
+
+    /// True for the last level, `different`.
+    pub fn is_different(self) -> bool {
+        usize::from(self.index) + 1 == self.comparison.levels().len()
+    }
+
+    /// True when both sides have a value and it is not `different`: exact or near.
+    pub fn agrees(self) -> bool {
+        self.is_supplied() && !self.is_different()
+    }
+
+    /// True when the level says something of the person beyond the area they live in: agrees,
+    /// and for an address not merely on the ZIP or city (`same_zip`, `same_city`).
+    pub fn agrees_beyond_area(self) -> bool {
+        self.agrees()
+            && !(self.comparison == Comparison::Address
+                && address::is_area_only(usize::from(self.index)))
+    }
+
+    /// True for an address at the same building: `exact` or `address_minus_unit`.
+    pub fn same_building(self) -> bool {
+        self.comparison == Comparison::Address
+            && (self.is_exact() || address::is_other_unit(usize::from(self.index)))
+    }
+}
+
 /// The level every comparison reached for one pair: `levels[c as usize]` indexes into
 /// `c.levels()`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -159,7 +224,12 @@ impl ComparisonVector {
 
     /// Returns the level label reached by `comparison`.
     pub fn label(&self, comparison: Comparison) -> &'static str {
-        comparison.levels()[usize::from(self.levels[comparison as usize])]
+        self.level(comparison).label()
+    }
+
+    /// Returns the level reached by `comparison`.
+    pub fn level(&self, comparison: Comparison) -> Level {
+        Level::of(comparison, usize::from(self.levels[comparison as usize]))
     }
 
     /// True when `comparison` fell to its last level, `different`.
@@ -222,6 +292,14 @@ mod tests {
         for comparison in Comparison::ALL {
             let levels = comparison.levels();
             assert_eq!(levels[0], NOT_SUPPLIED, "{}", comparison.name());
+            assert_eq!(levels[1], "exact", "{}: Level::is_exact", comparison.name());
+            let different = Level::of(comparison, levels.len() - 1);
+            assert!(different.is_different() && !different.agrees());
+            assert!(Level::of(comparison, 1).agrees() && !Level::of(comparison, 0).agrees());
+            assert_eq!(
+                Level::from_label(comparison, "exact"),
+                Level::of(comparison, 1)
+            );
             assert_eq!(
                 levels[levels.len() - 1],
                 "different",

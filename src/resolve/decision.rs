@@ -12,7 +12,7 @@ use super::contact::{merge_contacts, ContactKind, OnFileContacts};
 use super::identity::Clusters;
 use super::pairs::PairMatrix;
 use super::{Flag, Identity, RecordRef, ResolutionStatus};
-use crate::compare::{Comparison, ComparisonVector, NOT_SUPPLIED};
+use crate::compare::{Comparison, ComparisonVector};
 use crate::normalize::{NormalizedRecord, Ssn};
 use crate::score::{probability_from_weight, Band, WEAK_THRESHOLD};
 
@@ -158,7 +158,7 @@ fn vouches_for_itself(identity: &Identity) -> bool {
     let level = |comparison: Comparison| identity.level(comparison);
     let disqualified = DISQUALIFYING_DIFFERENCES
         .iter()
-        .any(|&c| level(c) == "different");
+        .any(|&c| level(c).is_different());
     !disqualified
         && [
             Comparison::Dob,
@@ -167,7 +167,7 @@ fn vouches_for_itself(identity: &Identity) -> bool {
             Comparison::Email,
         ]
         .iter()
-        .any(|&c| !matches!(level(c), NOT_SUPPLIED | "different"))
+        .any(|&c| level(c).agrees())
 }
 
 /// Comparisons whose `different` level bars a resolution: a twin or a father agrees on
@@ -198,17 +198,12 @@ fn is_actionable(identity: &Identity) -> bool {
     let level = |comparison: Comparison| identity.level(comparison);
     let disqualified = DISQUALIFYING_DIFFERENCES
         .iter()
-        .any(|&c| level(c) == "different");
-    let corroborated = CORROBORATING.iter().any(|&c| {
-        !matches!(
-            level(c),
-            NOT_SUPPLIED | "different" | "same_zip" | "same_city"
-        )
-    });
+        .any(|&c| level(c).is_different());
+    let corroborated = CORROBORATING.iter().any(|&c| level(c).agrees_beyond_area());
     let look_alike = identity.flags.iter().any(|f| f.is_look_alike());
     let personal = [Comparison::Dob, Comparison::Ssn]
         .iter()
-        .any(|&c| !matches!(level(c), NOT_SUPPLIED | "different"));
+        .any(|&c| level(c).agrees());
     corroborated && !disqualified && (personal || !look_alike)
 }
 
@@ -254,17 +249,14 @@ pub(crate) fn flag_look_alikes(
                         .vector(x, y)
                         .copied()
                         .unwrap_or_else(|| ComparisonVector::between(records[x], records[y]));
-                    let same_name = vector.label(Comparison::FirstName) == "exact"
-                        && vector.label(Comparison::LastName) == "exact";
-                    let same_address = matches!(
-                        vector.label(Comparison::Address),
-                        "exact" | "address_minus_unit"
-                    );
+                    let same_name = vector.level(Comparison::FirstName).is_exact()
+                        && vector.level(Comparison::LastName).is_exact();
+                    let same_address = vector.level(Comparison::Address).same_building();
                     if same_name && same_address {
                         flags.push(Flag::PossibleJrSr);
                     }
-                    if vector.label(Comparison::LastName) == "exact"
-                        && vector.label(Comparison::Dob) == "exact"
+                    if vector.level(Comparison::LastName).is_exact()
+                        && vector.level(Comparison::Dob).is_exact()
                         && vector.is_different(Comparison::FirstName)
                     {
                         flags.push(Flag::PossibleTwin);

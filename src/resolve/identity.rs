@@ -50,7 +50,7 @@ fn ssns_conflict(
 /// person's DOB keyed wrong in two places (1997-12-20, 1998-12-23) is far likelier than two
 /// people sharing a name and an SSN.
 fn dobs_conflict(vector: &ComparisonVector) -> bool {
-    vector.is_different(Comparison::Dob) && vector.label(Comparison::Ssn) != "exact"
+    vector.is_different(Comparison::Dob) && !vector.level(Comparison::Ssn).is_exact()
 }
 
 /// True when `other` was first seen before `record`'s holder reached the reporting age.

@@ -12,7 +12,7 @@ pub use contact::{
     best_contact, ContactKind, ContactPoint, ContactStatus, OnFileContacts, PostalAddress,
 };
 
-use crate::compare::Comparison;
+use crate::compare::{Comparison, Level};
 use crate::normalize::{Date, Ssn};
 use crate::score::Band;
 
@@ -133,11 +133,13 @@ impl Identity {
     }
 
     /// Returns the level a comparison reached (`not_supplied` when it has no entry).
-    pub fn level(&self, comparison: Comparison) -> &'static str {
+    pub fn level(&self, comparison: Comparison) -> Level {
         self.explanation
             .iter()
             .find(|e| e.comparison == comparison)
-            .map_or(crate::compare::NOT_SUPPLIED, |e| e.level)
+            .map_or(Level::of(comparison, 0), |e| {
+                Level::from_label(comparison, e.level)
+            })
     }
 
     /// Returns the compact explanation: `first_name=exact,dob=dob_day_month_swapped,...`
