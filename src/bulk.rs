@@ -238,10 +238,9 @@ fn status_of(contact: Option<&ContactPoint>) -> String {
 }
 
 fn describe_input_error(issue: &InputError) -> String {
-    if issue.column == "*" {
-        issue.message.clone()
-    } else {
-        format!("{}: {}", issue.column, issue.message)
+    match &issue.column {
+        None => issue.message.clone(),
+        Some(column) => format!("{column}: {}", issue.message),
     }
 }
 
@@ -601,10 +600,7 @@ fn skip_resumed(
         match reader.next() {
             Some(row) => last_skipped = Some(row),
             None => {
-                return Err(InputError::new(
-                    summary.rows_in + 1,
-                    "*",
-                    format!(
+                return Err(InputError::whole_row(summary.rows_in + 1, format!(
                         "the existing output has {} rows, more than the input: it was not written from this input",
                         point.rows
                     ),

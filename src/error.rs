@@ -97,23 +97,53 @@ impl Error {
 
 /// A problem with one input value, located by row and column like rust-csv's `Position`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
-#[error("row {row}, column {column}: {message}")]
+#[error("row {row}, column {}: {message}", column_name(.column))]
 pub struct InputError {
     /// 1-based data row (the header is row 0).
     pub row: u64,
-    /// Column header as the file spells it (or the canonical field name).
-    pub column: String,
+    /// Column header as the file spells it (or the canonical field name); `None` when the
+    /// problem is the whole row (written `*` in reports and on the wire).
+    #[serde(serialize_with = "serialize_column")]
+    pub column: Option<String>,
     /// What is wrong, with any sensitive value masked.
     pub message: String,
 }
 
+/// How reports and the API name the whole row in place of a column.
+pub const WHOLE_ROW: &str = "*";
+
+fn column_name(column: &Option<String>) -> &str {
+    column.as_deref().unwrap_or(WHOLE_ROW)
+}
+
+fn serialize_column<S: serde::Serializer>(
+    column: &Option<String>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(column_name(column))
+}
+
 impl InputError {
-    /// Builds an input error.
+    /// Builds an error about one column's value.
     pub fn new(row: u64, column: impl Into<String>, message: impl Into<String>) -> InputError {
         InputError {
             row,
-            column: column.into(),
+            column: Some(column.into()),
             message: message.into(),
         }
+    }
+
+    /// Builds an error about a whole row (unreadable, wrong column count, nothing usable).
+    pub fn whole_row(row: u64, message: impl Into<String>) -> InputError {
+        InputError {
+            row,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    /// Returns the column as reports name it: the header, or `*` for the whole row.
+    pub fn column_name(&self) -> &str {
+        column_name(&self.column)
     }
 }

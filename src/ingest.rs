@@ -63,9 +63,8 @@ fn normalize_row(row: &InputRow) -> (Option<NormalizedRecord>, Vec<InputError>) 
         issues.push(InputError::new(row.row, issue.field.name(), issue.detail()));
     }
     if record.is_unusable() {
-        issues.push(InputError::new(
+        issues.push(InputError::whole_row(
             row.row,
-            "*",
             "row has no usable name, DOB, SSN, street address, phone or email",
         ));
         return (None, issues);
@@ -113,7 +112,7 @@ pub fn index_files(
                 .collect();
             for (record_id, document, issues) in prepared {
                 summary.read += 1;
-                let has_value_issue = issues.iter().any(|i| i.column != "*");
+                let has_value_issue = issues.iter().any(|i| i.column.is_some());
                 for issue in issues {
                     summary.note(issue);
                 }

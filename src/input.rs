@@ -245,12 +245,11 @@ impl RecordReader {
     fn build_row(&self, row: u64, mut values: Vec<String>, problem: Option<String>) -> InputRow {
         let mut issues = Vec::new();
         if let Some(message) = problem {
-            issues.push(InputError::new(row, "*", message));
+            issues.push(InputError::whole_row(row, message));
         }
         if !values.is_empty() && values.len() != self.mapping.columns.len() {
-            issues.push(InputError::new(
+            issues.push(InputError::whole_row(
                 row,
-                "*",
                 format!(
                     "row has {} columns, header has {}",
                     values.len(),
@@ -332,7 +331,7 @@ fn csv_rows(reader: BufReader<Box<dyn Read + Send>>, delimiter: u8) -> Result<(V
         })
         .collect();
     if headers.iter().all(String::is_empty) {
-        return Err(InputError::new(0, "*", "the file has no header row").into());
+        return Err(InputError::whole_row(0, "the file has no header row").into());
     }
     let rows = csv_reader
         .into_byte_records()
@@ -358,12 +357,12 @@ fn json_rows(reader: BufReader<Box<dyn Read + Send>>) -> Result<(Vec<String>, Ro
         .enumerate()
         .filter(|(_, line)| line.as_ref().map_or(true, |l| !l.trim_ascii().is_empty()));
     let Some((_, first)) = lines.next() else {
-        return Err(InputError::new(0, "*", "the file is empty").into());
+        return Err(InputError::whole_row(0, "the file is empty").into());
     };
     let first = first.map_err(|e| Error::io("input", e))?;
     let first_object: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&first)
-            .map_err(|e| InputError::new(1, "*", format!("line 1 is not a JSON object: {e}")))?;
+            .map_err(|e| InputError::whole_row(1, format!("line 1 is not a JSON object: {e}")))?;
     let columns: Vec<String> = first_object.keys().cloned().collect();
     let to_values = {
         let columns = columns.clone();

@@ -234,10 +234,21 @@ pub struct PermissiblePurpose {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct PurposeError {
+    /// Missing, or not a known code.
+    pub kind: PurposeErrorKind,
     /// `permissible_purpose`, `permissible_purpose.glba` or `permissible_purpose.dppa`.
     pub field: &'static str,
     /// What is wrong, with the accepted codes.
     pub message: String,
+}
+
+/// What is wrong with a stated purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurposeErrorKind {
+    /// The purpose, or one of its two codes, is absent.
+    Missing,
+    /// A code is not one of the accepted ones.
+    Unknown,
 }
 
 impl PermissiblePurpose {
@@ -254,11 +265,13 @@ impl PermissiblePurpose {
         let glba = match glba {
             None => {
                 return Err(PurposeError {
+                    kind: PurposeErrorKind::Missing,
                     field: "permissible_purpose.glba",
                     message: format!("a GLBA purpose is required (one of {})", glba_codes()),
                 })
             }
             Some(code) => GlbaPurpose::from_code(code).ok_or_else(|| PurposeError {
+                kind: PurposeErrorKind::Unknown,
                 field: "permissible_purpose.glba",
                 message: format!("unknown GLBA purpose {code:?} (one of {})", glba_codes()),
             })?,
@@ -266,11 +279,13 @@ impl PermissiblePurpose {
         let dppa = match dppa {
             None => {
                 return Err(PurposeError {
+                    kind: PurposeErrorKind::Missing,
                     field: "permissible_purpose.dppa",
                     message: format!("a DPPA purpose is required (one of {})", dppa_codes()),
                 })
             }
             Some(code) => DppaPurpose::from_code(code).ok_or_else(|| PurposeError {
+                kind: PurposeErrorKind::Unknown,
                 field: "permissible_purpose.dppa",
                 message: format!("unknown DPPA purpose {code:?} (one of {})", dppa_codes()),
             })?,
@@ -281,6 +296,7 @@ impl PermissiblePurpose {
     /// The error for a search that states no purpose at all.
     pub fn missing() -> PurposeError {
         PurposeError {
+            kind: PurposeErrorKind::Missing,
             field: "permissible_purpose",
             message: "every search must state a permissible purpose: \
                       {\"glba\": CODE, \"dppa\": CODE} (see GET /openapi.json)"

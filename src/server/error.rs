@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::purpose::PurposeError;
+use crate::purpose::{PurposeError, PurposeErrorKind};
 use crate::record::Field;
 
 /// The JSON body of every error response.
@@ -169,10 +169,9 @@ impl From<Error> for ApiError {
             Error::Input(input) => {
                 let error =
                     ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", input.to_string());
-                if input.column == "*" {
-                    error
-                } else {
-                    error.with_field(input.column)
+                match input.column {
+                    None => error,
+                    Some(column) => error.with_field(column),
                 }
             }
             other => ApiError::internal(&other),
@@ -182,10 +181,9 @@ impl From<Error> for ApiError {
 
 impl From<PurposeError> for ApiError {
     fn from(error: PurposeError) -> ApiError {
-        let code = if error.message.starts_with("unknown") {
-            "invalid_field"
-        } else {
-            "missing_field"
+        let code = match error.kind {
+            PurposeErrorKind::Unknown => "invalid_field",
+            PurposeErrorKind::Missing => "missing_field",
         };
         ApiError::new(StatusCode::BAD_REQUEST, code, error.message).with_field(error.field)
     }

@@ -230,7 +230,7 @@ fn rows_from_json(body: &[u8]) -> Result<ParsedRows, ApiError> {
                 row,
                 values: Vec::new(),
                 raw: RawRecord::new(),
-                issues: vec![InputError::new(row, "*", "not a JSON object")],
+                issues: vec![InputError::whole_row(row, "not a JSON object")],
             });
             continue;
         };
@@ -329,7 +329,7 @@ fn response_of(
             .into_iter()
             .map(|i| IssueView {
                 row: i.row,
-                column: i.column,
+                column: i.column_name().to_string(),
                 message: i.message,
             })
             .collect(),
