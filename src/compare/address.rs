@@ -38,7 +38,9 @@ pub fn compare(left: Option<&Address>, right: Option<&Address>) -> usize {
     level(ADDRESS_LEVELS, label(a, b))
 }
 
-fn same_place(a: &Address, b: &Address) -> bool {
+/// True when two addresses are in one place: the same ZIP when both have one, else the same
+/// city and state.
+pub fn same_place(a: &Address, b: &Address) -> bool {
     if !a.zip5.is_empty() && !b.zip5.is_empty() {
         return a.zip5 == b.zip5;
     }

@@ -58,6 +58,9 @@ pub struct ContactHit {
     pub marked_bad: bool,
     /// The status of the contact the answer offers, if it offers one.
     pub offered: Option<ContactStatus>,
+    /// Truth has a current value of the kind; an offer without one is wrong, and counts only
+    /// against the offers' precision.
+    pub has_truth: bool,
 }
 
 impl Judged {
@@ -318,7 +321,7 @@ pub fn calibration(judged: &[Judged]) -> Calibration {
 }
 
 /// Right-party rate of one contact kind, over the present queries answered `matched` whose
-/// truth has a current value of the kind.
+/// truth has a current value of the kind, and the precision of every offer on a matched row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct ContactRate {
     /// Matched present queries whose truth has a current value.
@@ -369,23 +372,32 @@ impl ContactRate {
     }
 }
 
-/// Returns the right-party rate over the present, matched queries where `hit` judges a contact;
-/// `None` when none is judged.
+/// Returns the right-party rate over the present, matched queries where `hit` judges a contact
+/// with truth behind it, and the offers' precision over every matched row; `None` when nothing
+/// is judged.
 pub fn contact_rate<'a>(
     judged: impl IntoIterator<Item = &'a Judged>,
     hit: impl Fn(&Judged) -> Option<ContactHit>,
 ) -> Option<ContactRate> {
     let mut rate = ContactRate::default();
-    let matched = judged.into_iter().filter(|j| j.present && j.matched());
-    for h in matched.filter_map(hit) {
-        rate.debtors += 1;
-        rate.right += u64::from(h.right);
-        rate.on_file_debtors += u64::from(h.on_file);
-        if h.findable {
-            rate.findable_debtors += 1;
-            rate.findable_right += u64::from(h.right);
-            rate.marked_bad_debtors += u64::from(h.marked_bad);
+    for (present, h) in judged
+        .into_iter()
+        .filter(|j| j.matched())
+        .filter_map(|j| hit(j).map(|h| (j.present, h)))
+    {
+        if present && h.has_truth {
+            rate.debtors += 1;
+            rate.right += u64::from(h.right);
+            rate.on_file_debtors += u64::from(h.on_file);
+            if h.findable {
+                rate.findable_debtors += 1;
+                rate.findable_right += u64::from(h.right);
+                rate.marked_bad_debtors += u64::from(h.marked_bad);
+            }
         }
+        // Every offer on a matched row counts against its status's precision: to a debtor
+        // with no current value of the kind, or to a person who is not in the records, it is
+        // wrong.
         if let Some(status) = h.offered {
             let index = ContactStatus::ALL
                 .iter()
@@ -395,6 +407,8 @@ pub fn contact_rate<'a>(
             rate.by_status[index].right += u64::from(h.right);
         }
     }
+    // Without any truth of the kind (a labelled file with no contact history) there is no
+    // figure to give, and offers cannot be judged.
     if rate.debtors == 0 {
         return None;
     }
@@ -654,6 +668,7 @@ mod tests {
                 on_file,
                 marked_bad: false,
                 offered: Some(status),
+                has_truth: true,
             };
         let judged = [
             with(
@@ -671,8 +686,16 @@ mod tests {
                 MatchStatus::Matched,
                 offered(ContactStatus::Confirmed, false, true, false),
             ),
-            with(true, MatchStatus::Matched, ContactHit::default()),
-            // Not matched, absent: not counted.
+            with(
+                true,
+                MatchStatus::Matched,
+                ContactHit {
+                    has_truth: true,
+                    ..ContactHit::default()
+                },
+            ),
+            // Not matched: not counted. Matched but absent: its offer counts against
+            // precision only.
             with(
                 true,
                 MatchStatus::Review,
@@ -699,6 +722,12 @@ mod tests {
         assert!(close(rate.ceiling, 0.75));
         let confirmed = rate.of_status(ContactStatus::Confirmed);
         assert_eq!((confirmed.offered, confirmed.right), (2, 1));
+        let new = rate.of_status(ContactStatus::New);
+        assert_eq!(
+            (new.offered, new.right),
+            (2, 1),
+            "the absent person's offer is wrong"
+        );
         assert!(close(confirmed.precision, 0.5));
         assert_eq!(rate.of_status(ContactStatus::Corrected).offered, 0);
         assert_eq!(contact_rate(&judged, |j| j.phone), None);

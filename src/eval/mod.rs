@@ -182,14 +182,19 @@ pub fn judge(
     prediction: Option<&Prediction>,
     owner: &HashMap<String, String>,
 ) -> Judged {
-    let hit = |truth: &Option<ContactTruth>, offered: Option<&Offered>| {
-        truth.as_ref().map(|t| ContactHit {
+    let hit = |truth: &Option<ContactTruth>, offered: Option<&Offered>| match truth {
+        Some(t) => Some(ContactHit {
             right: offered.is_some_and(|o| o.key == t.key),
             findable: t.findable,
             on_file: t.on_file,
             marked_bad: t.marked_bad,
             offered: offered.map(|o| o.status),
-        })
+            has_truth: true,
+        }),
+        None => offered.map(|o| ContactHit {
+            offered: Some(o.status),
+            ..ContactHit::default()
+        }),
     };
     let Some(p) = prediction else {
         return Judged {

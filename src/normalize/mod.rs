@@ -178,9 +178,14 @@ fn parse_field<T>(
 
 /// Reads a debtor row's other phones and contact marks; `phone` is the row's main phone.
 fn on_file_of(raw: &RawRecord, phone: Option<&str>, issues: &mut Vec<FieldIssue>) -> OnFile {
-    let mut other_phones =
-        parse_field(raw, Field::OtherPhones, on_file::parse_other_phones, issues)
-            .unwrap_or_default();
+    let (mut other_phones, bad) = on_file::parse_other_phones(raw.get(Field::OtherPhones));
+    for (value, message) in bad {
+        issues.push(FieldIssue {
+            field: Field::OtherPhones,
+            message,
+            masked_value: mask_value(Field::OtherPhones, &value),
+        });
+    }
     other_phones.retain(|other| Some(other.as_str()) != phone);
     OnFile {
         other_phones,

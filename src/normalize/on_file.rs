@@ -33,8 +33,8 @@ const INCOMPLETE_REASONS: [&str; 9] = [
     "unitmissing",
 ];
 
-/// Flag values that mean "no mark".
-const FLAG_NO: [&str; 9] = [
+/// Flag values that mean "no mark" (a status column may also say the address is fine).
+const FLAG_NO: [&str; 15] = [
     "n",
     "no",
     "false",
@@ -44,6 +44,12 @@ const FLAG_NO: [&str; 9] = [
     "valid",
     "active",
     "connected",
+    "none",
+    "na",
+    "deliverable",
+    "current",
+    "verified",
+    "confirmed",
 ];
 
 /// Flag values that mean "marked bad" without giving a reason.
@@ -88,23 +94,23 @@ pub fn parse_phone_bad(text: &str) -> Result<bool, String> {
 }
 
 /// Splits a row's other phones (joined with `;` or `,`) into 10-digit numbers, in order and
-/// without repeats.
-///
-/// # Errors
-/// The first value that is not a phone, with its reason.
-pub fn parse_other_phones(text: &str) -> Result<Vec<String>, String> {
+/// without repeats, and the values that are not phones with their reasons: one bad value (an
+/// `N/A` in a work-phone column) never costs the row its other phones.
+pub fn parse_other_phones(text: &str) -> (Vec<String>, Vec<(String, String)>) {
     let mut phones: Vec<String> = Vec::new();
+    let mut bad = Vec::new();
     for part in text
         .split([';', ','])
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
-        let phone = parse_phone(part)?;
-        if !phones.contains(&phone) {
-            phones.push(phone);
+        match parse_phone(part) {
+            Ok(phone) if !phones.contains(&phone) => phones.push(phone),
+            Ok(_) => {}
+            Err(reason) => bad.push((part.to_string(), reason)),
         }
     }
-    Ok(phones)
+    (phones, bad)
 }
 
 /// The row's own contacts beyond `phone`, `address` and `email`, and the marks on them. Only a
@@ -156,7 +162,17 @@ mod tests {
                 "{reason}"
             );
         }
-        for blank in ["", "  ", "N", "no", "0", "false"] {
+        for blank in [
+            "",
+            "  ",
+            "N",
+            "no",
+            "0",
+            "false",
+            "Deliverable",
+            "N/A",
+            "none",
+        ] {
             assert_eq!(parse_return_reason(blank), None, "{blank:?}");
         }
     }
@@ -167,17 +183,20 @@ mod tests {
         assert_eq!(parse_phone_bad("Disconnected"), Ok(true));
         assert_eq!(parse_phone_bad("N"), Ok(false));
         assert_eq!(parse_phone_bad(""), Ok(false));
-        assert!(parse_phone_bad("maybe").is_err());
+        let error = parse_phone_bad("maybe").expect_err("neither yes nor no");
+        assert!(error.contains("yes/no"), "{error}");
     }
 
     #[test]
     fn other_phones_split_parse_and_drop_repeats() {
-        assert_eq!(
-            parse_other_phones("312-555-0199; (217) 555-0100;312.555.0199"),
-            Ok(vec!["3125550199".to_string(), "2175550100".to_string()])
-        );
-        assert!(parse_other_phones("312-555-0199;12").is_err());
-        assert_eq!(parse_other_phones(" ; "), Ok(Vec::new()));
+        let (phones, bad) = parse_other_phones("312-555-0199; (217) 555-0100;312.555.0199");
+        assert_eq!(phones, ["3125550199", "2175550100"]);
+        assert!(bad.is_empty());
+        let (phones, bad) = parse_other_phones("312-555-0199;N/A;12");
+        assert_eq!(phones, ["3125550199"], "the good phone is kept");
+        assert_eq!(bad.len(), 2);
+        assert!(bad[1].1.contains("2 digits"), "{bad:?}");
+        assert_eq!(parse_other_phones(" ; "), (Vec::new(), Vec::new()));
     }
 
     proptest! {

@@ -116,7 +116,8 @@ mod tests {
         ] {
             assert_eq!(parse_phone_type(text), Ok(kind), "{text}");
         }
-        assert!(parse_phone_type("pager").is_err());
+        let error = parse_phone_type("pager").expect_err("not a line type");
+        assert!(error.contains("mobile, landline or voip"), "{error}");
         assert_eq!(
             parse_phone_type(PhoneType::Landline.as_str()),
             Ok(PhoneType::Landline)
