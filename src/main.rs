@@ -2,13 +2,31 @@
 
 mod cmd;
 
+use std::process::ExitCode;
+
 use clap::Parser;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> anyhow::Result<()> {
+/// Exit status of a run that failed on the caller's input (a bad file, flag or query), as
+/// against 1 for a failure of the system (disk, index): scripts can tell "fix your file" from
+/// "call us".
+const EXIT_USER_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
     let cli = cmd::Cli::parse();
     cmd::init_tracing();
-    cmd::run(cli)
+    match cmd::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {error:?}");
+            let user_error = error.chain().any(|cause| {
+                cause
+                    .downcast_ref::<skiptrace::error::Error>()
+                    .is_some_and(skiptrace::error::Error::is_user_error)
+            });
+            ExitCode::from(if user_error { EXIT_USER_ERROR } else { 1 })
+        }
+    }
 }

@@ -131,8 +131,13 @@ fn a_query_with_nothing_to_search_on_is_refused() {
             "search", "--index", "idx", "--first", "Dmitri", "--ssn", "6789",
         ],
     );
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(2), "the caller's input: exit 2");
     assert!(String::from_utf8_lossy(&output.stderr).contains("unusable query"));
+    let missing = run(
+        dir.path(),
+        &["search", "--index", "nowhere", "--last", "Kowalczyk"],
+    );
+    assert_eq!(missing.status.code(), Some(1), "no index there: exit 1");
 }
 
 #[test]
