@@ -518,8 +518,10 @@ mod tests {
             reread.authenticate(&new.key),
             Authentication::Valid { .. }
         ));
-        assert!(KeyStore::from_json("{\"version\": 9, \"keys\": []}").is_err());
-        assert!(KeyStore::from_json("not json").is_err());
+        let error = KeyStore::from_json("{\"version\": 9, \"keys\": []}").expect_err("version");
+        assert!(error.contains("version 9"), "{error}");
+        let error = KeyStore::from_json("not json").expect_err("not JSON");
+        assert!(error.contains("expected"), "{error}");
     }
 
     #[test]

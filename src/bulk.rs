@@ -686,7 +686,11 @@ mod tests {
             .collect();
         assert_eq!(id_column(&columns, None).expect("ok"), Some(1));
         assert_eq!(id_column(&columns, Some("zip")).expect("ok"), Some(2));
-        assert!(id_column(&columns, Some("nope")).is_err());
+        let error = id_column(&columns, Some("nope")).expect_err("no such column");
+        assert!(
+            error.to_string().contains("--id-column: no such column"),
+            "{error}"
+        );
     }
 
     #[test]

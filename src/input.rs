@@ -489,6 +489,10 @@ mod tests {
 
     #[test]
     fn unknown_override_field_is_an_error() {
-        assert!(MappingOverrides::parse(&["colour=x".to_string()]).is_err());
+        let error = MappingOverrides::parse(&["colour=x".to_string()]).expect_err("no such field");
+        assert!(
+            error.to_string().contains("unknown field colour"),
+            "{error}"
+        );
     }
 }

@@ -561,7 +561,13 @@ mod tests {
         );
         values[0] = "matched".into();
         values[1] = "1.5".into();
-        assert!(columns.prediction(4, &values).is_err());
+        let error = columns
+            .prediction(4, &values)
+            .expect_err("not a probability");
+        assert!(
+            error.to_string().contains("is not a probability"),
+            "{error}"
+        );
         let missing = OutputColumns::locate(&["match_status".to_string()]).expect_err("missing");
         assert!(missing.to_string().contains("match_score"), "{missing}");
     }

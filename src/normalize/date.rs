@@ -301,7 +301,13 @@ mod tests {
             assert!(parse_date(text).is_err(), "{text}");
         }
         assert!(parse_date("02/29/2000").is_ok());
-        assert!(parse_date("02/29/1900").is_err());
+        let error = parse_date("02/29/1900").expect_err("1900 is no leap year");
+        assert!(!error.is_empty());
+        assert_eq!(
+            parse_date("02/29/1900"),
+            parse_date("02/30/1900"),
+            "the same refusal"
+        );
     }
 
     proptest! {

@@ -126,7 +126,8 @@ mod tests {
         assert_eq!(parse_ssn("6789"), Ok(Ssn::Last4("6789".into())));
         assert_eq!(parse_ssn("XXX-XX-6789"), Ok(Ssn::Last4("6789".into())));
         assert_eq!(parse_ssn("***-**-6789"), Ok(Ssn::Last4("6789".into())));
-        assert!(parse_ssn("XXX-45-6789").is_err());
+        let error = parse_ssn("XXX-45-6789").expect_err("masked but not to the last 4");
+        assert!(error.contains("last 4"), "{error}");
         assert_eq!(
             parse_ssn("123456789").map(|s| s.masked()).as_deref(),
             Ok("***-**-6789")
@@ -144,8 +145,12 @@ mod tests {
         ] {
             assert!(parse_ssn(text).is_err(), "{text}");
         }
-        assert!(parse_ssn("12345").is_err());
-        assert!(parse_ssn("12a456789").is_err());
+        assert_eq!(
+            parse_ssn("12345"),
+            Err("ssn has 5 digits (expected 9, or the last 4)".to_string())
+        );
+        let error = parse_ssn("12a456789").expect_err("a letter");
+        assert!(error.contains("digits only"), "{error}");
     }
 
     proptest! {

@@ -371,6 +371,7 @@ mod tests {
                 u_probability: 0.5,
                 tf_adjusted: false,
             });
-        assert!(model.prepared().is_err());
+        let error = model.prepared().expect_err("a level dob does not define");
+        assert!(error.contains("dob_made_up"), "{error}");
     }
 }

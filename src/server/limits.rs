@@ -171,7 +171,11 @@ mod tests {
         assert!(limiter.check("b", start).is_ok(), "buckets are per key");
         let later = start + Duration::from_millis(1_100);
         assert!(limiter.check("a", later).is_ok(), "refilled at the rate");
-        assert!(limiter.check("a", later).is_err());
+        assert_eq!(
+            limiter.check("a", later),
+            Err(1),
+            "empty again: retry in a second"
+        );
     }
 
     #[test]

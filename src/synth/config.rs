@@ -1201,10 +1201,15 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_bad_values_are_rejected() {
-        assert!(SynthConfig::from_json_str(r#"{"peeple": 5}"#).is_err());
+        let error = SynthConfig::from_json_str(r#"{"peeple": 5}"#).expect_err("a misspelt key");
+        assert!(error.to_string().contains("peeple"), "{error}");
         let bad_share = r#"{"returned_mail": {"debtor_share": 1.5}}"#;
         let error = SynthConfig::from_json_str(bad_share).expect_err("out of range");
         assert!(error.to_string().contains("returned_mail.debtor_share"));
-        assert!(SynthConfig::from_json_str(r#"{"as_of": "30/06/2026"}"#).is_err());
+        let error = SynthConfig::from_json_str(r#"{"as_of": "30/06/2026"}"#).expect_err("not ISO");
+        assert!(
+            error.to_string().contains("as_of") || error.to_string().contains("30/06/2026"),
+            "{error}"
+        );
     }
 }

@@ -332,7 +332,8 @@ mod tests {
         for rule in BlockingRule::ALL {
             assert_eq!(rule.name().parse::<BlockingRule>(), Ok(rule));
         }
-        assert!("zip".parse::<BlockingRule>().is_err());
+        let error = "zip".parse::<BlockingRule>().expect_err("not a rule");
+        assert!(error.contains("unknown blocking rule zip"), "{error}");
         assert!(BlockingRule::Dob.blocked().contains(&Comparison::Dob));
         assert!(!BlockingRule::Dob.blocked().contains(&Comparison::FirstName));
     }
@@ -384,6 +385,10 @@ mod tests {
             1000,
             "no SSN: not_supplied"
         );
-        assert!(random_pair_level_counts(&records[..1], 10, 3).is_err());
+        let error = random_pair_level_counts(&records[..1], 10, 3).expect_err("one record");
+        assert!(
+            error.to_string().contains("at least two records"),
+            "{error}"
+        );
     }
 }
