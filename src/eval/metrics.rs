@@ -350,6 +350,15 @@ pub struct ContactRate {
     pub by_status: [StatusPrecision; 3],
 }
 
+/// Returns the place of `status` in [`ContactRate::by_status`] (the order of
+/// [`ContactStatus::ALL`]).
+fn status_index(status: ContactStatus) -> usize {
+    ContactStatus::ALL
+        .iter()
+        .position(|s| *s == status)
+        .expect("ALL holds every status")
+}
+
 /// How often a status was offered and how often it was right.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct StatusPrecision {
@@ -364,11 +373,7 @@ pub struct StatusPrecision {
 impl ContactRate {
     /// Returns the figures of one status.
     pub fn of_status(&self, status: ContactStatus) -> StatusPrecision {
-        let index = ContactStatus::ALL
-            .iter()
-            .position(|s| *s == status)
-            .expect("ALL holds every status");
-        self.by_status[index]
+        self.by_status[status_index(status)]
     }
 }
 
@@ -399,12 +404,9 @@ pub fn contact_rate<'a>(
         // with no current value of the kind, or to a person who is not in the records, it is
         // wrong.
         if let Some(status) = h.offered {
-            let index = ContactStatus::ALL
-                .iter()
-                .position(|s| *s == status)
-                .expect("ALL holds every status");
-            rate.by_status[index].offered += 1;
-            rate.by_status[index].right += u64::from(h.right);
+            let figures = &mut rate.by_status[status_index(status)];
+            figures.offered += 1;
+            figures.right += u64::from(h.right);
         }
     }
     // Without any truth of the kind (a labelled file with no contact history) there is no

@@ -9,7 +9,7 @@
 //! contact older and weaker than the one on file is never offered as best. A contact the file
 //! marks as bad is never confirmed.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -481,10 +481,11 @@ pub fn merge_contacts(
         .into_iter()
         .map(|((kind, key), m)| {
             let relation = on_file.relation(kind, &key, &m);
+            let phone_type = m.phone_type();
             let mut score = confidence(kind, m.last_seen, newest, m.sources.len());
             match kind {
                 ContactKind::Address if superseded.contains(&key) => score *= SUPERSEDED_FACTOR,
-                ContactKind::Phone => score *= line_type_factor(m.phone_type()),
+                ContactKind::Phone => score *= line_type_factor(phone_type),
                 _ => {}
             }
             let postal = m.address.as_ref().map(PostalAddress::of);
@@ -494,7 +495,7 @@ pub fn merge_contacts(
                     .as_ref()
                     .map_or(m.value.clone(), PostalAddress::one_line),
                 address: postal,
-                phone_type: m.phone_type(),
+                phone_type,
                 first_seen: m.first_seen,
                 last_seen: m.last_seen,
                 sources: m.sources.into_iter().collect(),
@@ -631,7 +632,7 @@ fn choose_best(ranked: &mut [Ranked], kind: ContactKind, on_file: &OnFileContact
 /// Returns the keys of the addresses the person has most likely moved on from: another
 /// address was first reported after this one was, and last reported no earlier (see
 /// [`SUPERSEDED_FACTOR`]).
-fn superseded_addresses(merged: &HashMap<(ContactKind, String), Merged>) -> Vec<String> {
+fn superseded_addresses(merged: &HashMap<(ContactKind, String), Merged>) -> HashSet<String> {
     let addresses: Vec<(&String, &Merged)> = merged
         .iter()
         .filter(|((kind, _), _)| *kind == ContactKind::Address)
