@@ -153,6 +153,17 @@ pub enum Authentication {
     Unknown,
 }
 
+/// Why a key file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    /// Not JSON of the key file's shape.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// Written by another version of skiptrace.
+    #[error("version {0} (this skiptrace reads version {KEY_FILE_VERSION})")]
+    Version(u32),
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct KeyFile {
     version: u32,
@@ -177,9 +188,9 @@ impl KeyStore {
     /// [`Error::KeyFile`] when the file cannot be read or is not a key file.
     pub fn load(path: &Path) -> Result<KeyStore> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        KeyStore::from_json(&text).map_err(|message| Error::KeyFile {
+        KeyStore::from_json(&text).map_err(|source| Error::KeyFile {
             path: path.to_path_buf(),
-            message,
+            source,
         })
     }
 
@@ -195,13 +206,10 @@ impl KeyStore {
         }
     }
 
-    fn from_json(text: &str) -> std::result::Result<KeyStore, String> {
-        let file: KeyFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    fn from_json(text: &str) -> std::result::Result<KeyStore, KeyFileError> {
+        let file: KeyFile = serde_json::from_str(text)?;
         if file.version != KEY_FILE_VERSION {
-            return Err(format!(
-                "version {} (this skiptrace reads version {KEY_FILE_VERSION})",
-                file.version
-            ));
+            return Err(KeyFileError::Version(file.version));
         }
         Ok(KeyStore { keys: file.keys })
     }
@@ -519,9 +527,9 @@ mod tests {
             Authentication::Valid { .. }
         ));
         let error = KeyStore::from_json("{\"version\": 9, \"keys\": []}").expect_err("version");
-        assert!(error.contains("version 9"), "{error}");
+        assert!(matches!(error, KeyFileError::Version(9)), "{error}");
         let error = KeyStore::from_json("not json").expect_err("not JSON");
-        assert!(error.contains("expected"), "{error}");
+        assert!(matches!(error, KeyFileError::Json(_)), "{error}");
     }
 
     #[test]

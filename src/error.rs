@@ -18,12 +18,12 @@ pub enum Error {
     #[error("record not found: {0}")]
     RecordNotFound(String),
     /// The model file cannot be read or is inconsistent.
-    #[error("model {path}: {message}")]
+    #[error("model {path}: {source}")]
     Model {
         /// Model file path.
         path: PathBuf,
         /// What is wrong with it.
-        message: String,
+        source: crate::score::ModelError,
     },
     /// The search index failed.
     #[error("index: {0}")]
@@ -54,12 +54,12 @@ pub enum Error {
     #[error("stored record: {0}")]
     Payload(#[from] postcard::Error),
     /// The API key file cannot be used.
-    #[error("key file {path}: {message}")]
+    #[error("key file {path}: {source}")]
     KeyFile {
         /// Key file path.
         path: PathBuf,
         /// What is wrong with it.
-        message: String,
+        source: crate::access::KeyFileError,
     },
     /// A chart of a report cannot be drawn.
     #[error("plot: {0}")]

@@ -68,7 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let rounds = args
         .rounds
         .iter()
-        .map(|r| r.parse::<BlockingRule>().map_err(anyhow::Error::msg))
+        .map(|r| r.parse::<BlockingRule>().map_err(anyhow::Error::from))
         .collect::<anyhow::Result<Vec<_>>>()?;
     anyhow::ensure!(args.u_pairs > 0, "--u-pairs must be positive");
     anyhow::ensure!(args.em_queries > 0, "--em-queries must be positive");

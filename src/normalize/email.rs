@@ -1,6 +1,8 @@
 //! Email addresses: trimmed, lower-cased, with provider rules that make two spellings of one
 //! mailbox equal (Gmail ignores dots and `+tags`; most large providers ignore `+tags`).
 
+use super::ValueError;
+
 /// Providers where everything after `+` in the local part is a tag on the same mailbox.
 const PLUS_TAG_DOMAINS: [&str; 8] = [
     "gmail.com",
@@ -17,16 +19,16 @@ const PLUS_TAG_DOMAINS: [&str; 8] = [
 ///
 /// # Errors
 /// When there is not exactly one `@`, a part is empty, or the domain has no dot.
-pub fn parse_email(text: &str) -> Result<String, String> {
+pub fn parse_email(text: &str) -> Result<String, ValueError> {
     let lower = text.trim().to_lowercase();
     let Some((local, domain)) = lower.split_once('@') else {
-        return Err("email has no @".into());
+        return Err(ValueError::EmailNoAt);
     };
     if local.is_empty() || domain.contains('@') || !domain.contains('.') {
-        return Err("email is not of the form name@domain.tld".into());
+        return Err(ValueError::EmailForm);
     }
     if lower.chars().any(char::is_whitespace) {
-        return Err("email contains spaces".into());
+        return Err(ValueError::EmailSpaces);
     }
     let domain = if domain == "googlemail.com" {
         "gmail.com"
@@ -43,7 +45,7 @@ pub fn parse_email(text: &str) -> Result<String, String> {
         mailbox.to_string()
     };
     if mailbox.is_empty() {
-        return Err("email local part is empty".into());
+        return Err(ValueError::EmailEmptyMailbox);
     }
     Ok(format!("{mailbox}@{domain}"))
 }

@@ -12,6 +12,7 @@ pub mod on_file;
 pub mod phone;
 pub mod ssn;
 pub mod text;
+mod value_error;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,7 @@ pub use name::{PersonName, Suffix};
 pub use on_file::{AddressMark, OnFile};
 pub use phone::{parse_phone, parse_phone_type, PhoneType};
 pub use ssn::{parse_ssn, Ssn};
+pub use value_error::ValueError;
 
 use crate::record::{Field, RawRecord};
 
@@ -67,8 +69,9 @@ pub struct NormalizedRecord {
 pub struct FieldIssue {
     /// The field holding the bad value.
     pub field: Field,
-    /// What is wrong.
-    pub message: String,
+    /// What is wrong (its text on the wire, under `message`).
+    #[serde(rename = "message", serialize_with = "serialize_display")]
+    pub problem: ValueError,
     /// The value with sensitive content masked.
     pub masked_value: String,
 }
@@ -76,7 +79,7 @@ pub struct FieldIssue {
 impl FieldIssue {
     /// Returns the problem with the masked value: `zip must be 5 digits (value 6270)`.
     pub fn detail(&self) -> String {
-        format!("{} (value {})", self.message, self.masked_value)
+        format!("{} (value {})", self.problem, self.masked_value)
     }
 }
 
@@ -85,6 +88,13 @@ impl std::fmt::Display for FieldIssue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.field.name(), self.detail())
     }
+}
+
+fn serialize_display<S: serde::Serializer>(
+    value: &impl std::fmt::Display,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
 }
 
 /// Returns `value` safe to show in an error: SSN and DOB digits are replaced by `*`, other values
@@ -156,7 +166,7 @@ impl NormalizedRecord {
 fn parse_field<T>(
     raw: &RawRecord,
     field: Field,
-    parser: impl Fn(&str) -> Result<T, String>,
+    parser: impl Fn(&str) -> Result<T, ValueError>,
     issues: &mut Vec<FieldIssue>,
 ) -> Option<T> {
     let value = raw.get(field);
@@ -165,10 +175,10 @@ fn parse_field<T>(
     }
     match parser(value) {
         Ok(parsed) => Some(parsed),
-        Err(message) => {
+        Err(problem) => {
             issues.push(FieldIssue {
                 field,
-                message,
+                problem,
                 masked_value: mask_value(field, value),
             });
             None
@@ -179,10 +189,10 @@ fn parse_field<T>(
 /// Reads a debtor row's other phones and contact marks; `phone` is the row's main phone.
 fn on_file_of(raw: &RawRecord, phone: Option<&str>, issues: &mut Vec<FieldIssue>) -> OnFile {
     let (mut other_phones, bad) = on_file::parse_other_phones(raw.get(Field::OtherPhones));
-    for (value, message) in bad {
+    for (value, problem) in bad {
         issues.push(FieldIssue {
             field: Field::OtherPhones,
-            message,
+            problem,
             masked_value: mask_value(Field::OtherPhones, &value),
         });
     }
@@ -243,13 +253,13 @@ fn address_of(raw: &RawRecord, issues: &mut Vec<FieldIssue>) -> Option<Address> 
         raw.get(Field::Zip),
     );
     for issue in address_issues {
-        let (field, message) = match issue {
-            address::AddressIssue::UnknownState => (Field::State, "unknown state"),
-            address::AddressIssue::BadZip => (Field::Zip, "zip must be 5 digits or ZIP+4"),
+        let (field, problem) = match issue {
+            address::AddressIssue::UnknownState => (Field::State, ValueError::UnknownState),
+            address::AddressIssue::BadZip => (Field::Zip, ValueError::BadZip),
         };
         issues.push(FieldIssue {
             field,
-            message: message.to_string(),
+            problem,
             masked_value: mask_value(field, raw.get(field)),
         });
     }

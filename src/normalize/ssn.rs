@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::ValueError;
+
 /// A normalized SSN: the full nine digits or only the last four.
 ///
 /// In JSON it reads `{"kind": "full" | "last4", "digits": "..."}`; in the index's binary
@@ -85,29 +87,29 @@ impl Ssn {
 /// # Errors
 /// When the digits are neither 9 nor 4, or a full SSN breaks the SSA validity rules: area 000,
 /// 666 or 900–999, group 00, serial 0000 (docs/domain.md §6).
-pub fn parse_ssn(text: &str) -> Result<Ssn, String> {
+pub fn parse_ssn(text: &str) -> Result<Ssn, ValueError> {
     let is_mask = |c: char| matches!(c, 'x' | 'X' | '*' | '#');
     if text.chars().any(|c| c.is_alphabetic() && !is_mask(c)) {
-        return Err("ssn must contain digits only".into());
+        return Err(ValueError::SsnNotDigits);
     }
     let digits = super::text::digits(text);
     if text.chars().any(is_mask) && digits.len() != 4 {
-        return Err("a masked ssn must show exactly its last 4 digits".into());
+        return Err(ValueError::SsnMaskNotLast4);
     }
     match digits.len() {
         9 => {
             let area: u16 = digits[..3].parse().unwrap_or(0);
             if area == 0 || area == 666 || area >= 900 {
-                return Err("ssn area number is not issued (000, 666, 900-999)".into());
+                return Err(ValueError::SsnAreaNotIssued);
             }
             if &digits[3..5] == "00" || &digits[5..] == "0000" {
-                return Err("ssn group 00 or serial 0000 is never issued".into());
+                return Err(ValueError::SsnGroupOrSerialNotIssued);
             }
             Ok(Ssn::Full(digits))
         }
         4 if digits != "0000" => Ok(Ssn::Last4(digits)),
-        4 => Err("ssn serial 0000 is never issued".into()),
-        n => Err(format!("ssn has {n} digits (expected 9, or the last 4)")),
+        4 => Err(ValueError::SsnSerialNotIssued),
+        n => Err(ValueError::SsnDigitCount(n)),
     }
 }
 
@@ -126,8 +128,11 @@ mod tests {
         assert_eq!(parse_ssn("6789"), Ok(Ssn::Last4("6789".into())));
         assert_eq!(parse_ssn("XXX-XX-6789"), Ok(Ssn::Last4("6789".into())));
         assert_eq!(parse_ssn("***-**-6789"), Ok(Ssn::Last4("6789".into())));
-        let error = parse_ssn("XXX-45-6789").expect_err("masked but not to the last 4");
-        assert!(error.contains("last 4"), "{error}");
+        assert_eq!(
+            parse_ssn("XXX-45-6789"),
+            Err(ValueError::SsnMaskNotLast4),
+            "masked but not to the last 4"
+        );
         assert_eq!(
             parse_ssn("123456789").map(|s| s.masked()).as_deref(),
             Ok("***-**-6789")
@@ -145,12 +150,8 @@ mod tests {
         ] {
             assert!(parse_ssn(text).is_err(), "{text}");
         }
-        assert_eq!(
-            parse_ssn("12345"),
-            Err("ssn has 5 digits (expected 9, or the last 4)".to_string())
-        );
-        let error = parse_ssn("12a456789").expect_err("a letter");
-        assert!(error.contains("digits only"), "{error}");
+        assert_eq!(parse_ssn("12345"), Err(ValueError::SsnDigitCount(5)));
+        assert_eq!(parse_ssn("12a456789"), Err(ValueError::SsnNotDigits));
     }
 
     proptest! {

@@ -25,6 +25,36 @@ pub const POSSIBLE_THRESHOLD: f64 = 0.80;
 /// Match probability at or above which an identity is banded `weak` (below: `unlikely`).
 pub const WEAK_THRESHOLD: f64 = 0.50;
 
+/// Why a model cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// Not JSON of the model's shape.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// A prior outside (0, 1).
+    #[error("prior must be between 0 and 1")]
+    Prior,
+    /// A comparison the engine makes has no levels in the model.
+    #[error("comparison {0} is missing")]
+    MissingComparison(&'static str),
+    /// A level the comparison does not define.
+    #[error("{comparison} has no level {level}")]
+    UnknownLevel {
+        /// The comparison's name.
+        comparison: &'static str,
+        /// The level as the model spells it.
+        level: String,
+    },
+    /// An m or u probability outside (0, 1].
+    #[error("{comparison}.{level}: m and u must be in (0, 1]")]
+    Probability {
+        /// The comparison's name.
+        comparison: &'static str,
+        /// The level's label.
+        level: String,
+    },
+}
+
 /// One comparison level's probabilities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComparisonLevel {
@@ -161,14 +191,12 @@ impl Model {
     /// When the file cannot be read or parsed, or names unknown comparisons or levels.
     pub fn load(path: &Path) -> Result<Model> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let model: Model = serde_json::from_str(&text).map_err(|e| Error::Model {
+        let model_error = |source| Error::Model {
             path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        model.prepared().map_err(|message| Error::Model {
-            path: path.to_path_buf(),
-            message,
-        })
+            source,
+        };
+        let model: Model = serde_json::from_str(&text).map_err(|e| model_error(e.into()))?;
+        model.prepared().map_err(model_error)
     }
 
     /// Writes the model as pretty JSON.
@@ -183,10 +211,10 @@ impl Model {
     /// Checks the levels against the comparisons' definitions and derives the weight tables.
     ///
     /// # Errors
-    /// A message naming the first inconsistency.
-    pub fn prepared(mut self) -> std::result::Result<Model, String> {
+    /// The first inconsistency.
+    pub fn prepared(mut self) -> std::result::Result<Model, ModelError> {
         if !(self.prior > 0.0 && self.prior < 1.0) {
-            return Err("prior must be between 0 and 1".into());
+            return Err(ModelError::Prior);
         }
         self.weights = Vec::with_capacity(Comparison::COUNT);
         self.tf_level = Vec::with_capacity(Comparison::COUNT);
@@ -194,23 +222,25 @@ impl Model {
             let levels = self
                 .comparisons
                 .get(comparison.name())
-                .ok_or_else(|| format!("comparison {} is missing", comparison.name()))?;
+                .ok_or(ModelError::MissingComparison(comparison.name()))?;
             let mut weights = vec![0.0; comparison.levels().len()];
             let mut tf_level = None;
             for level in levels {
-                let index = comparison
-                    .level_index(&level.label)
-                    .ok_or_else(|| format!("{} has no level {}", comparison.name(), level.label))?;
+                let index = comparison.level_index(&level.label).ok_or_else(|| {
+                    ModelError::UnknownLevel {
+                        comparison: comparison.name(),
+                        level: level.label.clone(),
+                    }
+                })?;
                 if level.label == NOT_SUPPLIED {
                     continue;
                 }
                 let valid = |p: f64| p > 0.0 && p <= 1.0;
                 if !valid(level.m_probability) || !valid(level.u_probability) {
-                    return Err(format!(
-                        "{}.{}: m and u must be in (0, 1]",
-                        comparison.name(),
-                        level.label
-                    ));
+                    return Err(ModelError::Probability {
+                        comparison: comparison.name(),
+                        level: level.label.clone(),
+                    });
                 }
                 weights[index] = level.match_weight();
                 if level.tf_adjusted {
@@ -372,6 +402,9 @@ mod tests {
                 tf_adjusted: false,
             });
         let error = model.prepared().expect_err("a level dob does not define");
-        assert!(error.contains("dob_made_up"), "{error}");
+        assert!(
+            matches!(&error, ModelError::UnknownLevel { comparison: "dob", level } if level == "dob_made_up"),
+            "{error}"
+        );
     }
 }

@@ -5,7 +5,6 @@
 //! which writes its own line when it ends ([`AuditedByHandler`]).
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -57,8 +56,7 @@ pub(crate) async fn audit(State(state): State<AppState>, request: Request, next:
             Err(error) => {
                 tracing::error!(%error, route, "audit log write failed: response withheld");
                 ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "audit_unavailable",
+                    ErrorCode::AuditUnavailable,
                     "the request could not be recorded in the audit log; nothing was returned",
                 )
                 .into_response()
@@ -93,16 +91,22 @@ fn event_of(route: &str, response: &Response) -> AuditEvent {
         error_code: response
             .extensions()
             .get::<ErrorCode>()
-            .map(|c| c.0.to_string()),
+            .map(|c| c.as_str().to_string()),
         rows: None,
     }
 }
 
-async fn append(state: &AppState, event: AuditEvent) -> Result<(), String> {
+/// Why a request's audit line was not written.
+#[derive(Debug, thiserror::Error)]
+enum AppendError {
+    #[error(transparent)]
+    Write(#[from] crate::Error),
+    #[error("audit writer task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+async fn append(state: &AppState, event: AuditEvent) -> Result<(), AppendError> {
     let state = state.clone();
-    tokio::task::spawn_blocking(move || state.audit().append(event))
-        .await
-        .map_err(|e| e.to_string())?
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    tokio::task::spawn_blocking(move || state.audit().append(event)).await??;
+    Ok(())
 }

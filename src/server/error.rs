@@ -25,11 +25,8 @@ pub struct ErrorBody {
 /// What went wrong.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable snake_case code: `invalid_json`, `invalid_field`, `missing_field`,
-    /// `unsupported_media_type`, `unauthorized`, `forbidden`, `not_found`,
-    /// `method_not_allowed`, `payload_too_large`, `unusable_query`, `rate_limited`, `timeout`,
-    /// `internal`, `audit_unavailable`.
-    pub code: String,
+    /// Stable snake_case code; it fixes the status.
+    pub code: ErrorCode,
     /// Human-readable detail (never an SSN or DOB).
     pub message: String,
     /// The request field at fault, when there is one (`permissible_purpose.glba`, `dob`).
@@ -37,25 +34,132 @@ pub struct ErrorDetail {
     pub field: Option<String>,
 }
 
+/// Every error the API returns, by its stable code. The code fixes the HTTP status; the README's
+/// list and the OpenAPI schema are this enum. A response carries its code in its extensions for
+/// the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the body is not JSON.
+    InvalidJson,
+    /// 400: the body cannot be read or is not of the route's shape (a CSV without its id
+    /// column, a JSON array where an object is expected).
+    InvalidBody,
+    /// 400: a field (or query parameter) with an unusable value, or an unknown one; `field`
+    /// names it.
+    InvalidField,
+    /// 400: a required field (a permissible purpose) is missing; `field` names it.
+    MissingField,
+    /// 400: the query string cannot be read.
+    InvalidQuery,
+    /// 401: no key, or not a live one.
+    Unauthorized,
+    /// 403: the key's role does not allow this.
+    Forbidden,
+    /// 404: no such route or record.
+    NotFound,
+    /// 405: the route takes another method.
+    MethodNotAllowed,
+    /// 413: the body is larger than the server accepts.
+    PayloadTooLarge,
+    /// 415: the body's content type is not one the route reads.
+    UnsupportedMediaType,
+    /// 422: the query has too little to search on.
+    UnusableQuery,
+    /// 429: the key's rate limit is spent; `Retry-After` says when to retry.
+    RateLimited,
+    /// 500: something broke inside; the detail is in the server log only.
+    Internal,
+    /// 500: the audit line could not be written, so nothing was returned.
+    AuditUnavailable,
+    /// 503: the request did not finish within the server's timeout.
+    Timeout,
+}
+
+impl ErrorCode {
+    /// Every code, in the order the README lists them.
+    pub const ALL: [ErrorCode; 16] = [
+        ErrorCode::InvalidJson,
+        ErrorCode::InvalidBody,
+        ErrorCode::InvalidField,
+        ErrorCode::MissingField,
+        ErrorCode::InvalidQuery,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::UnusableQuery,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+        ErrorCode::AuditUnavailable,
+        ErrorCode::Timeout,
+    ];
+
+    /// Returns the code as it appears on the wire (`invalid_field`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidBody => "invalid_body",
+            ErrorCode::InvalidField => "invalid_field",
+            ErrorCode::MissingField => "missing_field",
+            ErrorCode::InvalidQuery => "invalid_query",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::UnusableQuery => "unusable_query",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+            ErrorCode::AuditUnavailable => "audit_unavailable",
+            ErrorCode::Timeout => "timeout",
+        }
+    }
+
+    /// Returns the HTTP status every response with this code has.
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::InvalidJson
+            | ErrorCode::InvalidBody
+            | ErrorCode::InvalidField
+            | ErrorCode::MissingField
+            | ErrorCode::InvalidQuery => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnusableQuery => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Internal | ErrorCode::AuditUnavailable => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An error response.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     field: Option<String>,
     retry_after_seconds: Option<u64>,
 }
 
-/// The error code of a response, kept in its extensions for the audit log.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ErrorCode(pub &'static str);
-
 impl ApiError {
-    /// Builds an error.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    /// Builds an error; its status is the code's.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError {
-            status,
             code,
             message: message.into(),
             field: None,
@@ -71,39 +175,38 @@ impl ApiError {
 
     /// Returns the status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.code.status()
     }
 
     /// Returns the code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         self.code
     }
 
     /// 400 for a field with an unusable value.
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message).with_field(field)
+        ApiError::new(ErrorCode::InvalidField, message).with_field(field)
     }
 
     /// 401: no key, or not a live key.
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        ApiError::new(ErrorCode::Unauthorized, message)
     }
 
     /// 403: the key's role does not allow this.
     pub fn forbidden(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+        ApiError::new(ErrorCode::Forbidden, message)
     }
 
     /// 404.
     pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+        ApiError::new(ErrorCode::NotFound, message)
     }
 
     /// 429 with a `Retry-After` of `seconds`.
     pub fn rate_limited(seconds: u64) -> ApiError {
         let mut error = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             format!("too many requests for this key: retry after {seconds} s"),
         );
         error.retry_after_seconds = Some(seconds);
@@ -113,8 +216,7 @@ impl ApiError {
     /// 503: the request did not finish within the server's timeout.
     pub fn timeout() -> ApiError {
         ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
+            ErrorCode::Timeout,
             "the request did not finish in time; retry later",
         )
     }
@@ -122,17 +224,13 @@ impl ApiError {
     /// 500 with a generic message; `detail` is logged, never sent.
     pub fn internal(detail: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %detail, "internal error");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+        ApiError::new(ErrorCode::Internal, "internal error")
     }
 
     fn body(&self) -> ErrorBody {
         ErrorBody {
             error: ErrorDetail {
-                code: self.code.to_string(),
+                code: self.code,
                 message: self.message.clone(),
                 field: self.field.clone(),
             },
@@ -142,19 +240,20 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body())).into_response();
+        let status = self.status();
+        let mut response = (status, Json(self.body())).into_response();
         if let Some(seconds) = self.retry_after_seconds {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if self.status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"skiptrace\""),
             );
         }
-        response.extensions_mut().insert(ErrorCode(self.code));
+        response.extensions_mut().insert(self.code);
         response
     }
 }
@@ -162,13 +261,10 @@ impl IntoResponse for ApiError {
 impl From<Error> for ApiError {
     fn from(error: Error) -> ApiError {
         match error {
-            Error::UnusableQuery(message) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unusable_query", message)
-            }
+            Error::UnusableQuery(message) => ApiError::new(ErrorCode::UnusableQuery, message),
             Error::RecordNotFound(id) => ApiError::not_found(format!("no record {id}")),
             Error::Input(input) => {
-                let error =
-                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", input.to_string());
+                let error = ApiError::new(ErrorCode::InvalidBody, input.to_string());
                 match input.column {
                     None => error,
                     Some(column) => error.with_field(column),
@@ -182,10 +278,10 @@ impl From<Error> for ApiError {
 impl From<PurposeError> for ApiError {
     fn from(error: PurposeError) -> ApiError {
         let code = match error.kind {
-            PurposeErrorKind::Unknown => "invalid_field",
-            PurposeErrorKind::Missing => "missing_field",
+            PurposeErrorKind::Unknown => ErrorCode::InvalidField,
+            PurposeErrorKind::Missing => ErrorCode::MissingField,
         };
-        ApiError::new(StatusCode::BAD_REQUEST, code, error.message).with_field(error.field)
+        ApiError::new(code, error.message).with_field(error.field)
     }
 }
 
@@ -199,14 +295,12 @@ impl From<tokio::task::JoinError> for ApiError {
 pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the request body is larger than the server accepts (see --max-body-bytes)",
         );
     }
     ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_body",
+        ErrorCode::InvalidBody,
         format!("the request body cannot be read: {}", rejection.body_text()),
     )
 }
@@ -249,8 +343,7 @@ where
         let starts_as_object = bytes.trim_ascii_start().first() == Some(&b'{');
         if !starts_as_object && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
             return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 "the body must be a JSON object",
             ));
         }
@@ -261,8 +354,7 @@ where
 /// 415 naming the expected media types.
 pub(crate) fn unsupported_media_type(expected: &str) -> ApiError {
     ApiError::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
+        ErrorCode::UnsupportedMediaType,
         format!("the body must be sent with Content-Type: {expected}"),
     )
 }
@@ -277,8 +369,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     };
     deserializer.end().map_err(|e| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("the body is not valid JSON: {e}"),
         )
     })?;
@@ -290,8 +381,7 @@ fn json_error(error: &serde_path_to_error::Error<serde_json::Error>) -> ApiError
     let message = inner.to_string();
     if !inner.is_data() {
         return ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("the body is not valid JSON: {message}"),
         );
     }
@@ -307,15 +397,13 @@ fn json_error(error: &serde_path_to_error::Error<serde_json::Error>) -> ApiError
         None => name,
     };
     if let Some(name) = quoted("unknown field `") {
-        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message.clone())
-            .with_field(join(name));
+        return ApiError::new(ErrorCode::InvalidField, message.clone()).with_field(join(name));
     }
     if let Some(name) = quoted("missing field `") {
-        return ApiError::new(StatusCode::BAD_REQUEST, "missing_field", message.clone())
-            .with_field(join(name));
+        return ApiError::new(ErrorCode::MissingField, message.clone()).with_field(join(name));
     }
     let Some(field) = parent else {
-        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message);
+        return ApiError::new(ErrorCode::InvalidField, message);
     };
     // serde quotes the offending value; an SSN or DOB is not echoed back.
     let sensitive = Field::from_name(&field).is_some_and(Field::is_sensitive);
@@ -324,7 +412,7 @@ fn json_error(error: &serde_path_to_error::Error<serde_json::Error>) -> ApiError
     } else {
         message
     };
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message).with_field(field)
+    ApiError::new(ErrorCode::InvalidField, message).with_field(field)
 }
 
 #[cfg(test)]
@@ -354,12 +442,12 @@ mod tests {
         let unknown = parse_json::<Probe>(br#"{"limt": 3}"#).unwrap_err();
         assert_eq!(unknown.field.as_deref(), Some("limt"));
         let nested = parse_json::<Probe>(br#"{"inner": {}}"#).unwrap_err();
-        assert_eq!(nested.code(), "missing_field");
+        assert_eq!(nested.code(), ErrorCode::MissingField);
         assert_eq!(nested.field.as_deref(), Some("inner.code"));
         let broken = parse_json::<Probe>(br#"{"limit": 3"#).unwrap_err();
-        assert_eq!(broken.code(), "invalid_json");
+        assert_eq!(broken.code(), ErrorCode::InvalidJson);
         let trailing = parse_json::<Probe>(br#"{} {}"#).unwrap_err();
-        assert_eq!(trailing.code(), "invalid_json");
+        assert_eq!(trailing.code(), ErrorCode::InvalidJson);
     }
 
     #[test]

@@ -35,7 +35,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -44,7 +43,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use auth::Caller;
-pub use error::{ApiError, ApiJson, ErrorBody, ErrorDetail};
+pub use error::{ApiError, ApiJson, ErrorBody, ErrorCode, ErrorDetail};
 pub use health::{Health, Readiness};
 pub use limits::{
     default_max_concurrency, Limits, RateLimiter, DEFAULT_MAX_BODY_BYTES,
@@ -166,8 +165,7 @@ async fn not_found(State(state): State<AppState>, request: Request) -> Response 
 
 async fn method_not_allowed(request: Request) -> Response {
     ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         format!(
             "{} is not allowed on {}",
             request.method(),

@@ -84,4 +84,30 @@ mod tests {
         assert!(glba.to_string().contains("consumer_authorized"), "{glba}");
         assert!(document["components"]["schemas"]["SearchRequest"].is_object());
     }
+
+    #[test]
+    fn server_every_error_code_is_in_the_schema_and_the_readme_with_its_status() {
+        use crate::server::ErrorCode;
+        let document = serde_json::to_value(ApiDoc::openapi()).expect("serializes");
+        let schema = document["components"]["schemas"]["ErrorCode"]["enum"]
+            .as_array()
+            .expect("ErrorCode is an enum schema")
+            .iter()
+            .filter_map(|code| code.as_str())
+            .collect::<Vec<_>>();
+        let readme = include_str!("../../README.md");
+        for code in ErrorCode::ALL {
+            assert!(
+                schema.contains(&code.as_str()),
+                "{code} in the OpenAPI schema"
+            );
+            let row = format!("| `{code}` | {} |", code.status().as_u16());
+            assert!(readme.contains(&row), "README lists {row}");
+        }
+        assert_eq!(
+            schema.len(),
+            ErrorCode::ALL.len(),
+            "no code outside the enum"
+        );
+    }
 }

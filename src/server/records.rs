@@ -7,14 +7,15 @@ use std::collections::BTreeSet;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use super::audit_layer::AuditDetails;
 use super::auth::Caller;
-use super::error::{body_rejection, is_json, media_type, unsupported_media_type, ApiError};
+use super::error::{
+    body_rejection, is_json, media_type, unsupported_media_type, ApiError, ErrorCode,
+};
 use super::limits::PointOfNoReturn;
 use super::state::AppState;
 use super::views::RecordView;
@@ -203,8 +204,7 @@ struct ParsedRows {
 fn rows_from_json(body: &[u8]) -> Result<ParsedRows, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("the body is not valid JSON: {e}"),
         )
     })?;
@@ -213,8 +213,7 @@ fn rows_from_json(body: &[u8]) -> Result<ParsedRows, ApiError> {
         object @ serde_json::Value::Object(_) => vec![object],
         _ => {
             return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 "the body must be a JSON array of record objects",
             ))
         }

@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 
 use super::audit_layer::{AuditDetails, AuditedByHandler};
 use super::auth::Caller;
-use super::error::{body_rejection, ApiError};
+use super::error::{body_rejection, ApiError, ErrorCode};
 use super::state::AppState;
 use crate::audit::AuditEvent;
 use crate::bulk::{self, RematchOptions, RematchResult, OUTPUT_COLUMNS};
@@ -91,8 +91,7 @@ async fn start(
 ) -> Result<Response, ApiError> {
     let Query(params) = query.map_err(|rejection| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             format!("the query string cannot be read: {}", rejection.body_text()),
         )
     })?;
@@ -102,8 +101,7 @@ async fn start(
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 "the file is larger than the server accepts (see --max-rematch-body-bytes)",
             )
         } else {
@@ -166,12 +164,11 @@ fn purposes_of(params: &RematchParams) -> Result<PermissiblePurpose, ApiError> {
                 ("glba", &params.glba)
             };
             let code = if given.is_some() {
-                "invalid_field"
+                ErrorCode::InvalidField
             } else {
-                "missing_field"
+                ErrorCode::MissingField
             };
             ApiError::new(
-                StatusCode::BAD_REQUEST,
                 code,
                 format!("query parameter {parameter}: {}", error.message),
             )
@@ -207,8 +204,7 @@ fn options_of(params: &RematchParams) -> Result<RematchOptions, ApiError> {
 fn open_reader(body: Bytes, id_column: Option<&str>) -> Result<RecordReader, ApiError> {
     let unreadable = |message: String| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
+            ErrorCode::InvalidBody,
             format!("the file cannot be read: {message}"),
         )
     };

@@ -333,7 +333,9 @@ pub fn build_model(
     model.description = description;
     model.prior = prior;
     model.comparisons = comparisons;
-    model.prepared().map_err(Error::Training)
+    model
+        .prepared()
+        .map_err(|e| Error::Training(format!("the trained model is inconsistent: {e}")))
 }
 
 /// Runs one round: samples query records, retrieves and compares their candidates under
