@@ -19,7 +19,7 @@ use skiptrace::resolve::contact::{merge_contacts, OnFileContacts};
 use skiptrace::resolve::identity::cluster;
 use skiptrace::retrieve::{retrieve, DEFAULT_CANDIDATES};
 use skiptrace::score::{Model, TermFrequencies};
-use skiptrace::search::{Engine, SearchOptions};
+use skiptrace::search::{Engine, Query, SearchOptions};
 use skiptrace::synth::config::SynthConfig;
 use skiptrace::synth::generate;
 
@@ -29,6 +29,7 @@ struct Fixture {
     engine: Engine,
     index: SkipIndex,
     queries: Vec<NormalizedRecord>,
+    prepared_queries: Vec<Query>,
     raw_queries: Vec<RawRecord>,
 }
 
@@ -65,11 +66,13 @@ fn fixture() -> Fixture {
         .iter()
         .map(|raw| NormalizedRecord::from_raw(raw).0)
         .collect();
+    let prepared_queries = raw_queries.iter().map(Query::from_raw).collect();
     Fixture {
         _dir: dir,
         engine: Engine::new(index.clone(), Model::default_model()),
         index,
         queries,
+        prepared_queries,
         raw_queries,
     }
 }
@@ -276,9 +279,9 @@ fn identities(c: &mut Criterion, f: &Fixture) {
 
 fn search(c: &mut Criterion, f: &Fixture) {
     let options = SearchOptions::default();
-    let mut query = cycle(&f.queries);
+    let mut query = cycle(&f.prepared_queries);
     c.bench_function("search/end_to_end", |b| {
-        b.iter(|| black_box(f.engine.search_normalized(query(), &options)))
+        b.iter(|| black_box(f.engine.search(query(), &options)))
     });
 }
 

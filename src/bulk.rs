@@ -1,5 +1,5 @@
 //! Bulk re-matching: every row of a debtor file (returned mail, a placement) goes through the
-//! search step and comes back as the same row plus the match status, score, explanation and the
+//! search step and comes back as the same row plus the match status, match probability, explanation and the
 //! best current address, phone and email, each `new`, the row's own `confirmed`, or the row's
 //! own `corrected` (a returned letter does not prove a move: docs/domain.md, "Contacts on
 //! file").
@@ -20,10 +20,9 @@ use serde::Serialize;
 
 use crate::error::{Error, InputError, Result};
 use crate::input::{InputRow, RecordReader};
-use crate::normalize::NormalizedRecord;
 use crate::resolve::{ContactKind, ContactPoint, Identity, ResolutionStatus};
 use crate::score::WEAK_THRESHOLD;
-use crate::search::{Engine, SearchOptions};
+use crate::search::{Engine, Query, SearchOptions, SearchOutcome};
 
 /// Rows read, matched in parallel and written per batch: large enough to keep every core busy,
 /// small enough that a kill loses little work and memory stays flat.
@@ -142,7 +141,7 @@ pub struct RematchResult {
     /// Matched, review, no match or error.
     pub status: MatchStatus,
     /// Probability of the top identity, when there is one.
-    pub score: Option<f64>,
+    pub match_probability: Option<f64>,
     /// Band of the top identity's probability.
     pub band: Option<&'static str>,
     /// Best matching record of the top identity (matched and review rows).
@@ -159,6 +158,10 @@ pub struct RematchResult {
     pub explanation: String,
     /// Why the row could not be processed, and values that were left out (masked).
     pub errors: Vec<String>,
+    /// What the row's search looked at (`None` when the row was not searched); not written to
+    /// the output.
+    #[serde(skip)]
+    pub trace: Option<SearchTrace>,
 }
 
 impl RematchResult {
@@ -166,7 +169,7 @@ impl RematchResult {
     pub fn failed(errors: Vec<String>) -> RematchResult {
         RematchResult {
             status: MatchStatus::Error,
-            score: None,
+            match_probability: None,
             band: None,
             record_id: None,
             identity_id: None,
@@ -175,6 +178,7 @@ impl RematchResult {
             best_email: None,
             explanation: String::new(),
             errors,
+            trace: None,
         }
     }
 
@@ -187,7 +191,9 @@ impl RematchResult {
         };
         let columns = vec![
             self.status.as_str().to_string(),
-            self.score.map(format_probability).unwrap_or_default(),
+            self.match_probability
+                .map(format_probability)
+                .unwrap_or_default(),
             self.band.unwrap_or_default().to_string(),
             self.record_id.clone().unwrap_or_default(),
             self.identity_id.clone().unwrap_or_default(),
@@ -260,7 +266,7 @@ fn best_contact(identity: &Identity, kind: ContactKind) -> Option<ContactPoint> 
 }
 
 /// What the search behind one re-matched row looked at (`skiptrace eval` measures retrieval with
-/// it; the output file does not carry it).
+/// it).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchTrace {
     /// Ids of every record retrieved, both passes.
@@ -276,36 +282,23 @@ pub struct SearchTrace {
 /// on a guess. A row with bad values (a junk DOB) is searched on the rest. Never fails: every
 /// problem becomes an [`MatchStatus::Error`] row with its reason in `errors`.
 pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) -> RematchResult {
-    rematch_row_traced(engine, row, options).0
-}
-
-/// Re-matches one input row like [`rematch_row`] and also returns what its search retrieved
-/// (`None` when the row was not searched).
-pub fn rematch_row_traced(
-    engine: &Engine,
-    row: &InputRow,
-    options: &RematchOptions,
-) -> (RematchResult, Option<SearchTrace>) {
     if !row.issues.is_empty() {
         let errors = row.issues.iter().map(describe_input_error).collect();
-        return (RematchResult::failed(errors), None);
+        return RematchResult::failed(errors);
     }
-    let (query, field_issues) = match engine.prepare_query(&row.raw) {
-        Ok(prepared) => prepared,
+    let query = Query::from_raw(&row.raw);
+    let mut errors = value_issues(query.issues());
+    let SearchOutcome {
+        resolution,
+        retrieved,
+    } = match engine.search(&query, &options.search) {
+        Ok(outcome) => outcome,
         Err(error) => {
-            let (_, field_issues) = NormalizedRecord::from_raw(&row.raw);
-            let mut errors = value_issues(&field_issues);
+            if !error.is_user_error() {
+                tracing::warn!(row = row.row, %error, "search failed");
+            }
             errors.push(error.to_string());
-            return (RematchResult::failed(errors), None);
-        }
-    };
-    let mut errors = value_issues(&field_issues);
-    let (resolution, retrieved) = match engine.search_traced(&query, &options.search) {
-        Ok(traced) => traced,
-        Err(error) => {
-            tracing::warn!(row = row.row, %error, "search failed");
-            errors.push(error.to_string());
-            return (RematchResult::failed(errors), None);
+            return RematchResult::failed(errors);
         }
     };
     let trace = SearchTrace {
@@ -329,7 +322,7 @@ pub fn rematch_row_traced(
     let vouched = top.filter(|_| status == MatchStatus::Matched);
     let result = RematchResult {
         status,
-        score: top_probability,
+        match_probability: top_probability,
         band: top.map(|t| t.band.as_str()),
         record_id: chosen.and_then(|t| t.records.first().map(|r| r.record_id.clone())),
         identity_id: chosen.map(|t| t.identity_id.clone()),
@@ -338,8 +331,9 @@ pub fn rematch_row_traced(
         best_email: vouched.and_then(|t| best_contact(t, ContactKind::Email)),
         explanation: top.map(Identity::compact_explanation).unwrap_or_default(),
         errors,
+        trace: Some(trace),
     };
-    (result, Some(trace))
+    result
 }
 
 /// Returns the position of the account or row id column: `requested` when given (by name,
@@ -488,8 +482,8 @@ pub struct RematchSummary {
     pub no_match: u64,
     /// Error rows this run.
     pub errors: u64,
-    /// Mean score of the rows matched this run.
-    pub mean_matched_score: Option<f64>,
+    /// Mean match probability of the rows matched this run.
+    pub mean_match_probability: Option<f64>,
     /// Wall time of this run, seconds.
     pub seconds: f64,
 }
@@ -556,7 +550,7 @@ pub fn rematch_file(
     }
     summary.rows_out = point.rows;
     let batch_rows = options.batch_rows.max(1);
-    let mut matched_score_total = 0.0;
+    let mut matched_probability_total = 0.0;
     loop {
         let batch: Vec<InputRow> = reader.by_ref().take(batch_rows).collect();
         if batch.is_empty() {
@@ -574,7 +568,7 @@ pub fn rematch_file(
             writer.write_record(&values)?;
             summary.count(result.status);
             if result.status == MatchStatus::Matched {
-                matched_score_total += result.score.unwrap_or_default();
+                matched_probability_total += result.match_probability.unwrap_or_default();
             }
         }
         writer.flush().map_err(|e| Error::io(out, e))?;
@@ -582,8 +576,8 @@ pub fn rematch_file(
         summary.rows_out += batch.len() as u64;
         progress(summary.rows_in);
     }
-    summary.mean_matched_score =
-        (summary.matched > 0).then(|| matched_score_total / summary.matched as f64);
+    summary.mean_match_probability =
+        (summary.matched > 0).then(|| matched_probability_total / summary.matched as f64);
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

@@ -154,17 +154,7 @@ pub fn index_files(
     Ok(summary)
 }
 
-/// Normalizes and upserts rows given in memory, then commits, so the change is durable and
-/// visible when this returns.
-///
-/// # Errors
-/// When the index cannot be written.
-pub fn upsert_rows(index: &SkipIndex, rows: &[InputRow]) -> Result<IngestSummary> {
-    let mut writer = index.writer()?;
-    Ok(upsert_rows_with(index, &mut writer, rows)?.summary)
-}
-
-/// What [`upsert_rows_with`] did: the summary and the ids of the records written.
+/// What [`upsert_rows`] did: the summary and the ids of the records written.
 #[derive(Debug, Clone, Default)]
 pub struct Upserted {
     /// Counts and row problems, as for a file.
@@ -173,14 +163,14 @@ pub struct Upserted {
     pub record_ids: Vec<String>,
 }
 
-/// Like [`upsert_rows`], with a writer the caller keeps: the HTTP API's `POST /v1/records`
-/// holds one writer for the server's lifetime (tantivy allows one per index). Commits and
-/// reloads before returning; on failure the uncommitted changes are rolled back, so a failed
-/// call never lands with a later one.
+/// Normalizes and upserts rows given in memory with a writer the caller keeps (the HTTP API's
+/// `POST /v1/records` holds one for the server's lifetime: tantivy allows one per index), then
+/// commits and reloads, so the change is durable and visible when this returns. On failure the
+/// uncommitted changes are rolled back, so a failed call never lands with a later one.
 ///
 /// # Errors
 /// When the index cannot be written.
-pub fn upsert_rows_with(
+pub fn upsert_rows(
     index: &SkipIndex,
     writer: &mut RecordWriter,
     rows: &[InputRow],
@@ -223,20 +213,12 @@ fn write_rows(
     writer.commit()
 }
 
-/// Deletes records by id and commits; returns how many were present.
+/// Deletes records by id with a writer the caller keeps (see [`upsert_rows`]), commits and
+/// reloads; returns how many were present. On failure nothing is deleted.
 ///
 /// # Errors
 /// When the index cannot be written.
-pub fn delete_records(index: &SkipIndex, record_ids: &[&str]) -> Result<u64> {
-    let mut writer = index.writer()?;
-    delete_records_with(index, &mut writer, record_ids)
-}
-
-/// Like [`delete_records`], with a writer the caller keeps (see [`upsert_rows_with`]).
-///
-/// # Errors
-/// When the index cannot be written.
-pub fn delete_records_with(
+pub fn delete_records(
     index: &SkipIndex,
     writer: &mut RecordWriter,
     record_ids: &[&str],

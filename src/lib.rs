@@ -22,7 +22,7 @@
 //! use skiptrace::record::{Field, RawRecord};
 //! use skiptrace::resolve::{ContactKind, ContactStatus, ResolutionStatus};
 //! use skiptrace::score::Model;
-//! use skiptrace::search::{Engine, SearchOptions};
+//! use skiptrace::search::{Engine, Query, SearchOptions};
 //!
 //! # fn main() -> skiptrace::Result<()> {
 //! let index = SkipIndex::create_in_ram()?;
@@ -49,13 +49,13 @@
 //! index.reload()?;
 //!
 //! let engine = Engine::new(index, Model::default_model());
-//! let query = RawRecord::new()
+//! let query = Query::from_raw(&RawRecord::new()
 //!     .with(Field::FirstName, "Bob")
 //!     .with(Field::LastName, "Quimby")
 //!     .with(Field::Dob, "1971-09-03")
 //!     .with(Field::AddressLine1, "12 Elm Street")
-//!     .with(Field::Zip, "62704");
-//! let resolution = engine.search(&query, &SearchOptions::default())?;
+//!     .with(Field::Zip, "62704"));
+//! let resolution = engine.search(&query, &SearchOptions::default())?.resolution;
 //! assert_eq!(resolution.status, ResolutionStatus::Resolved);
 //! let debtor = &resolution.identities[0];
 //! assert_eq!(debtor.identity_id, "r1");

@@ -1,6 +1,6 @@
-//! The search engine: one query in, a [`Resolution`] out.
+//! The search engine: one [`Query`] in, a [`SearchOutcome`] out.
 //!
-//! The query is normalized like a record; [`retrieve`](mod@crate::retrieve) pulls candidates in two
+//! The query is normalized like a record, once ([`Query::from_raw`]); [`retrieve`](mod@crate::retrieve) pulls candidates in two
 //! passes; each candidate is compared and scored ([`Model`]); candidates group into identities
 //! ([`cluster`]); each identity takes, per field, the best level any of its records
 //! reached, and its contact points are merged and ranked.
@@ -29,7 +29,7 @@ use crate::score::{
 pub const DEFAULT_LIMIT: usize = 5;
 
 /// Default probability an identity needs to be returned at all.
-pub const DEFAULT_MIN_PROBABILITY: f64 = 0.01;
+pub const DEFAULT_MIN_MATCH_PROBABILITY: f64 = 0.01;
 
 /// Default probability the top identity needs for the search to be `resolved`.
 pub const DEFAULT_MATCH_THRESHOLD: f64 = STRONG_THRESHOLD;
@@ -53,7 +53,7 @@ pub struct SearchOptions {
     /// Identities returned at most.
     pub limit: usize,
     /// Minimum probability for an identity to be returned.
-    pub min_probability: f64,
+    pub min_match_probability: f64,
     /// First-pass candidates retrieved.
     pub candidates: usize,
     /// Probability the top identity needs for `resolved`.
@@ -64,11 +64,72 @@ impl Default for SearchOptions {
     fn default() -> SearchOptions {
         SearchOptions {
             limit: DEFAULT_LIMIT,
-            min_probability: DEFAULT_MIN_PROBABILITY,
+            min_match_probability: DEFAULT_MIN_MATCH_PROBABILITY,
             candidates: retrieve::DEFAULT_CANDIDATES,
             match_threshold: DEFAULT_MATCH_THRESHOLD,
         }
     }
+}
+
+/// A query normalized once, with the values that could not be used. Build it with
+/// [`Query::from_raw`] and search it with [`Engine::search`].
+#[derive(Debug, Clone)]
+pub struct Query {
+    record: NormalizedRecord,
+    issues: Vec<FieldIssue>,
+}
+
+impl Query {
+    /// Normalizes a query like a record; a bad value becomes an issue and is left out.
+    pub fn from_raw(raw: &RawRecord) -> Query {
+        let (record, issues) = NormalizedRecord::from_raw(raw);
+        Query { record, issues }
+    }
+
+    /// Returns the normalized query.
+    pub fn record(&self) -> &NormalizedRecord {
+        &self.record
+    }
+
+    /// Returns the values that could not be used (masked).
+    pub fn issues(&self) -> &[FieldIssue] {
+        &self.issues
+    }
+
+    /// Checks the query has enough to search on.
+    ///
+    /// # Errors
+    /// [`Error::UnusableQuery`] when there is neither a last name nor a full SSN, phone or
+    /// email, or an SSN last 4 comes without first and last name (docs/domain.md §2).
+    pub fn check_usable(&self) -> Result<()> {
+        let query = &self.record;
+        let has_identifier = matches!(query.ssn, Some(Ssn::Full(_)))
+            || query.phone.is_some()
+            || query.email.is_some();
+        if query.name.last.is_empty() && !has_identifier {
+            return Err(Error::UnusableQuery(
+                "a search needs a last name, or a full SSN, phone or email".into(),
+            ));
+        }
+        if matches!(query.ssn, Some(Ssn::Last4(_)))
+            && (query.name.first.is_empty() || query.name.last.is_empty())
+        {
+            return Err(Error::UnusableQuery(
+                "an SSN last 4 needs first and last name".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What one search found, and what it looked at.
+#[derive(Debug, Clone)]
+pub struct SearchOutcome {
+    /// The identities found and the verdict.
+    pub resolution: Resolution,
+    /// Ids of every record retrieved, both passes (`skiptrace eval` measures retrieval recall
+    /// with them).
+    pub retrieved: Vec<String>,
 }
 
 /// An index and a model, ready to answer searches. Cheap to share across threads.
@@ -102,63 +163,13 @@ impl Engine {
         &self.model
     }
 
-    /// Normalizes a query and checks it has enough to search on.
+    /// Searches for the person a query describes: retrieve, score, resolve, rank contacts.
     ///
     /// # Errors
-    /// [`Error::UnusableQuery`] when there is neither a name nor an SSN, phone or email, or an
-    /// SSN last 4 comes without first and last name (docs/domain.md §2).
-    pub fn prepare_query(&self, raw: &RawRecord) -> Result<(NormalizedRecord, Vec<FieldIssue>)> {
-        let (query, issues) = NormalizedRecord::from_raw(raw);
-        let has_identifier = matches!(query.ssn, Some(Ssn::Full(_)))
-            || query.phone.is_some()
-            || query.email.is_some();
-        if query.name.last.is_empty() && !has_identifier {
-            return Err(Error::UnusableQuery(
-                "a search needs a last name, or a full SSN, phone or email".into(),
-            ));
-        }
-        if matches!(query.ssn, Some(Ssn::Last4(_)))
-            && (query.name.first.is_empty() || query.name.last.is_empty())
-        {
-            return Err(Error::UnusableQuery(
-                "an SSN last 4 needs first and last name".into(),
-            ));
-        }
-        Ok((query, issues))
-    }
-
-    /// Searches for the person a raw query describes.
-    ///
-    /// # Errors
-    /// [`Error::UnusableQuery`] (see [`Engine::prepare_query`]) or index failures.
-    pub fn search(&self, raw: &RawRecord, options: &SearchOptions) -> Result<Resolution> {
-        let (query, _) = self.prepare_query(raw)?;
-        self.search_normalized(&query, options)
-    }
-
-    /// Searches with an already normalized query.
-    ///
-    /// # Errors
-    /// Index failures.
-    pub fn search_normalized(
-        &self,
-        query: &NormalizedRecord,
-        options: &SearchOptions,
-    ) -> Result<Resolution> {
-        self.search_traced(query, options)
-            .map(|(resolution, _)| resolution)
-    }
-
-    /// Searches and also returns the ids of every record retrieved (both passes), for measuring
-    /// candidate-retrieval recall.
-    ///
-    /// # Errors
-    /// Index failures.
-    pub fn search_traced(
-        &self,
-        query: &NormalizedRecord,
-        options: &SearchOptions,
-    ) -> Result<(Resolution, Vec<String>)> {
+    /// [`Error::UnusableQuery`] (see [`Query::check_usable`]) or index failures.
+    pub fn search(&self, query: &Query, options: &SearchOptions) -> Result<SearchOutcome> {
+        query.check_usable()?;
+        let query = &query.record;
         let searcher = self.index.searcher();
         let frequencies = FrequencyCache::new(&self.index, &self.model, &searcher);
         let query_tf = frequencies.of(query);
@@ -181,7 +192,10 @@ impl Engine {
                 identities: Vec::new(),
                 candidates_scored: candidates_first,
             };
-            return Ok((resolution, retrieved));
+            return Ok(SearchOutcome {
+                resolution,
+                retrieved,
+            });
         }
         let expansion_weight = weight_of(EXPANSION_SEED_PROBABILITY);
         let seeds: Vec<&NormalizedRecord> = scored
@@ -230,14 +244,17 @@ impl Engine {
         let mut identities: Vec<Identity> = groups.into_iter().map(|g| g.identity).collect();
         let status = decision::status_of(&identities, options.match_threshold);
         decision::cap_bands_to_verdict(&mut identities, status);
-        identities.retain(|i| i.match_probability >= options.min_probability);
+        identities.retain(|i| i.match_probability >= options.min_match_probability);
         identities.truncate(options.limit);
         let resolution = Resolution {
             status,
             identities,
             candidates_scored: candidates_first + expansion_count,
         };
-        Ok((resolution, retrieved))
+        Ok(SearchOutcome {
+            resolution,
+            retrieved,
+        })
     }
 
     fn score(
@@ -434,8 +451,9 @@ mod tests {
             .with(Field::Zip, "39352")
             .with(Field::Phone, "6015993033");
         engine
-            .search(&query, &SearchOptions::default())
+            .search(&Query::from_raw(&query), &SearchOptions::default())
             .expect("search")
+            .resolution
     }
 
     /// A utility record under her married name at the new address shares only her mobile with
@@ -621,10 +639,11 @@ mod tests {
             .with(Field::Dob, "1990-10-06")
             .with(Field::Ssn, "111-22-3333");
         let options = SearchOptions {
-            min_probability: 0.0,
+            min_match_probability: 0.0,
             ..SearchOptions::default()
         };
-        let resolution = shared.search(&query, &options).expect("search");
+        let query = Query::from_raw(&query);
+        let resolution = shared.search(&query, &options).expect("search").resolution;
         let flagged: Vec<&str> = resolution
             .identities
             .iter()
@@ -644,7 +663,7 @@ mod tests {
             "",
             "",
         )]);
-        let resolution = alone.search(&query, &options).expect("search");
+        let resolution = alone.search(&query, &options).expect("search").resolution;
         assert!(resolution.identities[0].flags.is_empty());
     }
 }

@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use skiptrace::access::{KeyStore, Role};
 use skiptrace::input::{MappingOverrides, RecordReader};
-use skiptrace::normalize::NormalizedRecord;
 use skiptrace::record::Field;
 use skiptrace::resolve::{ContactKind, ContactStatus, Resolution, ResolutionStatus};
-use skiptrace::search::{Engine, SearchOptions};
+use skiptrace::search::{Engine, Query, SearchOptions, SearchOutcome};
 use skiptrace::synth::config::SynthConfig;
 use skiptrace::synth::generate;
 
@@ -130,8 +129,10 @@ fn find_example(engine: &Engine, data: &Path) -> anyhow::Result<(String, String,
         &MappingOverrides::default(),
     )?;
     for row in reader.take(2_000) {
-        let (query, _) = NormalizedRecord::from_raw(&row.raw);
-        let Ok(mut resolution) = engine.search_normalized(&query, &SearchOptions::default()) else {
+        let query = Query::from_raw(&row.raw);
+        let Ok(SearchOutcome { mut resolution, .. }) =
+            engine.search(&query, &SearchOptions::default())
+        else {
             continue;
         };
         let has_new_address = resolution.identities.first().is_some_and(|i| {

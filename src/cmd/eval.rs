@@ -365,7 +365,8 @@ fn print_errors(report: &EvalReport) {
                     e.query_id,
                     e.person,
                     e.status.map_or("missing", bulk::MatchStatus::as_str),
-                    e.score.map_or("-".into(), |s| format!("{s:.4}")),
+                    e.match_probability
+                        .map_or("-".into(), |s| format!("{s:.4}")),
                     e.record_id.as_deref().unwrap_or("-"),
                     e.flags.join(" "),
                     e.explanation

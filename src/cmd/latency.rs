@@ -7,8 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use skiptrace::index::SkipIndex;
 use skiptrace::input::{MappingOverrides, RecordReader};
-use skiptrace::normalize::NormalizedRecord;
-use skiptrace::search::{Engine, SearchOptions};
+use skiptrace::search::{Engine, Query, SearchOptions};
 
 /// Flags of `skiptrace latency`.
 #[derive(Debug, clap::Args)]
@@ -42,11 +41,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let index = SkipIndex::open(&args.index)
         .with_context(|| format!("opening the index {}", args.index.display()))?;
     let engine = Engine::new(index, super::load_model(args.model.as_deref())?);
-    let queries: Vec<NormalizedRecord> =
-        RecordReader::open(&args.queries, &MappingOverrides::default())?
-            .take(args.warmup + args.limit)
-            .map(|row| NormalizedRecord::from_raw(&row.raw).0)
-            .collect();
+    let queries: Vec<Query> = RecordReader::open(&args.queries, &MappingOverrides::default())?
+        .take(args.warmup + args.limit)
+        .map(|row| Query::from_raw(&row.raw))
+        .collect();
     anyhow::ensure!(
         queries.len() > args.warmup,
         "{} has {} rows, fewer than the {} warm-up rows",
@@ -61,7 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let mut millis = Vec::with_capacity(args.limit);
         for (i, query) in queries.iter().enumerate() {
             let started = Instant::now();
-            engine.search_normalized(query, &options)?;
+            engine.search(query, &options)?;
             if i >= args.warmup {
                 millis.push(started.elapsed().as_secs_f64() * 1000.0);
             }

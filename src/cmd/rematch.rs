@@ -113,10 +113,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect();
     let processed = summary.rows_in - summary.rows_resumed;
     eprintln!(
-        "{}; mean matched score {}; {:.0} rows/s ({:.1}s)",
+        "{}; mean match probability of matched rows {}; {:.0} rows/s ({:.1}s)",
         counts.join(", "),
         summary
-            .mean_matched_score
+            .mean_match_probability
             .map_or_else(|| "-".to_string(), |s| format!("{s:.4}")),
         processed as f64 / summary.seconds.max(1e-9),
         summary.seconds

@@ -8,7 +8,7 @@ use skiptrace::index::SkipIndex;
 use skiptrace::mask::{dob_text, ssn_text};
 use skiptrace::record::{Field, RawRecord};
 use skiptrace::resolve::{ContactKind, ContactPoint, Resolution};
-use skiptrace::search::{Engine, SearchOptions};
+use skiptrace::search::{Engine, Query, SearchOptions};
 
 /// Flags of `skiptrace search`.
 #[derive(Debug, clap::Args)]
@@ -139,7 +139,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ..SearchOptions::default()
     };
     let started = std::time::Instant::now();
-    let mut resolution = engine.search(&args.query(), &options)?;
+    let mut resolution = engine
+        .search(&Query::from_raw(&args.query()), &options)?
+        .resolution;
     let took_ms = started.elapsed().as_secs_f64() * 1000.0;
     if !args.unmasked {
         skiptrace::mask::mask_resolution(&mut resolution);

@@ -25,7 +25,7 @@ pub struct Judged {
     /// Status of the answer; a row missing from a scored file counts as `no_match`.
     pub status: Option<MatchStatus>,
     /// Score of the answer's best match (its top identity's probability), when it has one.
-    pub score: Option<f64>,
+    pub match_probability: Option<f64>,
     /// Whether the best match the answer names is the true person; `None` when it names nobody.
     pub named_right: Option<bool>,
     /// Whether the true person was among the candidates retrieved (known for in-process runs).
@@ -77,7 +77,7 @@ impl Judged {
     /// True when the answer predicts its best match at score threshold `threshold`: it names
     /// one and its score reaches the threshold.
     pub fn predicts_at(&self, threshold: f64) -> bool {
-        self.named_right.is_some() && self.score.is_some_and(|s| s >= threshold)
+        self.named_right.is_some() && self.match_probability.is_some_and(|s| s >= threshold)
     }
 }
 
@@ -191,7 +191,7 @@ pub fn pr_curve(judged: &[Judged]) -> Vec<PrPoint> {
     let mut scored: Vec<(f64, bool)> = judged
         .iter()
         .filter(|j| j.named_right.is_some())
-        .filter_map(|j| Some((j.score?, j.is_right())))
+        .filter_map(|j| Some((j.match_probability?, j.is_right())))
         .filter(|(score, _)| score.is_finite())
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -287,7 +287,7 @@ pub fn calibration(judged: &[Judged]) -> Calibration {
     let mut score_sums = vec![0.0; buckets.len()];
     let mut right = vec![0u64; buckets.len()];
     for j in judged {
-        let Some(score) = j.score.filter(|s| s.is_finite()) else {
+        let Some(score) = j.match_probability.filter(|s| s.is_finite()) else {
             continue;
         };
         let b = bucket_of(score);
@@ -521,7 +521,7 @@ mod tests {
         Judged {
             present,
             status: Some(status),
-            score: Some(score),
+            match_probability: Some(score),
             named_right,
             ..Judged::default()
         }
@@ -766,7 +766,7 @@ mod tests {
                 present,
                 status: Some(MatchStatus::ALL[status]),
                 // Round like a rematch output, so ties happen.
-                score: score.map(|s| (s * 20.0).round() / 20.0),
+                match_probability: score.map(|s| (s * 20.0).round() / 20.0),
                 // Includes the impossible "absent yet named right": it must count as wrong.
                 named_right,
                 ..Judged::default()
@@ -801,7 +801,7 @@ mod tests {
             prop_assert!(counts.true_negatives <= counts.absent);
             let table = calibration(&judged);
             let counted: u64 = table.buckets.iter().map(|b| b.count + b.unnamed).sum();
-            let scored = judged.iter().filter(|j| j.score.is_some()).count() as u64;
+            let scored = judged.iter().filter(|j| j.match_probability.is_some()).count() as u64;
             prop_assert_eq!(counted, scored);
             if let Some(best) = best_f1(&curve) {
                 prop_assert!(curve.iter().all(|p| p.f1 <= best.f1));

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::bulk::{rematch_row_traced, MatchStatus, RematchOptions};
+use crate::bulk::{rematch_row, MatchStatus, RematchOptions};
 use crate::error::Result;
 use crate::search::Engine;
 use metrics::{ContactHit, Judged, Quality};
@@ -74,12 +74,12 @@ pub fn rematch_queries(
             .zip(truths.par_iter())
             .map(|(row, truth)| {
                 let timer = Instant::now();
-                let (result, trace) = rematch_row_traced(engine, row, options);
+                let result = rematch_row(engine, row, options);
                 let latency_ms = timer.elapsed().as_secs_f64() * 1000.0;
                 let mut prediction = columns.prediction(row.row, &result.to_columns()).expect(
                     "a rematch result parses: its status and score are written by to_columns",
                 );
-                let trace = trace.unwrap_or_default();
+                let trace = result.trace.clone().unwrap_or_default();
                 prediction.trace = Some(RunTrace {
                     retrieved_true: trace
                         .retrieved
@@ -209,7 +209,7 @@ pub fn judge(
     Judged {
         present: query.present,
         status: p.status,
-        score: p.score,
+        match_probability: p.match_probability,
         named_right: p
             .record_id
             .as_ref()
@@ -260,9 +260,9 @@ fn false_negative_reason(judged: &Judged) -> &'static str {
 fn pick_samples(mut by_reason: BTreeMap<&'static str, Vec<ErrorSample>>) -> Vec<ErrorSample> {
     for samples in by_reason.values_mut() {
         samples.sort_by(|a, b| {
-            b.score
+            b.match_probability
                 .unwrap_or(-1.0)
-                .total_cmp(&a.score.unwrap_or(-1.0))
+                .total_cmp(&a.match_probability.unwrap_or(-1.0))
                 .then(a.row.cmp(&b.row))
         });
         samples.reverse();
@@ -297,7 +297,7 @@ fn sample(
         person: query.person.clone(),
         present: query.present,
         status: judged.status,
-        score: judged.score,
+        match_probability: judged.match_probability,
         named_person: record_id.as_ref().and_then(|id| owner.get(id).cloned()),
         record_id,
         retrieved: judged.retrieved,
@@ -423,7 +423,7 @@ mod tests {
     fn answer(status: MatchStatus, record: Option<&str>, address: Option<&str>) -> Prediction {
         Prediction {
             status: Some(status),
-            score: Some(0.97),
+            match_probability: Some(0.97),
             record_id: record.map(str::to_string),
             address: address.map(|key| Offered {
                 key: key.to_string(),
@@ -554,7 +554,7 @@ mod tests {
         let j = Judged::default();
         for i in 0..40 {
             let mut s = sample("no_match", &q, None, &j, &HashMap::new());
-            s.score = Some(f64::from(i) / 100.0);
+            s.match_probability = Some(f64::from(i) / 100.0);
             by_reason.entry("no_match").or_default().push(s);
         }
         by_reason.entry("error_row").or_default().push(sample(
@@ -567,6 +567,10 @@ mod tests {
         let picked = pick_samples(by_reason);
         assert_eq!(picked.len(), MAX_ERROR_SAMPLES);
         assert!(picked.iter().any(|s| s.reason == "error_row"));
-        assert_eq!(picked[1].score, Some(0.39), "highest score first");
+        assert_eq!(
+            picked[1].match_probability,
+            Some(0.39),
+            "most probable first"
+        );
     }
 }

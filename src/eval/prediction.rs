@@ -3,7 +3,7 @@
 //! script), lined up with the queries.
 //!
 //! Second step of an evaluation. An in-process run goes through
-//! [`rematch_row_traced`](crate::bulk::rematch_row_traced) and then through the very parser a file
+//! [`rematch_row`](crate::bulk::rematch_row) and then through the very parser a file
 //! goes through, so a `skiptrace rematch` output scores exactly like the run that wrote it.
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,7 +23,7 @@ pub struct Prediction {
     /// `match_status` (`None` only before parsing).
     pub status: Option<MatchStatus>,
     /// `match_score`: the best match's probability.
-    pub score: Option<f64>,
+    pub match_probability: Option<f64>,
     /// `match_record_id`: the best match's record.
     pub record_id: Option<String>,
     /// The offered best address: its delivery key and status.
@@ -67,7 +67,7 @@ pub struct RunTrace {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputColumns {
     status: usize,
-    score: usize,
+    match_probability: usize,
     record_id: usize,
     address: Option<[usize; 5]>,
     address_status: Option<usize>,
@@ -121,7 +121,7 @@ impl OutputColumns {
         let address: Vec<Option<usize>> = ADDRESS_COLUMNS.iter().map(|c| contact(c)).collect();
         Ok(OutputColumns {
             status: require("match_status")?,
-            score: require("match_score")?,
+            match_probability: require("match_score")?,
             record_id: require("match_record_id")?,
             address: match address[..] {
                 [Some(a), Some(b), Some(c), Some(d), Some(e)] => Some([a, b, c, d, e]),
@@ -160,7 +160,7 @@ impl OutputColumns {
                 format!("{status_text:?} is not matched, review, no_match or error"),
             )
         })?;
-        let score = match get(self.score) {
+        let match_probability = match get(self.match_probability) {
             "" => None,
             text => Some(
                 text.parse::<f64>()
@@ -196,7 +196,7 @@ impl OutputColumns {
             .and_then(|[a, b, c, d, e]| address_key(get(a), get(b), get(c), get(d), get(e)));
         Ok(Prediction {
             status: Some(status),
-            score,
+            match_probability,
             record_id: optional(Some(self.record_id)).map(str::to_string),
             address: offered(address, self.address_status, "best_address_status")?,
             phone: offered(
@@ -492,7 +492,7 @@ mod tests {
         put(&mut values, "best_email_status", "new");
         let p = columns.prediction(1, &values).expect("parsed");
         assert_eq!(p.status, Some(MatchStatus::Matched));
-        assert_eq!(p.score, Some(0.9731));
+        assert_eq!(p.match_probability, Some(0.9731));
         assert_eq!(p.record_id.as_deref(), Some("R7"));
         let address = p.address.expect("an address");
         assert_eq!(
@@ -544,7 +544,7 @@ mod tests {
             .prediction(1, &failed.to_columns())
             .expect("parsed");
         assert_eq!(
-            (p.status, p.score, p.error.as_str()),
+            (p.status, p.match_probability, p.error.as_str()),
             (Some(MatchStatus::Error), None, "bad")
         );
     }

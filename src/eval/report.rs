@@ -147,7 +147,7 @@ pub struct ErrorSample {
     /// Status of the answer (`None`: no row in the scored file).
     pub status: Option<MatchStatus>,
     /// Score of the best match.
-    pub score: Option<f64>,
+    pub match_probability: Option<f64>,
     /// The best match's record.
     pub record_id: Option<String>,
     /// Whose record that is.
@@ -721,7 +721,7 @@ fn errors_section(out: &mut String, report: &EvalReport) {
                         cell(&e.query_id),
                         cell(&e.person),
                         e.status.map_or("missing", MatchStatus::as_str).to_string(),
-                        optional(e.score),
+                        optional(e.match_probability),
                         cell(&matched),
                         e.retrieved.map_or("n/a".into(), |r| r.to_string()),
                         cell(&masked),
@@ -865,14 +865,14 @@ pub(crate) mod tests {
             Judged {
                 present: true,
                 status: Some(MatchStatus::Matched),
-                score: Some(0.99),
+                match_probability: Some(0.99),
                 named_right: Some(true),
                 ..Judged::default()
             },
             Judged {
                 present: false,
                 status: Some(MatchStatus::Matched),
-                score: Some(0.97),
+                match_probability: Some(0.97),
                 named_right: Some(false),
                 ..Judged::default()
             },
@@ -905,7 +905,7 @@ pub(crate) mod tests {
                 person: "P9".into(),
                 present: false,
                 status: Some(MatchStatus::Matched),
-                score: Some(0.97),
+                match_probability: Some(0.97),
                 record_id: Some("R1".into()),
                 named_person: Some("P1".into()),
                 retrieved: None,

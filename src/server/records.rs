@@ -20,7 +20,7 @@ use super::limits::PointOfNoReturn;
 use super::state::AppState;
 use super::views::RecordView;
 use crate::error::InputError;
-use crate::ingest::{delete_records_with, upsert_rows_with, IngestSummary, MAX_REPORTED_ISSUES};
+use crate::ingest::{delete_records, upsert_rows, IngestSummary, MAX_REPORTED_ISSUES};
 use crate::input::{ColumnMapping, InputFormat, InputRow, MappingOverrides, RecordReader};
 use crate::record::{Field, RawRecord};
 
@@ -183,7 +183,7 @@ async fn upsert_body(
         let index = state.index().clone();
         let upserted = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            upsert_rows_with(&index, &mut writer, &rows)
+            upsert_rows(&index, &mut writer, &rows)
         })
         .await??;
         summary = upserted.summary;
@@ -431,7 +431,7 @@ pub(crate) async fn delete_record(
         let id = record_id.clone();
         let present = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            delete_records_with(&index, &mut writer, &[id.as_str()])
+            delete_records(&index, &mut writer, &[id.as_str()])
         })
         .await??;
         if present == 0 {

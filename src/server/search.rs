@@ -15,10 +15,9 @@ use super::state::AppState;
 use super::views::IdentityView;
 use crate::audit::query_fingerprint;
 use crate::mask::mask_resolution;
-use crate::normalize::NormalizedRecord;
 use crate::purpose::{DppaPurpose, GlbaPurpose, PermissiblePurpose};
 use crate::record::{Field, RawRecord};
-use crate::search::{SearchOptions, DEFAULT_LIMIT};
+use crate::search::{Query, SearchOptions, SearchOutcome, DEFAULT_LIMIT};
 
 /// Most identities one search may ask for.
 pub const MAX_LIMIT: usize = 50;
@@ -90,7 +89,9 @@ pub struct SearchRequest {
     /// Identities returned at most (default 5, at most 50).
     pub limit: Option<usize>,
     /// Minimum match probability, 0–1, for an identity to be returned (default 0.01).
-    pub min_score: Option<f64>,
+    /// `min_score`, its name before 2026-12, is still read.
+    #[serde(alias = "min_score")]
+    pub min_match_probability: Option<f64>,
     /// Why the caller may search: a GLBA and a DPPA code. Required.
     #[schema(required = true)]
     pub permissible_purpose: Option<PurposeRequest>,
@@ -133,7 +134,7 @@ pub struct PurposeRequest {
 pub struct SearchResponse {
     /// `resolved` (one clear identity), `ambiguous` (several plausible, review) or `no_match`.
     pub status: String,
-    /// Identities at or above `min_score`, best first.
+    /// Identities at or above `min_match_probability`, best first.
     pub identities: Vec<IdentityView>,
     /// Records retrieved and scored.
     pub candidates_scored: usize,
@@ -165,14 +166,14 @@ impl SearchRequest {
             ));
         }
         options.limit = limit;
-        if let Some(min_score) = self.min_score {
-            if !(0.0..=1.0).contains(&min_score) {
+        if let Some(minimum) = self.min_match_probability {
+            if !(0.0..=1.0).contains(&minimum) {
                 return Err(ApiError::invalid_field(
-                    "min_score",
-                    "min_score is a probability between 0 and 1",
+                    "min_match_probability",
+                    "min_match_probability is a probability between 0 and 1",
                 ));
             }
-            options.min_probability = min_score;
+            options.min_match_probability = minimum;
         }
         Ok(options)
     }
@@ -284,23 +285,20 @@ async fn run(
     let engine = state.engine().clone();
     let (fingerprint, outcome) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let (query, issues) = match engine.prepare_query(&raw) {
-            Ok(prepared) => prepared,
-            Err(error) => {
-                let fingerprint = query_fingerprint(&NormalizedRecord::from_raw(&raw).0);
-                return (fingerprint, Err(ApiError::from(error)));
-            }
-        };
-        let fingerprint = query_fingerprint(&query);
-        if let Some(issue) = issues.first() {
+        let query = Query::from_raw(&raw);
+        let fingerprint = query_fingerprint(query.record());
+        if let Err(error) = query.check_usable() {
+            return (fingerprint, Err(ApiError::from(error)));
+        }
+        if let Some(issue) = query.issues().first() {
             let field = issue.field.name();
             let error = ApiError::invalid_field(field, issue.to_string());
             return (fingerprint, Err(error));
         }
         let started = Instant::now();
         let outcome = engine
-            .search_normalized(&query, &options)
-            .map(|mut resolution| {
+            .search(&query, &options)
+            .map(|SearchOutcome { mut resolution, .. }| {
                 if !unmasked {
                     mask_resolution(&mut resolution);
                 }

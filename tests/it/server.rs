@@ -466,12 +466,20 @@ async fn every_error_has_its_status_and_the_json_shape() {
             Some("limit"),
         ),
         search(
-            "min_score out of range",
+            "min_match_probability out of range",
             &searcher,
-            with(&|q| q["min_score"] = json!(2.5)),
+            with(&|q| q["min_match_probability"] = json!(2.5)),
             400,
             "invalid_field",
-            Some("min_score"),
+            Some("min_match_probability"),
+        ),
+        search(
+            "min_score, the old name, read as min_match_probability",
+            &searcher,
+            with(&|q| q["min_score"] = json!(-1)),
+            400,
+            "invalid_field",
+            Some("min_match_probability"),
         ),
         search(
             "a misspelt field",

@@ -25,7 +25,7 @@ const FIELD_WORDS = {
   phone: 'Phone', email: 'Email', address: 'Address', client_reference: 'Account reference',
   other_phones: 'Other phones', return_reason: 'Why the mail came back',
   phone_bad: 'Phones disconnected', on_file_date: 'Date on file',
-  limit: 'Limit', min_score: 'Minimum score', permissible_purpose: 'Permissible purpose',
+  limit: 'Limit', min_match_probability: 'Minimum match probability', permissible_purpose: 'Permissible purpose',
   'permissible_purpose.glba': 'GLBA exception', 'permissible_purpose.dppa': 'DPPA permissible use',
   glba: 'GLBA exception', dppa: 'DPPA permissible use', id_column: 'Account id column',
 };
