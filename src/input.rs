@@ -1,4 +1,4 @@
-//! Reading person files: CSV (comma, tab or pipe, detected from the header) or JSON Lines,
+//! Reading person files: CSV (comma, tab, pipe or semicolon, sniffed from the header) or JSON Lines,
 //! headers mapped to canonical fields by alias or by explicit `field=COLUMN` overrides.
 //!
 //! Every data row comes out as an [`InputRow`], with its original columns (bulk output repeats

@@ -85,6 +85,7 @@ pub mod resolve;
 pub mod retrieve;
 pub mod score;
 pub mod search;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod synth;
 pub mod train;

@@ -16,7 +16,8 @@
 use serde::{Deserialize, Serialize};
 
 /// A GLBA exception under 15 U.S.C. 6802(e) that permits the disclosure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GlbaPurpose {
     /// 6802(e)(1): as necessary to effect, administer or enforce a transaction requested or
@@ -125,7 +126,8 @@ impl GlbaPurpose {
 }
 
 /// A DPPA permissible use under 18 U.S.C. 2721(b).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DppaPurpose {
     /// 2721(b)(1): use by a government agency, or a private person acting on its behalf, in
@@ -222,7 +224,8 @@ impl DppaPurpose {
 }
 
 /// The two purposes a search states: one GLBA exception and one DPPA permissible use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct PermissiblePurpose {
     /// GLBA exception (15 U.S.C. 6802(e)).
     pub glba: GlbaPurpose,

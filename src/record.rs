@@ -49,7 +49,7 @@ pub enum Field {
     LastSeen,
     /// Line type of `phone` where the source knows it: `mobile`, `landline` or `voip`.
     PhoneType,
-    /// A debtor row's other phones (`phone2`, `cell`, `work_phone`...): every column mapped
+    /// A debtor row's other phones (`phone2`, `work_phone`, `alt_phone`...): every column mapped
     /// here, and a second phone-like column when `phone` is taken, joins with `;`. All are the
     /// row's own phones (docs/domain.md, "Contacts on file").
     OtherPhones,

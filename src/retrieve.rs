@@ -11,7 +11,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, Term};
 
 use crate::error::Result;
-use crate::index::keys::{for_each_key, swapped_dob_keys, KeyKind};
+use crate::index::keys::{for_each_key, KeyKind};
 use crate::index::SkipIndex;
 use crate::normalize::{NormalizedRecord, Ssn};
 
@@ -62,10 +62,8 @@ fn key_clauses(index: &SkipIndex, query: &NormalizedRecord) -> Vec<(Occur, Box<d
             keys.insert(Term::from_field_text(field, text), kind);
         }
     };
+    // The swapped-DOB keys are DOB parts, which the first pass leaves out.
     for_each_key(query, fields, &mut push);
-    if let Some(dob) = &query.dob {
-        swapped_dob_keys(dob, fields, &mut push);
-    }
     let forms = query
         .name
         .first_formal

@@ -12,7 +12,7 @@ use skiptrace::search::{Engine, Query, SearchOptions, SearchOutcome};
 use skiptrace::synth::config::SynthConfig;
 use skiptrace::synth::generate;
 
-/// People in the demo population (about five source records each).
+/// People in the demo population (about four source records each).
 pub const DEMO_PEOPLE: usize = 60_000;
 
 /// Seed of the demo population, so every first run shows the same data.

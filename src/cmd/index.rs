@@ -25,7 +25,7 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Files to index (CSV, TSV, pipe-delimited or JSON Lines).
+    /// Files to index (CSV delimited by comma, tab, pipe or semicolon, or JSON Lines).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 }

@@ -32,7 +32,7 @@ pub struct Args {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Queries: CSV, TSV, pipe-delimited or JSON Lines, with the columns of a returned-mail file.
+    /// Queries: CSV (comma, tab, pipe or semicolon) or JSON Lines, with the columns of a returned-mail file.
     pub queries: PathBuf,
 }
 

@@ -37,7 +37,7 @@ enum Command {
     Keys(keys::Args),
     /// Measure single-client search latency in the library over a queries file.
     Latency(latency::Args),
-    /// Re-match a whole debtor file (CSV or JSON Lines) into a CSV with new contact points.
+    /// Re-match a whole debtor file (CSV or JSON Lines) into a CSV with the best current contacts.
     Rematch(Box<rematch::Args>),
     /// Search for one debtor: ranked identities, explanation, contact points.
     Search(Box<search::Args>),

@@ -1,5 +1,6 @@
 //! `skiptrace rematch`: re-matches a whole debtor file (returned mail, a placement) and writes
-//! it back as CSV with the match status, score, explanation and new contact points appended.
+//! it back as CSV with the match status, match probability, explanation and the best current
+//! address, phone and email (new, confirmed or corrected) appended.
 
 use std::path::PathBuf;
 

@@ -238,8 +238,6 @@ impl ComparisonVector {
     }
 }
 
-/// Returns the level index of `label`, panicking in debug builds when a comparator names a level
-/// its comparison does not define (an invariant of this module).
 /// True when the Jaro–Winkler similarity of `a` and `b` (as `strsim::jaro_winkler` computes
 /// it) is at least `threshold`.
 ///
@@ -277,6 +275,9 @@ pub fn jaro_winkler_at_least(a: &str, b: &str, threshold: f64) -> bool {
     strsim::jaro_winkler(a, b) >= threshold
 }
 
+/// Returns the level index of `label`, panicking in debug builds when a comparator names a level
+/// its comparison does not define (an invariant of this module); a release build falls back to
+/// the last level, `different`.
 fn level(levels: &[&str], label: &str) -> usize {
     let index = levels.iter().position(|l| *l == label);
     debug_assert!(index.is_some(), "unknown level {label}");

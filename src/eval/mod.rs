@@ -9,6 +9,7 @@
 //! [`report`] and [`plot`] write them side by side, one column per system.
 
 pub mod metrics;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod prediction;
 pub mod report;

@@ -63,7 +63,7 @@ pub struct Dataset {
     pub index: Option<IndexInfo>,
     /// Probability the top identity needs for `matched`.
     pub match_threshold: f64,
-    /// Probability at which an unresolved top identity is `possible`.
+    /// Probability at which an unresolved top identity is left for `review`.
     pub review_threshold: f64,
 }
 
@@ -202,7 +202,8 @@ pub struct SystemReport {
     pub false_negatives: Vec<ErrorSample>,
 }
 
-/// Writes `report.md`, `report.json` and `pr_curve.svg` into `dir` (created when missing).
+/// Writes `report.md`, `report.json` and `pr_curve.svg` (with the `plot` feature) into `dir`
+/// (created when missing).
 ///
 /// # Errors
 /// When the folder or a file cannot be written, or the plot cannot be drawn.
@@ -214,6 +215,7 @@ pub fn write_report(dir: &Path, report: &EvalReport) -> Result<()> {
     };
     write("report.md", &markdown(report))?;
     write("report.json", &serde_json::to_string_pretty(report)?)?;
+    #[cfg(feature = "plot")]
     write("pr_curve.svg", &super::plot::pr_curve_svg(report)?)?;
     Ok(())
 }
@@ -379,7 +381,7 @@ fn data_section(out: &mut String, d: &Dataset) {
     let _ = writeln!(
         out,
         "- Shipped thresholds: `matched` at top probability ≥ {} with an actionable explanation; \
-         `possible` at ≥ {}",
+         `review` at ≥ {}",
         d.match_threshold, d.review_threshold
     );
     let _ = writeln!(

@@ -188,7 +188,8 @@ fn dob_keys(
     );
 }
 
-/// Extra DOB keys a query adds so a record with day and month swapped is still retrieved.
+/// Extra DOB-part keys a query adds so a record with day and month swapped is still retrieved
+/// by training's DOB round (the engine's first pass leaves DOB parts out).
 pub fn swapped_dob_keys(
     dob: &Date,
     fields: &Fields,

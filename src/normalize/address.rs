@@ -72,7 +72,7 @@ impl Address {
         (address, issues)
     }
 
-    /// True when there is no street line (only city, state or ZIP, if anything).
+    /// True when there is a street line.
     pub fn has_street(&self) -> bool {
         !self.street.is_empty()
     }

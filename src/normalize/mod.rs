@@ -77,14 +77,14 @@ pub struct FieldIssue {
 }
 
 impl FieldIssue {
-    /// Returns the problem with the masked value: `zip must be 5 digits (value 6270)`.
+    /// Returns the problem with the masked value: `zip must be 5 digits or ZIP+4 (value 6270)`.
     pub fn detail(&self) -> String {
         format!("{} (value {})", self.problem, self.masked_value)
     }
 }
 
 impl std::fmt::Display for FieldIssue {
-    /// Writes the field, the problem and the masked value: `dob: no such date (value ****-**-**)`.
+    /// Writes the field, the problem and the masked value: `dob: not a valid date (expected e.g. 1984-05-12, 05/12/1984, 19840512) (value ****-**-**)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.field.name(), self.detail())
     }

@@ -27,13 +27,14 @@ pub const RECENCY_HALF_LIFE_YEARS: f64 = 1.5;
 /// points").
 pub const SUPERSEDED_FACTOR: f64 = 0.5;
 
-/// Factor applied to a landline's confidence, and to a phone of unknown line type's: most
+/// Factor applied to a landline's confidence: most
 /// current phones are mobile and mobiles are kept across moves, while landlines stay with the
 /// home and numbers are reassigned (docs/domain.md, "Ranking contact points"). Design choice,
 /// measured in BENCHMARKS.md ("Best contacts").
 pub const LANDLINE_FACTOR: f64 = 0.5;
 
-/// Factor applied to a phone whose line type no source gives (between mobile and landline).
+/// Factor applied to a VoIP phone or one whose line type no source gives (between mobile and
+/// landline).
 pub const UNKNOWN_LINE_TYPE_FACTOR: f64 = 0.75;
 
 /// Most days the row's own address may go unreported, before the newest record the search saw,
@@ -47,7 +48,7 @@ pub const CONFIRM_MAX_STALENESS_DAYS: i64 = 548;
 /// often (a directory listing can be a year old), and 18 months cost phones 7 points of
 /// right-party rate for 2.5 of precision; three years keeps a number last known a decade ago
 /// from being called current (about 10 % of numbers are disconnected a year: docs/domain.md
-/// §4).
+/// §8).
 pub const PHONE_CONFIRM_MAX_STALENESS_DAYS: i64 = 1096;
 
 /// Kind of contact point.

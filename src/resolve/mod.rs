@@ -142,7 +142,7 @@ impl Identity {
             })
     }
 
-    /// Returns the compact explanation: `first_name=exact,dob=dob_day_month_swapped,...`
+    /// Returns the compact explanation: `first_name=exact;dob=dob_day_month_swapped;...`
     /// (supplied comparisons only).
     pub fn compact_explanation(&self) -> String {
         self.explanation

@@ -1,4 +1,4 @@
-//! `POST /v1/rematch`: a whole returned-mail file (CSV with any delimiter, or JSON Lines) in,
+//! `POST /v1/rematch`: a whole returned-mail file (CSV delimited by comma, tab, pipe or semicolon, or JSON Lines) in,
 //! the same rows back as CSV with the re-match columns of [`crate::bulk`] appended.
 //!
 //! The permissible purpose comes as query parameters (`?glba=CODE&dppa=CODE`); the body is read

@@ -109,7 +109,7 @@ pub struct NoiseConfig {
     /// Share of misspelt names with a second edit. Default 0.12 (Damerau 1964: over 80 % of
     /// typos are one insertion, deletion, substitution or transposition).
     pub multi_edit_share: f64,
-    /// Factor on `first_last_swap_rate` for Asian names. Default 5 (docs/domain.md: family name
+    /// Factor on `first_last_swap_rate` for Asian names. Default 5 (design choice: family name
     /// first, swapped inconsistently by Western records).
     pub asian_swap_multiplier: f64,
     /// Share of nickname uses that take the person's usual nickname (the rest: another
@@ -863,7 +863,7 @@ impl SynthConfig {
     /// creditor-side typos in 4 % of names, 3 % DOB and SSN errors, more address variants and
     /// ZIP+4, 40 % of debtors kept at their address, return reasons on most rows and on 40 % of
     /// carrier returns, a second phone on 60 % of rows, sources that stamp every address with
-    /// the report date, fewer line types, two to four times the sources' name typos).
+    /// the report date, fewer line types, two to two and a half times the sources' name typos).
     ///
     /// # Errors
     /// [`Error::Input`] for an unknown profile name.

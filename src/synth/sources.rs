@@ -75,7 +75,7 @@ impl SourceKind {
 /// until written) and the person it describes.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceRecord {
-    /// Household-chunk-local person number (global person index).
+    /// Global number of the person the record describes.
     pub(crate) person: usize,
     /// Column values.
     pub(crate) values: Vec<String>,

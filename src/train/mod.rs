@@ -11,8 +11,9 @@
 //!    records), so the estimated share of matching pairs is taken out:
 //!    `u = (f - λ_pair·m) / (1 - λ_pair)`, floored at the smoothing floor ([`remove_matches`]).
 //! 2. **m** per level: expectation–maximisation ([`em`]) over candidate pairs. Records sampled
-//!    from the index are used as queries and their candidates retrieved as the engine's first
-//!    pass does, with the engine's keys restricted to one [`BlockingRule`] per round. A
+//!    from the index are used as queries and their candidates retrieved by BM25 over the keys of
+//!    the fields one [`BlockingRule`] admits per round (all of them, unlike the engine's first
+//!    pass, which leaves some out). A
 //!    comparison's m is taken only from rounds that do not block on it (blocked pairs agree on
 //!    the blocking field more often than matches do), weighted by the expected matches behind
 //!    each estimate ([`combine_m`]). Within a round u is estimated too by default
@@ -75,8 +76,8 @@ pub const DEFAULT_SEED: u64 = 1;
 pub const DEFAULT_ROUNDS: [BlockingRule; 2] = [BlockingRule::Dob, BlockingRule::Name];
 /// Fewest records an index needs to be trained on.
 pub const MIN_RECORDS: u64 = 10;
-/// EM's starting share of matches among candidate pairs (the engine's first pass returns up to
-/// 100 candidates; a person has a few records).
+/// EM's starting share of matches among candidate pairs (a round retrieves up to
+/// `retrieve::DEFAULT_CANDIDATES`, 50, candidates per query record; a person has a few records).
 const INITIAL_LAMBDA: f64 = 0.1;
 /// The prior never exceeds this (an index of one person).
 const MAX_PRIOR: f64 = 0.5;
@@ -92,7 +93,8 @@ pub struct TrainOptions {
     pub u_records: usize,
     /// Query records sampled per round.
     pub em_queries: usize,
-    /// Candidates retrieved per query record (the engine's first pass takes 100).
+    /// Candidates retrieved per query record (default [`crate::retrieve::DEFAULT_CANDIDATES`], 50,
+    /// as many as the engine's first pass).
     pub candidates: usize,
     /// The EM rounds, one per blocking rule.
     pub rounds: Vec<BlockingRule>,

@@ -1,10 +1,11 @@
 //! Sampling the index for training: random records, random record pairs (for u), and candidate
 //! pairs under a blocking rule (for m by EM).
 //!
-//! Candidate pairs are retrieved the way the engine's first pass retrieves them
-//! ([`crate::retrieve`]): a disjunction of the query record's blocking keys
+//! Candidate pairs are retrieved by a disjunction of the query record's blocking keys
 //! ([`crate::index::keys`]), ranked by tantivy's BM25 (the sum of the IDFs of the shared keys),
-//! top `limit`, except that a [`BlockingRule`] keeps only the keys of some fields, so that the
+//! top `limit`, over every key of the fields a [`BlockingRule`] admits (given names and their
+//! phonetic codes alone and DOB parts included, which the engine's first pass
+//! ([`crate::retrieve`]) leaves out). A rule keeps only the keys of some fields, so that the
 //! comparisons of the other fields are not biased by the blocking (Splink trains a comparison's m
 //! only from blocking rules that do not use it).
 //!
@@ -237,7 +238,8 @@ fn term_query(term: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
 
-/// Returns the blocking-key clauses of `record` that `rule` admits, as the engine builds them.
+/// Returns the clauses of `record`'s blocking keys in the fields `rule` admits (all of them,
+/// unlike the engine's first pass).
 fn rule_clauses(
     index: &SkipIndex,
     record: &NormalizedRecord,
