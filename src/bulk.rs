@@ -12,6 +12,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::time::Instant;
 
@@ -336,6 +337,32 @@ pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) ->
     result
 }
 
+/// Re-matches a batch of rows in parallel. Returns, per row and in order, its output line (the
+/// row's values padded to `width` columns, then [`OUTPUT_COLUMNS`]) and its result. A panic
+/// while matching one row makes that row an `error` row: every row still gets its line.
+pub fn rematch_batch(
+    engine: &Engine,
+    rows: &[InputRow],
+    width: usize,
+    options: &RematchOptions,
+) -> Vec<(Vec<String>, RematchResult)> {
+    rows.par_iter()
+        .map(|row| {
+            let result =
+                std::panic::catch_unwind(AssertUnwindSafe(|| rematch_row(engine, row, options)))
+                    .unwrap_or_else(|_| {
+                        RematchResult::failed(vec![
+                            "internal error while matching this row".to_string()
+                        ])
+                    });
+            let mut values = row.values.clone();
+            values.resize(width, String::new());
+            values.extend(result.to_columns());
+            (values, result)
+        })
+        .collect()
+}
+
 /// Returns the position of the account or row id column: `requested` when given (by name,
 /// case-insensitively), else the first column named like one of [`ID_COLUMN_NAMES`].
 ///
@@ -556,15 +583,7 @@ pub fn rematch_file(
         if batch.is_empty() {
             break;
         }
-        let results: Vec<RematchResult> = batch
-            .par_iter()
-            .map(|row| rematch_row(engine, row, options))
-            .collect();
-        for (row, result) in batch.iter().zip(&results) {
-            let mut values = row.values.clone();
-            debug_assert_eq!(values.len(), input_columns.len());
-            values.resize(input_columns.len(), String::new());
-            values.extend(result.to_columns());
+        for (values, result) in rematch_batch(engine, &batch, input_columns.len(), options) {
             writer.write_record(&values)?;
             summary.count(result.status);
             if result.status == MatchStatus::Matched {

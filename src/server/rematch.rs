@@ -12,7 +12,6 @@
 //! written; when it cannot be written, the stream is broken off instead, so a client never
 //! receives a complete file that is not in the log.
 
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -21,7 +20,6 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rayon::prelude::*;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
@@ -30,7 +28,7 @@ use super::auth::Caller;
 use super::error::{body_rejection, ApiError, ErrorCode};
 use super::state::AppState;
 use crate::audit::AuditEvent;
-use crate::bulk::{self, RematchOptions, RematchResult, OUTPUT_COLUMNS};
+use crate::bulk::{self, RematchOptions, OUTPUT_COLUMNS};
 use crate::input::{InputRow, MappingOverrides, RecordReader};
 use crate::purpose::PermissiblePurpose;
 use crate::search::Engine;
@@ -267,19 +265,9 @@ fn run_job(
         if batch.is_empty() {
             break;
         }
-        let results: Vec<RematchResult> = batch
-            .par_iter()
-            .map(|row| rematch_row(engine, row, options))
-            .collect();
-        let lines: Vec<Vec<String>> = batch
-            .iter()
-            .zip(&results)
-            .map(|(row, result)| {
-                let mut values = row.values.clone();
-                values.resize(width, String::new());
-                values.extend(result.to_columns());
-                values
-            })
+        let lines: Vec<Vec<String>> = bulk::rematch_batch(engine, &batch, width, options)
+            .into_iter()
+            .map(|(values, _)| values)
             .collect();
         let bytes = match encode(lines.iter()) {
             Ok(bytes) => bytes,
@@ -301,14 +289,6 @@ fn failed(mut job: Job, sender: &mpsc::Sender<Chunk>, error: &csv::Error) -> Job
     let _ = sender.blocking_send(Err(std::io::Error::other("cannot encode a batch")));
     job.error_code = Some("internal");
     job
-}
-
-/// Re-matches one row; a panic becomes an error row, so every row still gets its line.
-fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) -> RematchResult {
-    std::panic::catch_unwind(AssertUnwindSafe(|| bulk::rematch_row(engine, row, options)))
-        .unwrap_or_else(|_| {
-            RematchResult::failed(vec!["internal error while matching this row".to_string()])
-        })
 }
 
 fn encode<'a>(records: impl Iterator<Item = &'a Vec<String>>) -> Result<Vec<u8>, csv::Error> {
