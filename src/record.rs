@@ -27,6 +27,9 @@ pub enum Field {
     Dob,
     /// Social Security number: nine digits or the last four.
     Ssn,
+    /// Another personal identifier both sides may carry: a national id that is not a US SSN, a
+    /// driver's licence number. Compared exactly (or one character off), never displayed.
+    OtherId,
     /// Street line: house number, street, suffix, often the unit too.
     AddressLine1,
     /// Secondary line: apartment, suite, unit.
@@ -66,7 +69,7 @@ pub enum Field {
 
 impl Field {
     /// Every field, in the canonical column order.
-    pub const ALL: [Field; 24] = [
+    pub const ALL: [Field; 25] = [
         Field::RecordId,
         Field::Source,
         Field::FirstName,
@@ -76,6 +79,7 @@ impl Field {
         Field::FullName,
         Field::Dob,
         Field::Ssn,
+        Field::OtherId,
         Field::AddressLine1,
         Field::AddressLine2,
         Field::City,
@@ -108,6 +112,7 @@ impl Field {
             Field::FullName => "full_name",
             Field::Dob => "dob",
             Field::Ssn => "ssn",
+            Field::OtherId => "other_id",
             Field::AddressLine1 => "address_line1",
             Field::AddressLine2 => "address_line2",
             Field::City => "city",
@@ -155,6 +160,8 @@ impl Field {
             | "socialsecuritynumber"
             | "social"
             | "ssnum" => Field::Ssn,
+            "otherid" | "nationalid" | "nationalidnumber" | "driverslicense" | "driverslicence"
+            | "driverlicense" | "dlnumber" | "licensenumber" => Field::OtherId,
             "addressline1" | "address1" | "addr1" | "street" | "address" | "streetaddress"
             | "addressline" | "line1" => Field::AddressLine1,
             "addressline2" | "address2" | "addr2" | "line2" | "unit" | "apt" => Field::AddressLine2,
@@ -216,7 +223,7 @@ impl Field {
 
     /// True for fields whose values are sensitive personal identifiers (never logged raw).
     pub fn is_sensitive(self) -> bool {
-        matches!(self, Field::Dob | Field::Ssn)
+        matches!(self, Field::Dob | Field::Ssn | Field::OtherId)
     }
 }
 
@@ -295,6 +302,7 @@ mod tests {
         assert_eq!(Field::from_header("mail_return"), Some(Field::ReturnReason));
         assert_eq!(Field::from_header("bad_phone"), Some(Field::PhoneBad));
         assert_eq!(Field::from_header("line_type"), Some(Field::PhoneType));
+        assert_eq!(Field::from_header("Drivers_License"), Some(Field::OtherId));
     }
 
     #[test]

@@ -147,7 +147,8 @@ pub fn retrieve(
     )
 }
 
-/// Second pass: records sharing a strong identifier (full SSN, street address, phone, email)
+/// Second pass: records sharing a strong identifier (full SSN, other id, street address, phone,
+/// email)
 /// with any of `seeds`, ranked by name agreement too, excluding records already retrieved.
 ///
 /// # Errors
@@ -165,6 +166,9 @@ pub fn expand(
     for seed in seeds {
         if let Some(Ssn::Full(digits)) = &seed.ssn {
             identifiers.insert(Term::from_field_text(fields.ssn, digits));
+        }
+        if let Some(other_id) = &seed.other_id {
+            identifiers.insert(Term::from_field_text(fields.other_id, other_id));
         }
         if let Some(street) = seed.address.as_ref().and_then(|a| a.street_key()) {
             identifiers.insert(Term::from_field_text(fields.street, &street));

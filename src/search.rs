@@ -99,16 +99,17 @@ impl Query {
     /// Checks the query has enough to search on.
     ///
     /// # Errors
-    /// [`Error::UnusableQuery`] when there is neither a last name nor a full SSN, phone or
-    /// email, or an SSN last 4 comes without first and last name (docs/domain.md §2).
+    /// [`Error::UnusableQuery`] when there is neither a last name nor a full SSN, other id,
+    /// phone or email, or an SSN last 4 comes without first and last name (docs/domain.md §2).
     pub fn check_usable(&self) -> Result<()> {
         let query = &self.record;
         let has_identifier = matches!(query.ssn, Some(Ssn::Full(_)))
+            || query.other_id.is_some()
             || query.phone.is_some()
             || query.email.is_some();
         if query.name.last.is_empty() && !has_identifier {
             return Err(Error::UnusableQuery(
-                "a search needs a last name, or a full SSN, phone or email".into(),
+                "a search needs a last name, or a full SSN, other id, phone or email".into(),
             ));
         }
         if matches!(query.ssn, Some(Ssn::Last4(_)))

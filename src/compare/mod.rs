@@ -6,6 +6,7 @@ pub mod address;
 pub mod contact;
 pub mod dob;
 pub mod name;
+pub mod other_id;
 pub mod ssn;
 
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,8 @@ pub enum Comparison {
     Dob,
     /// Social Security number.
     Ssn,
+    /// Another personal identifier (a national id, a driver's licence).
+    OtherId,
     /// Postal address.
     Address,
     /// Telephone.
@@ -41,13 +44,14 @@ pub const NOT_SUPPLIED: &str = "not_supplied";
 
 impl Comparison {
     /// Every comparison, in explanation order.
-    pub const ALL: [Comparison; 9] = [
+    pub const ALL: [Comparison; 10] = [
         Comparison::FirstName,
         Comparison::MiddleName,
         Comparison::LastName,
         Comparison::NameSuffix,
         Comparison::Dob,
         Comparison::Ssn,
+        Comparison::OtherId,
         Comparison::Address,
         Comparison::Phone,
         Comparison::Email,
@@ -65,6 +69,7 @@ impl Comparison {
             Comparison::NameSuffix => "name_suffix",
             Comparison::Dob => "dob",
             Comparison::Ssn => "ssn",
+            Comparison::OtherId => "other_id",
             Comparison::Address => "address",
             Comparison::Phone => "phone",
             Comparison::Email => "email",
@@ -81,6 +86,7 @@ impl Comparison {
             Comparison::NameSuffix => name::SUFFIX_LEVELS,
             Comparison::Dob => dob::DOB_LEVELS,
             Comparison::Ssn => ssn::SSN_LEVELS,
+            Comparison::OtherId => other_id::OTHER_ID_LEVELS,
             Comparison::Address => address::ADDRESS_LEVELS,
             Comparison::Phone | Comparison::Email => contact::EXACT_LEVELS,
         }
@@ -100,6 +106,9 @@ impl Comparison {
             Comparison::NameSuffix => name::compare_suffix(&left.name, &right.name),
             Comparison::Dob => dob::compare(left.dob.as_ref(), right.dob.as_ref()),
             Comparison::Ssn => ssn::compare(left.ssn.as_ref(), right.ssn.as_ref()),
+            Comparison::OtherId => {
+                other_id::compare(left.other_id.as_deref(), right.other_id.as_deref())
+            }
             Comparison::Address => address::compare(left.address.as_ref(), right.address.as_ref()),
             Comparison::Phone => {
                 contact::compare_exact(left.phone.as_deref(), right.phone.as_deref())
@@ -167,6 +176,15 @@ impl Level {
         self.agrees()
             && !(self.comparison == Comparison::Address
                 && address::is_area_only(usize::from(self.index)))
+    }
+
+    /// True for a name spelled a slip or two away (`typo`, `jaro_winkler>=0.85`): close enough
+    /// to be the same name mistyped, not close enough to tell twins named Ryan and Bryan apart.
+    pub fn is_spelling_slip(self) -> bool {
+        matches!(
+            self.comparison,
+            Comparison::FirstName | Comparison::LastName
+        ) && matches!(self.label(), name::TYPO | name::JARO_WINKLER_LOW)
     }
 
     /// True for an address at the same building: `exact` or `address_minus_unit`.
@@ -246,6 +264,13 @@ impl ComparisonVector {
 /// Jaro, and Winkler's prefix bonus grows with Jaro. Only pairs the bound cannot rule out pay
 /// for the full computation; the answer is always the same as computing it.
 pub fn jaro_winkler_at_least(a: &str, b: &str, threshold: f64) -> bool {
+    jaro_winkler_from(a, b, threshold) >= threshold
+}
+
+/// Returns the Jaro–Winkler similarity of `a` and `b` when it may reach `floor`, else 0 (the
+/// bound of [`jaro_winkler_at_least`] ruled it out without computing it): one computation
+/// serves every threshold at or above `floor`.
+pub fn jaro_winkler_from(a: &str, b: &str, floor: f64) -> f64 {
     if a.is_ascii() && b.is_ascii() && !a.is_empty() && !b.is_empty() {
         let mut counts = [0i16; 128];
         for byte in a.bytes() {
@@ -268,11 +293,94 @@ pub fn jaro_winkler_at_least(a: &str, b: &str, threshold: f64) -> bool {
             .count()
             .min(4);
         let bound = jaro_bound + 0.1 * prefix as f64 * (1.0 - jaro_bound);
-        if shared == 0.0 || bound < threshold - 1e-9 {
-            return false;
+        if shared == 0.0 || bound < floor - 1e-9 {
+            return 0.0;
         }
     }
-    strsim::jaro_winkler(a, b) >= threshold
+    strsim::jaro_winkler(a, b)
+}
+
+/// True when `a` and `b` are at most `max` keying slips apart: characters inserted, dropped or
+/// changed, or two adjacent ones swapped (optimal string alignment distance). Over 80 % of
+/// typos are one such slip (docs/domain.md §8).
+///
+/// Most pairs compared are different names, so the cheap bounds come first: the length
+/// difference, then the common prefix and suffix (which never change the distance) are set
+/// aside, then the characters the rests share (as multisets) bound the distance from below.
+/// Only what is left pays for the dynamic programme, on the stack. The answer is always that of
+/// `strsim::osa_distance`.
+pub fn within_edits(a: &str, b: &str, max: usize) -> bool {
+    if !(a.is_ascii() && b.is_ascii()) {
+        return strsim::osa_distance(a, b) <= max;
+    }
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    if x.len().abs_diff(y.len()) > max {
+        return false;
+    }
+    while let ([p, x_rest @ ..], [q, y_rest @ ..]) = (x, y) {
+        if p != q {
+            break;
+        }
+        (x, y) = (x_rest, y_rest);
+    }
+    while let ([x_rest @ .., p], [y_rest @ .., q]) = (x, y) {
+        if p != q {
+            break;
+        }
+        (x, y) = (x_rest, y_rest);
+    }
+    let longer = x.len().max(y.len());
+    if longer <= max {
+        return true;
+    }
+    let mut counts = [0i16; 128];
+    for &byte in x {
+        counts[usize::from(byte)] += 1;
+    }
+    let shared = y
+        .iter()
+        .filter(|&&byte| {
+            let count = &mut counts[usize::from(byte)];
+            *count -= 1;
+            *count >= 0
+        })
+        .count();
+    if longer - shared > max {
+        return false;
+    }
+    osa_distance_bytes(x, y) <= max
+}
+
+/// Optimal string alignment distance of two short byte strings, three rows on the stack.
+fn osa_distance_bytes(a: &[u8], b: &[u8]) -> usize {
+    const MAX: usize = 64;
+    if b.len() >= MAX {
+        let text = |bytes| std::str::from_utf8(bytes).unwrap_or_default();
+        return strsim::osa_distance(text(a), text(b));
+    }
+    let width = b.len() + 1;
+    let mut before = [0usize; MAX];
+    let mut previous = [0usize; MAX];
+    let mut current = [0usize; MAX];
+    for (j, cell) in previous[..width].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        current[0] = i;
+        for j in 1..width {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(before[j - 2] + 1);
+            }
+            current[j] = best;
+        }
+        before[..width].copy_from_slice(&previous[..width]);
+        previous[..width].copy_from_slice(&current[..width]);
+    }
+    previous[b.len()]
 }
 
 /// Returns the level index of `label`, panicking in debug builds when a comparator names a level
@@ -351,6 +459,17 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The bounds never change the answer: within_edits is osa_distance ≤ max.
+        #[test]
+        fn within_edits_is_the_optimal_string_alignment_distance(
+            a in "[a-e ]{0,12}",
+            b in "[a-e ]{0,12}",
+            max in 0usize..4,
+        ) {
+            proptest::prop_assert_eq!(within_edits(&a, &b, max), strsim::osa_distance(&a, &b) <= max);
+            proptest::prop_assert_eq!(within_edits(&a, &b, max), within_edits(&b, &a, max));
+        }
+
         /// A vector compared in two steps is the vector compared at once, whichever comparisons
         /// come first.
         #[test]

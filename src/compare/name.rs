@@ -1,14 +1,31 @@
 //! Name comparisons: given name, middle name, surname and generational suffix.
 //!
-//! Given names: exact, nickname-equivalent (Bob ≈ Robert), Jaro–Winkler ≥ 0.92, an initial that
-//! agrees, same Double Metaphone code, first and last swapped. Surnames add a compound level
-//! (Garcia ≈ Garcia Lopez ≈ garcialopez) for Hispanic double and hyphenated surnames.
+//! Given names: exact, nickname-equivalent (Bob ≈ Robert), Jaro–Winkler ≥ 0.92, a typo (one
+//! keying slip, two in a long name), Jaro–Winkler ≥ 0.85, an initial that agrees, same Double
+//! Metaphone code, first and last swapped. Surnames add a compound level (Garcia ≈ Garcia Lopez
+//! ≈ garcialopez, and a name split or joined by mistake: satte rley ≈ satterley) for Hispanic
+//! double and hyphenated surnames.
 
-use super::{jaro_winkler_at_least, level};
+use super::{jaro_winkler_from, level, within_edits};
 use crate::normalize::PersonName;
 
 /// Jaro–Winkler similarity at or above which two name spellings count as a typo of each other.
 pub const NAME_JARO_WINKLER_THRESHOLD: f64 = 0.92;
+
+/// The lower Jaro–Winkler band: spellings this close but past every other level (`Micheal`
+/// and `Mchiael`), weighed by the model like any level.
+pub const NAME_JARO_WINKLER_LOW_THRESHOLD: f64 = 0.85;
+
+/// Names at least this long on both sides may be two keying slips apart and still reach
+/// `typo`; shorter ones one slip (Over 80 % of typos are one slip: docs/domain.md §8; two in a
+/// short name make another name: Jon, Jan, Dan).
+pub const LONG_NAME_CHARS: usize = 8;
+
+/// Label of the typo level of the given-name and surname comparisons.
+pub const TYPO: &str = "typo";
+
+/// Label of the lower Jaro–Winkler band of the given-name and surname comparisons.
+pub const JARO_WINKLER_LOW: &str = "jaro_winkler>=0.85";
 
 /// Levels of the given-name comparison.
 pub const FIRST_NAME_LEVELS: &[&str] = &[
@@ -16,6 +33,8 @@ pub const FIRST_NAME_LEVELS: &[&str] = &[
     "exact",
     "nickname",
     "jaro_winkler>=0.92",
+    TYPO,
+    JARO_WINKLER_LOW,
     "initial",
     "phonetic",
     "swapped_first_last",
@@ -31,6 +50,8 @@ pub const LAST_NAME_LEVELS: &[&str] = &[
     "exact",
     "compound",
     "jaro_winkler>=0.92",
+    TYPO,
+    JARO_WINKLER_LOW,
     "phonetic",
     "swapped_first_last",
     "different",
@@ -45,11 +66,43 @@ pub fn first_names_equivalent(a: &PersonName, b: &PersonName) -> bool {
     a.first == b.first || a.first_formal.iter().any(|f| b.first_formal.contains(f))
 }
 
+/// True when one record's given name is the other's surname and the other way round (phone
+/// directories write surname first), letters compared with hyphens and spaces dropped, one half
+/// allowed a typo when the other agrees exactly (`delcay erin` / `Erin Delacy`). A double given
+/// name written as a surname (`Wilson-Wheeler Emiily`) was split into given and middle name on
+/// the way in, so given and middle name together may stand for the surname.
 fn is_swapped(a: &PersonName, b: &PersonName) -> bool {
-    !a.first.is_empty()
-        && !a.last.is_empty()
-        && b.last_joined_is(&a.first)
-        && a.last_joined_is(&b.first)
+    if a.first.is_empty() || a.last.is_empty() || b.first.is_empty() || b.last.is_empty() {
+        return false;
+    }
+    fn letters(text: &str) -> impl Iterator<Item = char> + '_ {
+        text.chars().filter(|c| c.is_alphabetic())
+    }
+    // Exact first, without allocating: most pairs that get here are two different names.
+    let same = |given: &PersonName, surname: &str| {
+        letters(&given.first).eq(letters(surname))
+            || (!given.middle.is_empty()
+                && letters(&given.first)
+                    .chain(letters(&given.middle))
+                    .eq(letters(surname)))
+    };
+    let near = |given: &PersonName, surname: &str| {
+        let surname: String = letters(surname).collect();
+        let first: String = letters(&given.first).collect();
+        let whole: String = letters(&given.first)
+            .chain(letters(&given.middle))
+            .collect();
+        [first, whole]
+            .iter()
+            .any(|g| g.len() > 1 && surname.len() > 1 && is_typo(g, &surname))
+    };
+    let (a_given_is_b_surname, b_given_is_a_surname) = (same(a, &b.last), same(b, &a.last));
+    match (a_given_is_b_surname, b_given_is_a_surname) {
+        (true, true) => true,
+        (true, false) => near(b, &a.last),
+        (false, true) => near(a, &b.last),
+        (false, false) => false,
+    }
 }
 
 /// Compares given names.
@@ -57,6 +110,11 @@ pub fn compare_first(a: &PersonName, b: &PersonName) -> usize {
     if a.first.is_empty() || b.first.is_empty() {
         return 0;
     }
+    let jaro_winkler = std::cell::OnceCell::new();
+    let similarity = || {
+        *jaro_winkler
+            .get_or_init(|| jaro_winkler_from(&a.first, &b.first, NAME_JARO_WINKLER_LOW_THRESHOLD))
+    };
     let label = if a.first == b.first {
         "exact"
     } else if a.first.len() > 1 && b.first.len() > 1 && first_names_equivalent(a, b) {
@@ -67,8 +125,12 @@ pub fn compare_first(a: &PersonName, b: &PersonName) -> usize {
         } else {
             "different"
         }
-    } else if jaro_winkler_at_least(&a.first, &b.first, NAME_JARO_WINKLER_THRESHOLD) {
+    } else if similarity() >= NAME_JARO_WINKLER_THRESHOLD {
         "jaro_winkler>=0.92"
+    } else if is_typo(&a.first, &b.first) {
+        TYPO
+    } else if similarity() >= NAME_JARO_WINKLER_LOW_THRESHOLD {
+        JARO_WINKLER_LOW
     } else if !a.first_phonetic.is_empty() && a.first_phonetic == b.first_phonetic {
         "phonetic"
     } else if is_swapped(a, b) {
@@ -77,6 +139,13 @@ pub fn compare_first(a: &PersonName, b: &PersonName) -> usize {
         "different"
     };
     level(FIRST_NAME_LEVELS, label)
+}
+
+/// True when two spellings of a name are one keying slip apart, or two when both are at least
+/// [`LONG_NAME_CHARS`] long.
+pub fn is_typo(a: &str, b: &str) -> bool {
+    let long = a.chars().count() >= LONG_NAME_CHARS && b.chars().count() >= LONG_NAME_CHARS;
+    within_edits(a, b, if long { 2 } else { 1 })
 }
 
 /// Compares middle names (an initial agrees with a name it begins).
@@ -115,12 +184,21 @@ pub fn compare_last(a: &PersonName, b: &PersonName) -> usize {
     if a.last.is_empty() || b.last.is_empty() {
         return 0;
     }
+    let jaro_winkler = std::cell::OnceCell::new();
+    let similarity = || {
+        *jaro_winkler
+            .get_or_init(|| jaro_winkler_from(&a.last, &b.last, NAME_JARO_WINKLER_LOW_THRESHOLD))
+    };
     let label = if a.last == b.last {
         "exact"
     } else if is_compound_match(a, b) {
         "compound"
-    } else if jaro_winkler_at_least(&a.last, &b.last, NAME_JARO_WINKLER_THRESHOLD) {
+    } else if similarity() >= NAME_JARO_WINKLER_THRESHOLD {
         "jaro_winkler>=0.92"
+    } else if is_typo(&a.last, &b.last) {
+        TYPO
+    } else if similarity() >= NAME_JARO_WINKLER_LOW_THRESHOLD {
+        JARO_WINKLER_LOW
     } else if a
         .last_phonetic
         .iter()
@@ -156,7 +234,8 @@ pub fn given_names_compatible(a: &PersonName, b: &PersonName) -> bool {
 pub fn given_names_compatible_at(level: &str, a: &PersonName, b: &PersonName) -> bool {
     // A shared Double Metaphone code alone is not enough: Lisa and Luis, a mother and her son
     // at one address, sound alike.
-    if !matches!(level, "different" | "phonetic") {
+    // Nor is one slip: twins are named Jayden and Hayden, Ryan and Bryan.
+    if !matches!(level, "different" | "phonetic" | TYPO | JARO_WINKLER_LOW) {
         return true;
     }
     let crossed =
@@ -212,11 +291,42 @@ mod tests {
         assert_eq!(first("Peggy", "Margaret"), "nickname");
         assert_eq!(first("Xavier", "Xaveir"), "jaro_winkler>=0.92");
         assert_eq!(first("J", "John"), "initial");
+        assert_eq!(
+            first("Jzmes", "James"),
+            "typo",
+            "a slip in the second letter"
+        );
+        assert_eq!(
+            first("Cjristopher", "Christophre"),
+            "typo",
+            "two slips, a long name"
+        );
+        assert_eq!(first("Micheal", "Mchiael"), "jaro_winkler>=0.85");
         assert_eq!(first("Kathryn", "Catherine"), "phonetic");
         assert_eq!(first("Robert", "Susan"), "different");
         assert_eq!(first("", "Susan"), "not_supplied");
         let swapped = compare_first(&n("Wei", "Chen"), &n("Chen", "Wei"));
         assert_eq!(FIRST_NAME_LEVELS[swapped], "swapped_first_last");
+        let with_typo = compare_first(&n("Delcay", "Erin"), &n("Erin", "Delacy"));
+        assert_eq!(FIRST_NAME_LEVELS[with_typo], "swapped_first_last");
+        let hyphenated = compare_first(
+            &n("Wilson-Wheeler", "Emiily"),
+            &n("Emiily", "Wilson-Wheeler"),
+        );
+        assert_eq!(FIRST_NAME_LEVELS[hyphenated], "swapped_first_last");
+    }
+
+    #[test]
+    fn different_common_names_stay_different() {
+        for (a, b) in [
+            ("Maria", "Lucia"),
+            ("Robert", "Susan"),
+            ("Jennifer", "Jessica"),
+            ("Michael", "Rachel"),
+        ] {
+            assert_eq!(first(a, b), "different", "{a} / {b}");
+        }
+        assert_eq!(last("Johnson", "Jackson"), "different");
     }
 
     #[test]
@@ -226,6 +336,12 @@ mod tests {
         assert_eq!(last("Garcia-Lopez", "garcialopez"), "compound");
         assert_eq!(last("Smith-Jones", "Jones"), "compound");
         assert_eq!(last("Johnson", "Jonhson"), "jaro_winkler>=0.92");
+        assert_eq!(last("Ssrna", "Serna"), "typo");
+        assert_eq!(
+            last("satte rley", "satterley"),
+            "compound",
+            "split by mistake"
+        );
         assert_eq!(last("Smith", "Garcia"), "different");
     }
 
@@ -288,6 +404,31 @@ mod tests {
             prop_assert_eq!(compare_first(&x, &y), compare_first(&y, &x));
             prop_assert_eq!(compare_last(&x, &y), compare_last(&y, &x));
             prop_assert_eq!(compare_middle(&x, &y), compare_middle(&y, &x));
+        }
+
+        #[test]
+        fn one_slip_in_a_name_reaches_a_typo_level_or_better(
+            name in "[a-z]{3,10}",
+            at in 0usize..10,
+            replacement in "[a-z]",
+            kind in 0u8..4,
+        ) {
+            let at = at % name.len();
+            let mut chars: Vec<char> = name.chars().collect();
+            match kind {
+                0 => chars[at] = replacement.chars().next().unwrap_or('x'),
+                1 => chars.insert(at, replacement.chars().next().unwrap_or('x')),
+                2 => { chars.remove(at); }
+                _ => if at + 1 < chars.len() { chars.swap(at, at + 1) },
+            }
+            let slipped: String = chars.into_iter().collect();
+            prop_assume!(slipped.len() >= 2);
+            let rank = |label: &str| FIRST_NAME_LEVELS.iter().position(|l| *l == label);
+            let first_level = FIRST_NAME_LEVELS[compare_first(&n(&name, "x"), &n(&slipped, "x"))];
+            prop_assert!(rank(first_level) <= rank(TYPO), "{} / {}: {}", name, slipped, first_level);
+            let ranks = |label: &str| LAST_NAME_LEVELS.iter().position(|l| *l == label);
+            let last_level = LAST_NAME_LEVELS[compare_last(&n("x", &name), &n("x", &slipped))];
+            prop_assert!(ranks(last_level) <= ranks(TYPO), "{} / {}: {}", name, slipped, last_level);
         }
 
         #[test]

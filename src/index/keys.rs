@@ -30,6 +30,8 @@ pub enum KeyKind {
     Ssn,
     /// The SSN's first five or last four digits.
     SsnPart,
+    /// Another personal identifier.
+    OtherId,
     /// The ZIP5.
     Zip,
     /// House number and street name.
@@ -99,6 +101,9 @@ pub fn for_each_key(
             formatted(&mut key, format_args!("l{}", ssn.last4())),
             KeyKind::SsnPart,
         );
+    }
+    if let Some(other_id) = &record.other_id {
+        emit(fields.other_id, other_id, KeyKind::OtherId);
     }
     if let Some(address) = &record.address {
         if !address.zip5.is_empty() {

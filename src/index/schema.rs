@@ -14,9 +14,9 @@ use tantivy::schema::{
 pub struct Fields {
     /// Record id: indexed for upsert and delete (the payload carries it for display).
     pub record_id: Field,
-    /// The normalized record, postcard-encoded (stored only). The field is named `record2` so
+    /// The normalized record, postcard-encoded (stored only). The field is named `record3` so
     /// that an index written with an earlier payload (JSON, or a record without the phone's
-    /// line type) is refused as another schema.
+    /// line type or the other identifier) is refused as another schema.
     pub payload: Field,
     /// Given name and the formal names it may stand for.
     pub first: Field,
@@ -37,6 +37,8 @@ pub struct Fields {
     pub ssn: Field,
     /// SSN last four (`l`) and first five (`f`), so one typo still retrieves.
     pub ssn_part: Field,
+    /// Another personal identifier, canonical.
+    pub other_id: Field,
     /// ZIP5.
     pub zip: Field,
     /// House number and street name.
@@ -62,7 +64,7 @@ impl Fields {
                 .set_fieldnorms(false),
         );
         let record_id = builder.add_text_field("record_id", STRING);
-        let payload = builder.add_bytes_field("record2", BytesOptions::default() | STORED);
+        let payload = builder.add_bytes_field("record3", BytesOptions::default() | STORED);
         let first = builder.add_text_field("first", key.clone());
         let last = builder.add_text_field("last", key.clone());
         let phonetic = builder.add_text_field("phonetic", key.clone());
@@ -71,6 +73,7 @@ impl Fields {
         let dob_part = builder.add_text_field("dob_part", key.clone());
         let ssn = builder.add_text_field("ssn", key.clone());
         let ssn_part = builder.add_text_field("ssn_part", key.clone());
+        let other_id = builder.add_text_field("other_id", key.clone());
         let zip = builder.add_text_field("zip", key.clone());
         let street = builder.add_text_field("street", key.clone());
         let phone = builder.add_text_field("phone", key.clone());
@@ -86,6 +89,7 @@ impl Fields {
             dob_part,
             ssn,
             ssn_part,
+            other_id,
             zip,
             street,
             phone,
@@ -102,7 +106,7 @@ impl Fields {
         let get = |name: &str| schema.get_field(name);
         Ok(Fields {
             record_id: get("record_id")?,
-            payload: get("record2")?,
+            payload: get("record3")?,
             first: get("first")?,
             last: get("last")?,
             phonetic: get("phonetic")?,
@@ -111,6 +115,7 @@ impl Fields {
             dob_part: get("dob_part")?,
             ssn: get("ssn")?,
             ssn_part: get("ssn_part")?,
+            other_id: get("other_id")?,
             zip: get("zip")?,
             street: get("street")?,
             phone: get("phone")?,

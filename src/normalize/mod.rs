@@ -9,6 +9,7 @@ pub mod date;
 pub mod email;
 pub mod name;
 pub mod on_file;
+pub mod other_id;
 pub mod phone;
 pub mod ssn;
 pub mod text;
@@ -21,6 +22,7 @@ pub use date::{parse_date, Date};
 pub use email::parse_email;
 pub use name::{PersonName, Suffix};
 pub use on_file::{AddressMark, OnFile};
+pub use other_id::parse_other_id;
 pub use phone::{parse_phone, parse_phone_type, PhoneType};
 pub use ssn::{parse_ssn, Ssn};
 pub use value_error::ValueError;
@@ -40,6 +42,8 @@ pub struct NormalizedRecord {
     pub dob: Option<Date>,
     /// SSN, full or last 4.
     pub ssn: Option<Ssn>,
+    /// Another personal identifier, canonical (letters and digits, upper case).
+    pub other_id: Option<String>,
     /// Standardized address, when any part was given.
     pub address: Option<Address>,
     /// 10-digit NANP phone.
@@ -117,6 +121,7 @@ impl NormalizedRecord {
         let first_seen = parse_field(raw, Field::FirstSeen, parse_date, &mut issues);
         let last_seen = parse_field(raw, Field::LastSeen, parse_date, &mut issues);
         let ssn = parse_field(raw, Field::Ssn, parse_ssn, &mut issues);
+        let other_id = parse_field(raw, Field::OtherId, parse_other_id, &mut issues);
         let phone = parse_field(raw, Field::Phone, parse_phone, &mut issues);
         let phone_type = parse_field(raw, Field::PhoneType, parse_phone_type, &mut issues);
         let on_file = on_file_of(raw, phone.as_deref(), &mut issues);
@@ -133,6 +138,7 @@ impl NormalizedRecord {
             name,
             dob,
             ssn,
+            other_id,
             address,
             phone,
             phone_type,
@@ -151,6 +157,7 @@ impl NormalizedRecord {
         self.name.is_empty()
             && self.dob.is_none()
             && self.ssn.is_none()
+            && self.other_id.is_none()
             && self.phone.is_none()
             && self.email.is_none()
             && self.address.as_ref().is_none_or(|a| !a.has_street())

@@ -60,6 +60,12 @@ pub enum ValueError {
     /// A mailbox that is empty once its tag and dots are dropped (`+tag@gmail.com`).
     #[error("email local part is empty")]
     EmailEmptyMailbox,
+    /// Another identifier with fewer than four letters and digits.
+    #[error("other id must have at least 4 letters or digits")]
+    OtherIdTooShort,
+    /// Another identifier that is one character repeated.
+    #[error("other id is a placeholder (one character repeated)")]
+    OtherIdPlaceholder,
     /// A state that is no USPS code or name.
     #[error("unknown state")]
     UnknownState,

@@ -152,7 +152,7 @@ pub(crate) fn absorb_fragments(
 }
 
 /// True when an identity agrees with the query on something of the debtor's own (DOB, SSN,
-/// phone or email: a level other than `not_supplied` and `different`) and differs on no
+/// other id, phone or email: a level other than `not_supplied` and `different`) and differs on no
 /// comparison that tells people apart ([`DISQUALIFYING_DIFFERENCES`]).
 fn vouches_for_itself(identity: &Identity) -> bool {
     let level = |comparison: Comparison| identity.level(comparison);
@@ -163,6 +163,7 @@ fn vouches_for_itself(identity: &Identity) -> bool {
         && [
             Comparison::Dob,
             Comparison::Ssn,
+            Comparison::OtherId,
             Comparison::Phone,
             Comparison::Email,
         ]
@@ -182,26 +183,87 @@ const DISQUALIFYING_DIFFERENCES: [Comparison; 4] = [
 /// Comparisons of which at least one must agree (any level but `not_supplied` and `different`,
 /// `same_zip` and `same_city` excepted) for a resolution: a name alone, however rare, is not
 /// enough to send a collector to someone.
-const CORROBORATING: [Comparison; 5] = [
+const CORROBORATING: [Comparison; 6] = [
     Comparison::Dob,
     Comparison::Ssn,
+    Comparison::OtherId,
     Comparison::Address,
     Comparison::Phone,
     Comparison::Email,
 ];
 
-/// True when the identity's explanation allows acting on it: no disqualifying difference, at
-/// least one corroborating identifier, and, when another identity shares its name and address
-/// or surname and DOB
-/// (`possible_jr_sr`, `possible_twin`), a DOB or SSN that agrees.
+/// Identifiers no two people share (docs/domain.md §2): one of them agreeing outright outweighs
+/// a given name or DOB that differs by a keying error.
+const PERSONAL_IDENTIFIERS: [Comparison; 2] = [Comparison::Ssn, Comparison::OtherId];
+
+/// True when an identifier only the debtor has agrees outright: a full SSN (not one another
+/// identity also reports) or another id, exactly.
+fn identifier_vouches(identity: &Identity) -> bool {
+    PERSONAL_IDENTIFIERS.iter().any(|&c| {
+        identity.level(c).is_exact()
+            && !(c == Comparison::Ssn && identity.flags.contains(&Flag::SsnShared))
+    })
+}
+
+/// True when an identifier beyond the household agrees (SSN, other id, phone or email): what a
+/// given name spelled a slip away needs, since twins and siblings share surname, address and
+/// often DOB.
+fn beyond_household(identity: &Identity) -> bool {
+    [
+        Comparison::Ssn,
+        Comparison::OtherId,
+        Comparison::Phone,
+        Comparison::Email,
+    ]
+    .iter()
+    .any(|&c| identity.level(c).agrees())
+}
+
+/// Returns the comparisons among [`DISQUALIFYING_DIFFERENCES`] that bar acting on the identity.
+/// A given name or a DOB that differs is a keying error, not another person, when an identifier
+/// only the debtor has agrees outright and the surname does not differ (and the DOB does not,
+/// or the given name agrees): a Jr and his Sr, or twins, never share an SSN.
+fn disqualifying_differences(identity: &Identity) -> impl Iterator<Item = Comparison> + '_ {
+    let level = |comparison: Comparison| identity.level(comparison);
+    let vouched = identifier_vouches(identity);
+    // The whole name replaced (a new married name and a nickname no table knows) needs more:
+    // the DOB exact and the address agreeing too.
+    let everything_else_agrees =
+        level(Comparison::Dob).is_exact() && level(Comparison::Address).agrees();
+    DISQUALIFYING_DIFFERENCES.into_iter().filter(move |&c| {
+        let excused = vouched
+            && match c {
+                Comparison::FirstName => {
+                    !level(Comparison::Dob).is_different()
+                        && (!level(Comparison::LastName).is_different() || everything_else_agrees)
+                }
+                Comparison::Dob => {
+                    level(Comparison::FirstName).agrees()
+                        && !level(Comparison::LastName).is_different()
+                }
+                _ => false,
+            };
+        level(c).is_different() && !excused
+    })
+}
+
+/// True when the identity's explanation allows acting on it: no disqualifying difference (see
+/// [`disqualifying_differences`]), at least one corroborating identifier (a DOB only when
+/// exact), a given name spelled
+/// a slip away only with an identifier beyond the household, and, when another identity shares
+/// its name and address or surname and DOB (`possible_jr_sr`, `possible_twin`), a DOB or SSN
+/// that agrees.
 fn is_actionable(identity: &Identity) -> bool {
     let level = |comparison: Comparison| identity.level(comparison);
-    let disqualified = DISQUALIFYING_DIFFERENCES
+    let disqualified = disqualifying_differences(identity).next().is_some()
+        || (level(Comparison::FirstName).is_spelling_slip() && !beyond_household(identity));
+    // A DOB a digit off is a typo of the debtor's or a stranger's own: alone beside the name
+    // it corroborates nothing (a namesake born a day apart is common in a national file).
+    let corroborated = CORROBORATING
         .iter()
-        .any(|&c| level(c).is_different());
-    let corroborated = CORROBORATING.iter().any(|&c| level(c).agrees_beyond_area());
+        .any(|&c| level(c).agrees_beyond_area() && (c != Comparison::Dob || level(c).is_exact()));
     let look_alike = identity.flags.iter().any(|f| f.is_look_alike());
-    let personal = [Comparison::Dob, Comparison::Ssn]
+    let personal = [Comparison::Dob, Comparison::Ssn, Comparison::OtherId]
         .iter()
         .any(|&c| level(c).agrees());
     corroborated && !disqualified && (personal || !look_alike)
@@ -303,5 +365,145 @@ pub(crate) fn cap_bands_to_verdict(identities: &mut [Identity], status: Resoluti
         if !vouched && identity.band == Band::Strong {
             identity.band = Band::Possible;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::FieldExplanation;
+
+    /// An identity at probability 0.999 whose explanation reaches `levels` (`comparison=label`).
+    fn identity(levels: &[(Comparison, &'static str)], flags: &[Flag]) -> Identity {
+        Identity {
+            identity_id: "r1".into(),
+            match_probability: 0.999,
+            match_weight: 10.0,
+            band: Band::of(0.999),
+            explanation: levels
+                .iter()
+                .map(|&(comparison, level)| FieldExplanation {
+                    comparison,
+                    level,
+                    match_weight: 1.0,
+                    record_id: Some("r1".into()),
+                })
+                .collect(),
+            names: Vec::new(),
+            dob: None,
+            ssn: None,
+            records: Vec::new(),
+            contacts: Vec::new(),
+            flags: flags.to_vec(),
+        }
+    }
+
+    fn status(levels: &[(Comparison, &'static str)], flags: &[Flag]) -> ResolutionStatus {
+        status_of(&[identity(levels, flags)], 0.95)
+    }
+
+    use Comparison::{Address, Dob, FirstName, LastName, OtherId, Phone, Ssn};
+    use ResolutionStatus::{Ambiguous, Resolved};
+
+    #[test]
+    fn a_namesake_born_a_digit_apart_is_not_enough() {
+        let near_dob = [
+            (FirstName, "exact"),
+            (LastName, "exact"),
+            (Dob, "dob_one_digit"),
+        ];
+        assert_eq!(status(&near_dob, &[]), Ambiguous);
+        let exact_dob = [(FirstName, "exact"), (LastName, "exact"), (Dob, "exact")];
+        assert_eq!(status(&exact_dob, &[]), Resolved);
+        let near_dob_and_phone = [
+            (FirstName, "exact"),
+            (LastName, "exact"),
+            (Dob, "dob_one_digit"),
+            (Phone, "exact"),
+        ];
+        assert_eq!(status(&near_dob_and_phone, &[]), Resolved);
+    }
+
+    #[test]
+    fn a_given_name_typo_needs_an_identifier_beyond_the_household() {
+        let household = [
+            (FirstName, "typo"),
+            (LastName, "exact"),
+            (Dob, "exact"),
+            (Address, "exact"),
+        ];
+        assert_eq!(status(&household, &[]), Ambiguous, "could be a twin");
+        let with_ssn = [
+            (FirstName, "typo"),
+            (LastName, "exact"),
+            (Dob, "exact"),
+            (Ssn, "exact"),
+        ];
+        assert_eq!(status(&with_ssn, &[]), Resolved);
+    }
+
+    #[test]
+    fn an_identifier_only_the_debtor_has_excuses_a_mistyped_name_or_dob() {
+        let first_differs = [
+            (FirstName, "different"),
+            (LastName, "exact"),
+            (Dob, "exact"),
+            (OtherId, "exact"),
+        ];
+        assert_eq!(status(&first_differs, &[]), Resolved);
+        let dob_differs = [
+            (FirstName, "exact"),
+            (LastName, "exact"),
+            (Dob, "different"),
+            (Ssn, "exact"),
+        ];
+        assert_eq!(status(&dob_differs, &[]), Resolved);
+        let both_differ = [
+            (FirstName, "different"),
+            (LastName, "exact"),
+            (Dob, "different"),
+            (Ssn, "exact"),
+        ];
+        assert_eq!(
+            status(&both_differ, &[]),
+            Ambiguous,
+            "a Jr using his Sr's SSN"
+        );
+        let without_identifier = [
+            (FirstName, "different"),
+            (LastName, "exact"),
+            (Dob, "exact"),
+        ];
+        assert_eq!(status(&without_identifier, &[]), Ambiguous, "a twin");
+        let shared_ssn = [
+            (FirstName, "different"),
+            (LastName, "exact"),
+            (Dob, "exact"),
+            (Ssn, "exact"),
+        ];
+        assert_eq!(
+            status(&shared_ssn, &[Flag::SsnShared]),
+            Ambiguous,
+            "an SSN several identities report vouches for none"
+        );
+    }
+
+    #[test]
+    fn a_whole_new_name_needs_the_identifier_the_dob_and_the_address() {
+        let renamed = [
+            (FirstName, "different"),
+            (LastName, "different"),
+            (Dob, "exact"),
+            (OtherId, "exact"),
+        ];
+        assert_eq!(status(&renamed, &[]), Ambiguous);
+        let renamed_same_place = [
+            (FirstName, "different"),
+            (LastName, "different"),
+            (Dob, "exact"),
+            (OtherId, "exact"),
+            (Address, "exact"),
+        ];
+        assert_eq!(status(&renamed_same_place, &[]), Resolved);
     }
 }

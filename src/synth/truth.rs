@@ -100,7 +100,7 @@ impl RecordsWriter {
         let truth_path = out_dir.join("truth").join("records.csv");
         let mut records = csv_writer(&records_path)?;
         let mut truth = csv_writer(&truth_path)?;
-        records.write_record(Field::record_fields().map(Field::name))?;
+        records.write_record(synth_record_fields().map(Field::name))?;
         truth.write_record(["record_id", "person_id"])?;
         Ok(RecordsWriter {
             records_path,
@@ -120,7 +120,7 @@ impl RecordsWriter {
         let id = format!("R{:08}", self.written);
         record.values[Field::RecordId as usize].clone_from(&id);
         self.records
-            .write_record(Field::record_fields().map(|f| &record.values[f as usize]))?;
+            .write_record(synth_record_fields().map(|f| &record.values[f as usize]))?;
         self.truth
             .write_record([id.as_str(), person_id(record.person).as_str()])?;
         Ok(())
@@ -281,6 +281,12 @@ pub(crate) fn write_config(out_dir: &Path, config: &SynthConfig) -> Result<()> {
     let mut file = File::create(&path).map_err(|e| Error::io(&path, e))?;
     file.write_all(text.as_bytes())
         .map_err(|e| Error::io(&path, e))
+}
+
+/// The columns of a generated `records.csv`: the record fields the generated sources fill
+/// (no source in the synthetic population carries an identifier other than the SSN).
+fn synth_record_fields() -> impl Iterator<Item = Field> {
+    Field::record_fields().filter(|&f| f != Field::OtherId)
 }
 
 #[cfg(test)]

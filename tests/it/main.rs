@@ -8,5 +8,6 @@ mod rematch;
 mod server;
 mod synth;
 mod train;
+mod typos;
 mod util;
 mod web;
