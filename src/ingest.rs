@@ -43,6 +43,8 @@ pub struct IngestSummary {
     pub value_issues: u64,
     /// Columns that map to no field, per file.
     pub unmapped_columns: Vec<String>,
+    /// Fields several columns feed, read together per row, per file (`ssn <- ssn_last4, ssn`).
+    pub shared_columns: Vec<String>,
     /// The first [`MAX_REPORTED_ISSUES`] problems, by row and column (values masked).
     pub issues: Vec<InputError>,
 }
@@ -96,6 +98,11 @@ pub fn index_files(
             summary
                 .unmapped_columns
                 .push(format!("{}: {column}", path.display()));
+        }
+        for note in reader.mapping().shared_field_notes() {
+            summary
+                .shared_columns
+                .push(format!("{}: {note}", path.display()));
         }
         loop {
             let batch: Vec<InputRow> = reader.by_ref().take(BATCH_ROWS).collect();

@@ -97,9 +97,10 @@ pub struct ColumnMapping {
 }
 
 impl ColumnMapping {
-    /// Maps headers, overrides first, then aliases; a field already taken is not mapped twice
-    /// (a second phone-like column becomes one of the row's other phones), and an ignored
-    /// column is never mapped.
+    /// Maps headers, overrides first, then aliases, and never an ignored column. Several
+    /// columns may feed one field, read together per row ([`ColumnMapping::fill`]): an explicit
+    /// `--map` column first, then the others in file order. A second phone-like column becomes
+    /// one of the row's other phones.
     ///
     /// # Errors
     /// When an override names a column the file does not have, or an ignored one.
@@ -139,13 +140,60 @@ impl ColumnMapping {
                 }
                 other => other,
             };
-            if let Some(field) = field {
-                if field.takes_several_columns() || !fields.contains(&Some(field)) {
-                    fields[i] = Some(field);
-                }
-            }
+            // A field given by --map is not fed by alias too: the caller chose its column.
+            let mapped_explicitly = |f: Field| overrides.overrides.iter().any(|(o, _)| *o == f);
+            fields[i] = field.filter(|&f| !mapped_explicitly(f) || f.takes_several_columns());
         }
         Ok(ColumnMapping { columns, fields })
+    }
+
+    /// Returns the fields fed by more than one column, with those columns in the order they are
+    /// read, for the run summary.
+    pub fn shared_fields(&self) -> Vec<(Field, Vec<&str>)> {
+        let mut shared: Vec<(Field, Vec<&str>)> = Vec::new();
+        for (column, field) in self.columns.iter().zip(&self.fields) {
+            let Some(field) = field else { continue };
+            match shared.iter_mut().find(|(f, _)| f == field) {
+                Some((_, columns)) => columns.push(column),
+                None => shared.push((*field, vec![column])),
+            }
+        }
+        shared.retain(|(_, columns)| columns.len() > 1);
+        shared
+    }
+
+    /// Fills `raw` from one row's values. A field several columns feed takes every value when
+    /// it holds several (other phones, joined with `;`), else the first non-empty one, except
+    /// that a full SSN wins over a last 4 in an earlier column (a file with an `ssn_last4`
+    /// column beside `ssn`).
+    pub fn fill(&self, values: &[String], raw: &mut RawRecord) {
+        for (value, field) in values.iter().zip(&self.fields) {
+            let Some(field) = *field else { continue };
+            let value = value.trim();
+            if field.takes_several_columns() {
+                raw.append(field, value);
+            } else if !value.is_empty()
+                && (raw.get(field).is_empty() || (field == Field::Ssn && is_full_ssn(value)))
+                && !(field == Field::Ssn && is_full_ssn(raw.get(field)))
+            {
+                raw.set(field, value);
+            }
+        }
+    }
+
+    /// Describes each field several columns feed: `ssn <- ssn_last4, ssn (first non-empty)`.
+    pub fn shared_field_notes(&self) -> Vec<String> {
+        self.shared_fields()
+            .into_iter()
+            .map(|(field, columns)| {
+                let how = match field.joiner() {
+                    Some(_) => "all kept",
+                    None if field == Field::Ssn => "a full SSN, else the first non-empty",
+                    None => "first non-empty",
+                };
+                format!("{} <- {} ({how})", field.name(), columns.join(", "))
+            })
+            .collect()
     }
 
     /// Returns the columns that map to no field.
@@ -259,13 +307,7 @@ impl RecordReader {
         }
         values.resize(self.mapping.columns.len(), String::new());
         let mut raw = RawRecord::new();
-        for (value, field) in values.iter().zip(&self.mapping.fields) {
-            match field {
-                Some(field) if field.takes_several_columns() => raw.append(*field, value),
-                Some(field) => raw.set(*field, value),
-                None => {}
-            }
-        }
+        self.mapping.fill(&values, &mut raw);
         if raw.get(Field::RecordId).is_empty() {
             raw.set(Field::RecordId, &format!("{}:{row}", self.id_prefix));
         }
@@ -285,6 +327,11 @@ impl Iterator for RecordReader {
         let (row, values, problem) = self.rows.next()?;
         Some(self.build_row(row, values, problem))
     }
+}
+
+/// True when a value holds the nine digits of a full SSN (however laid out).
+fn is_full_ssn(value: &str) -> bool {
+    value.bytes().filter(u8::is_ascii_digit).count() == 9
 }
 
 fn sniff(head: &[u8]) -> InputFormat {
@@ -430,6 +477,47 @@ mod tests {
             rows[0].raw.get(Field::OtherPhones),
             "312 555 0199;(217) 555-0100"
         );
+    }
+
+    #[test]
+    fn several_columns_for_one_field_are_read_together() {
+        let text = "ssn_last4,ssn,email,email2,zip\n,123-45-6789,,b@x.com,62704\n\
+                    6789,123-45-6789,a@x.com,b@x.com,\n6789,,,,\n";
+        let rows = reader(text, &[]);
+        assert_eq!(
+            rows.mapping().shared_field_notes(),
+            [
+                "ssn <- ssn_last4, ssn (a full SSN, else the first non-empty)",
+                "email <- email, email2 (first non-empty)"
+            ]
+        );
+        let rows: Vec<InputRow> = rows.collect();
+        let ssn = |i: usize| rows[i].raw.get(Field::Ssn).to_string();
+        assert_eq!(
+            ssn(0),
+            "123-45-6789",
+            "an empty last-4 column hides nothing"
+        );
+        assert_eq!(ssn(1), "123-45-6789", "the full SSN wins over the last 4");
+        assert_eq!(ssn(2), "6789");
+        assert_eq!(rows[0].raw.get(Field::Email), "b@x.com");
+        assert_eq!(rows[1].raw.get(Field::Email), "a@x.com");
+    }
+
+    #[test]
+    fn a_street_split_into_columns_is_read_in_file_order() {
+        let text = "street_number,street_name,street_type,apt,zip\n12,Elm,St,4B,62704\n";
+        let rows: Vec<InputRow> = reader(text, &[]).collect();
+        assert_eq!(rows[0].raw.get(Field::HouseNumber), "12");
+        assert_eq!(rows[0].raw.get(Field::StreetName), "Elm St");
+        let (record, issues) = crate::normalize::NormalizedRecord::from_raw(&rows[0].raw);
+        assert!(issues.is_empty(), "{issues:?}");
+        let address = record.address.expect("an address");
+        assert_eq!(
+            (address.house_number.as_str(), address.street.as_str()),
+            ("12", "elm st")
+        );
+        assert!(address.unit.ends_with("4b"), "{}", address.unit);
     }
 
     #[test]

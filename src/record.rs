@@ -32,6 +32,11 @@ pub enum Field {
     OtherId,
     /// Street line: house number, street, suffix, often the unit too.
     AddressLine1,
+    /// House number, where a file gives it in its own column; put before the street.
+    HouseNumber,
+    /// Street name, type and direction, where a file splits the street line into columns: the
+    /// columns join with spaces, in file order, behind the house number.
+    StreetName,
     /// Secondary line: apartment, suite, unit.
     AddressLine2,
     /// City.
@@ -69,7 +74,7 @@ pub enum Field {
 
 impl Field {
     /// Every field, in the canonical column order.
-    pub const ALL: [Field; 25] = [
+    pub const ALL: [Field; 27] = [
         Field::RecordId,
         Field::Source,
         Field::FirstName,
@@ -81,6 +86,8 @@ impl Field {
         Field::Ssn,
         Field::OtherId,
         Field::AddressLine1,
+        Field::HouseNumber,
+        Field::StreetName,
         Field::AddressLine2,
         Field::City,
         Field::State,
@@ -114,6 +121,8 @@ impl Field {
             Field::Ssn => "ssn",
             Field::OtherId => "other_id",
             Field::AddressLine1 => "address_line1",
+            Field::HouseNumber => "house_number",
+            Field::StreetName => "street_name",
             Field::AddressLine2 => "address_line2",
             Field::City => "city",
             Field::State => "state",
@@ -164,7 +173,12 @@ impl Field {
             | "driverlicense" | "dlnumber" | "licensenumber" => Field::OtherId,
             "addressline1" | "address1" | "addr1" | "street" | "address" | "streetaddress"
             | "addressline" | "line1" => Field::AddressLine1,
-            "addressline2" | "address2" | "addr2" | "line2" | "unit" | "apt" => Field::AddressLine2,
+            "housenumber" | "houseno" | "streetnumber" | "streetno" | "addressnumber"
+            | "primarynumber" => Field::HouseNumber,
+            "streetname" | "streettype" | "streetsuffix" | "suffixtype" | "predirectional"
+            | "postdirectional" | "streetdirection" => Field::StreetName,
+            "addressline2" | "address2" | "addr2" | "line2" | "unit" | "apt" | "aptnumber"
+            | "unitnumber" | "apartment" => Field::AddressLine2,
             "city" | "suburb" | "town" | "locality" => Field::City,
             "state" | "st" | "province" | "region" => Field::State,
             "zip" | "postcode" | "zipcode" | "postalcode" | "zip5" | "zip4" => Field::Zip,
@@ -188,7 +202,8 @@ impl Field {
             }
             "onfiledate" | "opendate" | "dateopened" | "accountopendate" | "opened"
             | "addressdate" | "contactdate" | "asofdate" => Field::OnFileDate,
-            "email" | "emailaddress" | "mail" => Field::Email,
+            "email" | "emailaddress" | "mail" | "email2" | "emailaddress2" | "altemail"
+            | "alternateemail" | "secondaryemail" => Field::Email,
             "employer" | "employername" | "work" => Field::Employer,
             "firstseen" | "firstreported" | "datefirstseen" => Field::FirstSeen,
             "lastseen" | "lastreported" | "datelastseen" | "lastupdated" => Field::LastSeen,
@@ -216,9 +231,20 @@ impl Field {
         Field::ALL.into_iter().filter(|f| f.is_record_field())
     }
 
-    /// True for fields several columns of one row may map to, their values joined with `;`.
+    /// True for fields several columns of one row may map to, their values all kept, joined
+    /// with [`Field::joiner`].
     pub fn takes_several_columns(self) -> bool {
-        self == Field::OtherPhones
+        self.joiner().is_some()
+    }
+
+    /// Returns what joins the values of a field several columns feed: `;` between other phones,
+    /// a space between the parts of a street name.
+    pub fn joiner(self) -> Option<&'static str> {
+        match self {
+            Field::OtherPhones => Some(";"),
+            Field::StreetName => Some(" "),
+            _ => None,
+        }
     }
 
     /// True for fields whose values are sensitive personal identifiers (never logged raw).
@@ -254,15 +280,17 @@ impl RawRecord {
         self.values[field as usize] = value.trim().to_string();
     }
 
-    /// Adds a value to `field`, after any it holds, separated by `;` (blank values add nothing).
+    /// Adds a value to `field`, after any it holds, separated by the field's
+    /// [`Field::joiner`] (`;` for a field without one; blank values add nothing).
     pub fn append(&mut self, field: Field, value: &str) {
         let value = value.trim();
         if value.is_empty() {
             return;
         }
+        let joiner = field.joiner().unwrap_or(";");
         let joined = match self.get(field) {
             "" => value.to_string(),
-            held => format!("{held};{value}"),
+            held => format!("{held}{joiner}{value}"),
         };
         self.set(field, &joined);
     }

@@ -52,6 +52,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for column in &summary.unmapped_columns {
         eprintln!("unmapped column (kept, not used): {column}");
     }
+    for note in &summary.shared_columns {
+        eprintln!("columns read together: {note}");
+    }
     for issue in summary.issues.iter().take(20) {
         eprintln!("{issue}");
     }

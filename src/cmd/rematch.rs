@@ -69,6 +69,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let overrides = MappingOverrides::parse(&args.map)?;
     let reader = RecordReader::open(&args.input, &overrides)
         .with_context(|| format!("reading {}", args.input.display()))?;
+    for note in reader.mapping().shared_field_notes() {
+        eprintln!("columns read together: {note}");
+    }
     let id_column = bulk::id_column(&reader.mapping().columns, args.id_column.as_deref())?;
     if id_column.is_none() {
         eprintln!("no account id column found: rows are tracked by number only");

@@ -251,9 +251,27 @@ fn display_name(raw: &RawRecord) -> String {
     }
 }
 
+/// Returns the street line, assembled from the house number and street name columns where a
+/// file splits it: the number goes before a line that does not already start with it.
+fn street_line(raw: &RawRecord) -> std::borrow::Cow<'_, str> {
+    let line = match raw.get(Field::AddressLine1) {
+        "" => raw.get(Field::StreetName),
+        line => line,
+    };
+    let number = raw.get(Field::HouseNumber);
+    if number.is_empty() || line.split_whitespace().next() == Some(number) {
+        return line.into();
+    }
+    if line.is_empty() {
+        return number.into();
+    }
+    format!("{number} {line}").into()
+}
+
 fn address_of(raw: &RawRecord, issues: &mut Vec<FieldIssue>) -> Option<Address> {
+    let line = street_line(raw);
     let (address, address_issues) = Address::parse(
-        raw.get(Field::AddressLine1),
+        &line,
         raw.get(Field::AddressLine2),
         raw.get(Field::City),
         raw.get(Field::State),

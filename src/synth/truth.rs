@@ -283,10 +283,12 @@ pub(crate) fn write_config(out_dir: &Path, config: &SynthConfig) -> Result<()> {
         .map_err(|e| Error::io(&path, e))
 }
 
-/// The columns of a generated `records.csv`: the record fields the generated sources fill
-/// (no source in the synthetic population carries an identifier other than the SSN).
+/// The columns of a generated `records.csv`: the record fields the generated sources fill (no
+/// source in the synthetic population carries an identifier other than the SSN, and each
+/// writes its street line whole).
 fn synth_record_fields() -> impl Iterator<Item = Field> {
-    Field::record_fields().filter(|&f| f != Field::OtherId)
+    Field::record_fields()
+        .filter(|f| !matches!(f, Field::OtherId | Field::HouseNumber | Field::StreetName))
 }
 
 #[cfg(test)]

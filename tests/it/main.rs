@@ -8,6 +8,6 @@ mod rematch;
 mod server;
 mod synth;
 mod train;
-mod typos;
+mod unseen_data;
 mod util;
 mod web;
