@@ -106,12 +106,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 fn print_summary(summary: &SynthSummary, elapsed: Duration, out: &std::path::Path) {
     println!("wrote {}", out.display());
     println!(
-        "people {}  households {}  records {}  debtors {}  absent debtors {}  elapsed {:.1} s",
+        "people {}  households {}  records {}  debtors {}  absent debtors {} ({} look-alikes)  \
+         elapsed {:.1} s",
         summary.people,
         summary.households,
         summary.records,
         summary.debtors,
         summary.absent_debtors,
+        summary.absent_look_alikes,
         elapsed.as_secs_f64()
     );
     println!();

@@ -693,6 +693,10 @@ pub struct ReturnedMailConfig {
     /// Share of debtors that no source observes (right answer: no match), generated as extra
     /// people. Default 0.15 (docs/domain.md section 8, design choice).
     pub absent_debtor_share: f64,
+    /// Share of absent debtors who are look-alikes of an observed adult: the same given,
+    /// middle and family name, a DOB one digit off, another SSN (the stranger a careless match
+    /// would call). Default 0 (the hard profile: 0.3; design choice).
+    pub absent_look_alike_share: f64,
     /// Fewest years between opening the debt and `as_of`. Default 1 (design choice).
     pub open_years_min: u32,
     /// Most years between opening the debt and `as_of`. Default 8 (design choice).
@@ -755,6 +759,7 @@ impl Default for ReturnedMailConfig {
         ReturnedMailConfig {
             debtor_share: 0.10,
             absent_debtor_share: 0.15,
+            absent_look_alike_share: 0.0,
             open_years_min: 1,
             open_years_max: 8,
             ssn_full_share: 0.65,
@@ -863,7 +868,8 @@ impl SynthConfig {
     /// creditor-side typos in 4 % of names, 3 % DOB and SSN errors, more address variants and
     /// ZIP+4, 40 % of debtors kept at their address, return reasons on most rows and on 40 % of
     /// carrier returns, a second phone on 60 % of rows, sources that stamp every address with
-    /// the report date, fewer line types, two to two and a half times the sources' name typos).
+    /// the report date, fewer line types, two to two and a half times the sources' name typos,
+    /// 30 % of absent debtors made look-alikes of observed adults).
     ///
     /// # Errors
     /// [`Error::Input`] for an unknown profile name.
@@ -1112,6 +1118,7 @@ impl SynthConfig {
                 mail.carrier_return_reason_share,
             ),
             ("second_phone_share", mail.second_phone_share),
+            ("absent_look_alike_share", mail.absent_look_alike_share),
         ] {
             check_share(&format!("returned_mail.{key}"), value)?;
         }

@@ -39,10 +39,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use calendar::Day;
 use config::SynthConfig;
 use identifiers::SsnPermutation;
 use names::{name_tables, Sex, Surname};
 use population::{Generator, Household, Person, Window};
+use rand::Rng;
 use returned_mail::{make_debt, open_window, Debt, DebtorFacts, SsnGiven};
 use sampling::{chance, stream_rng, Stream};
 use sources::{Observations, Observer, SourceKind, SourceStats};
@@ -75,6 +77,8 @@ pub struct SynthSummary {
     pub debtors: usize,
     /// Debtors with no record in any source.
     pub absent_debtors: usize,
+    /// Of those, look-alikes of an observed adult (same names, DOB one digit off).
+    pub absent_look_alikes: usize,
     /// Realised population figures.
     pub population: PopulationSummary,
     /// Realised returned-mail figures.
@@ -187,6 +191,7 @@ pub fn generate(config: &SynthConfig, out_dir: &Path) -> Result<SynthSummary> {
 
     let mut debtors = select_debtors(config, window, &households, &observed.records_per_person);
     let mut absent = absent_population(config, &generator, debtors.len());
+    let look_alikes = make_look_alikes(config, window, &households, &mut absent);
     make_emails_unique(&mut absent, &mut emails_in_use);
     drop(emails_in_use);
     assign_ssns(&mut absent, &ssns, people);
@@ -228,6 +233,7 @@ pub fn generate(config: &SynthConfig, out_dir: &Path) -> Result<SynthSummary> {
         sources: source_summaries(&observed.stats),
         debtors: debts.len(),
         absent_debtors,
+        absent_look_alikes: look_alikes,
         population: population_summary(&households, window, &observed),
         returned_mail: returned_mail_summary(&debts),
     })
@@ -425,6 +431,61 @@ fn absent_population(
     absent
 }
 
+/// Turns `absent_look_alike_share` of the absent debtors into look-alikes of observed adults:
+/// the adult's sex, ethnicity, given, middle and family name (a married surname included), and
+/// a DOB one digit off; the absent debtor keeps their own SSN, addresses and contacts (a change
+/// that would leave them without a window to open the debt in is not made). Returns how many
+/// were made.
+fn make_look_alikes(
+    config: &SynthConfig,
+    window: Window,
+    households: &[Household],
+    absent: &mut [Household],
+) -> usize {
+    let share = config.returned_mail.absent_look_alike_share;
+    let adults: Vec<&Person> = households
+        .iter()
+        .flat_map(|h| &h.people)
+        .filter(|p| p.suffix.is_none() && p.twin_of.is_none())
+        .collect();
+    if share <= 0.0 || adults.is_empty() {
+        return 0;
+    }
+    let mut made = 0;
+    for (index, household) in absent.iter_mut().enumerate() {
+        let mut rng = stream_rng(config.seed, Stream::LookAlike, index as u64);
+        if !rng.random_bool(share) {
+            continue;
+        }
+        let model = adults[rng.random_range(0..adults.len())];
+        let Some(dob) = one_digit_off(model.dob) else {
+            continue;
+        };
+        let mut person = household.people[0].clone();
+        person.sex = model.sex;
+        person.ethnicity = model.ethnicity;
+        person.given = model.given;
+        person.middle = model.middle;
+        person.birth_surname = model.birth_surname;
+        person.marriage = model.marriage;
+        person.nickname = model.nickname;
+        person.dob = dob;
+        if open_window(&person, window, config).is_some() {
+            household.people[0] = person;
+            made += 1;
+        }
+    }
+    made
+}
+
+/// Returns `day` with one digit of its day of month changed (the 14th becomes the 15th, the
+/// 29th the 28th), or `None` when no such date exists.
+fn one_digit_off(day: Day) -> Option<Day> {
+    let (year, month, dom) = day.ymd();
+    let other = if dom % 10 == 9 { dom - 1 } else { dom + 1 };
+    Day::from_ymd(year, month, other)
+}
+
 /// Counts of name pairs, for the `common_name` flag.
 struct CommonNames {
     pairs: HashMap<(&'static str, Surname), u32>,
@@ -606,6 +667,39 @@ mod tests {
         assert!(people >= 700 && people - last < 700, "{people} people");
         let again = generate_population(&config, &generator);
         assert_eq!(again.len(), households.len());
+    }
+
+    #[test]
+    fn look_alikes_share_the_names_and_miss_the_dob_by_one_digit() {
+        let mut config = SynthConfig {
+            people: 2_000,
+            ..SynthConfig::default()
+        };
+        config.returned_mail.absent_look_alike_share = 1.0;
+        let generator = Generator::new(&config);
+        let households = generate_population(&config, &generator);
+        let mut absent: Vec<Household> = (0..30)
+            .map(|i| generator.lone_person(&mut stream_rng(1, Stream::AbsentHousehold, i)))
+            .collect();
+        let made = make_look_alikes(&config, generator.window(), &households, &mut absent);
+        assert!(made > 20, "{made} of 30");
+        let observed: Vec<&Person> = households.iter().flat_map(|h| &h.people).collect();
+        let look_alikes = absent.iter().map(|h| &h.people[0]).filter(|p| {
+            observed
+                .iter()
+                .any(|o| o.given == p.given && o.birth_surname == p.birth_surname && o.dob != p.dob)
+        });
+        for person in look_alikes.clone() {
+            let model = observed
+                .iter()
+                .find(|o| o.given == person.given && o.birth_surname == person.birth_surname)
+                .expect("a model");
+            let (year, month, day) = person.dob.ymd();
+            let (model_year, model_month, model_day) = model.dob.ymd();
+            assert_eq!((year, month), (model_year, model_month));
+            assert_eq!(day.abs_diff(model_day), 1);
+        }
+        assert_eq!(look_alikes.count(), made);
     }
 
     #[test]

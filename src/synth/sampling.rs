@@ -24,6 +24,8 @@ pub(crate) enum Stream {
     MailShuffle = 6,
     /// Keys of the SSN permutation.
     SsnKey = 7,
+    /// Which observed adult an absent debtor looks like, numbered by absent debtor.
+    LookAlike = 8,
 }
 
 /// Returns the generator of `stream` number `index` for `seed`.
