@@ -243,6 +243,7 @@ impl Engine {
             decision::apply_rivalry(&mut groups, &clusters, &look_alikes);
         }
         let mut identities: Vec<Identity> = groups.into_iter().map(|g| g.identity).collect();
+        decision::flag_near_dob_only(&mut identities);
         let status = decision::status_of(&identities, options.match_threshold);
         decision::cap_bands_to_verdict(&mut identities, status);
         identities.retain(|i| i.match_probability >= options.min_match_probability);

@@ -257,16 +257,34 @@ fn is_actionable(identity: &Identity) -> bool {
     let level = |comparison: Comparison| identity.level(comparison);
     let disqualified = disqualifying_differences(identity).next().is_some()
         || (level(Comparison::FirstName).is_spelling_slip() && !beyond_household(identity));
-    // A DOB a digit off is a typo of the debtor's or a stranger's own: alone beside the name
-    // it corroborates nothing (a namesake born a day apart is common in a national file).
-    let corroborated = CORROBORATING
-        .iter()
-        .any(|&c| level(c).agrees_beyond_area() && (c != Comparison::Dob || level(c).is_exact()));
+    let corroborated = is_corroborated(identity);
     let look_alike = identity.flags.iter().any(|f| f.is_look_alike());
     let personal = [Comparison::Dob, Comparison::Ssn, Comparison::OtherId]
         .iter()
         .any(|&c| level(c).agrees());
     corroborated && !disqualified && (personal || !look_alike)
+}
+
+/// True when a comparison of [`CORROBORATING`] agrees beyond the area. A DOB a digit off is a
+/// typo of the debtor's or a stranger's own: alone beside the name it corroborates nothing (a
+/// namesake born a day apart is common in a national file).
+fn is_corroborated(identity: &Identity) -> bool {
+    CORROBORATING.iter().any(|&c| {
+        let level = identity.level(c);
+        level.agrees_beyond_area() && (c != Comparison::Dob || level.is_exact())
+    })
+}
+
+/// Flags the identities on which only the name and a DOB one digit off agree
+/// ([`Flag::NearDobOnly`]), so the collector sees why they are not acted on.
+pub(crate) fn flag_near_dob_only(identities: &mut [Identity]) {
+    for identity in identities {
+        let dob = identity.level(Comparison::Dob);
+        if dob.agrees() && !dob.is_exact() && !is_corroborated(identity) {
+            identity.flags.push(Flag::NearDobOnly);
+            identity.flags.sort();
+        }
+    }
 }
 
 /// Decides the resolution from the rival-adjusted probabilities: `resolved` needs the match
@@ -413,6 +431,9 @@ mod tests {
             (Dob, "dob_one_digit"),
         ];
         assert_eq!(status(&near_dob, &[]), Ambiguous);
+        let mut flagged = [identity(&near_dob, &[])];
+        flag_near_dob_only(&mut flagged);
+        assert_eq!(flagged[0].flags, [Flag::NearDobOnly], "the page says why");
         let exact_dob = [(FirstName, "exact"), (LastName, "exact"), (Dob, "exact")];
         assert_eq!(status(&exact_dob, &[]), Resolved);
         let near_dob_and_phone = [

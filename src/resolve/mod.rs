@@ -52,6 +52,9 @@ pub enum Flag {
     /// Another identity's records report the same full SSN: usually a keying error in one
     /// source, sometimes a shared or misused number.
     SsnShared,
+    /// Nothing but the name and a DOB one digit off agrees: a namesake born a day apart is as
+    /// likely as a typo, so the identity is never acted on without more.
+    NearDobOnly,
 }
 
 impl Flag {
@@ -61,6 +64,7 @@ impl Flag {
             Flag::PossibleJrSr => "possible_jr_sr",
             Flag::PossibleTwin => "possible_twin",
             Flag::SsnShared => "ssn_shared",
+            Flag::NearDobOnly => "near_dob_only",
         }
     }
 

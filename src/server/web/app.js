@@ -70,6 +70,8 @@ const FLAG_WORDS = {
   possible_twin: 'Possible twin: another person shares this surname and date of birth. Confirm '
     + 'the first name and SSN before any contact.',
   ssn_shared: 'SSN shared: another identity reports this SSN.',
+  near_dob_only: 'Only the name and a date of birth one digit off agree: a namesake born a day '
+    + 'apart is as likely as a typo. Confirm the SSN, address or phone before any contact.',
 };
 
 const STATUS_WORDS = {
