@@ -697,6 +697,10 @@ pub struct ReturnedMailConfig {
     /// middle and family name, a DOB one digit off, another SSN (the stranger a careless match
     /// would call). Default 0 (the hard profile: 0.3; design choice).
     pub absent_look_alike_share: f64,
+    /// Writes the file in the split layout some creditors send: the SSN in two columns
+    /// (`ssn_last4` before `ssn`, each row filling one) and the street line as `street_number`
+    /// and `street_name`. Default false (the hard profile: true; design choice).
+    pub split_layout: bool,
     /// Fewest years between opening the debt and `as_of`. Default 1 (design choice).
     pub open_years_min: u32,
     /// Most years between opening the debt and `as_of`. Default 8 (design choice).
@@ -760,6 +764,7 @@ impl Default for ReturnedMailConfig {
             debtor_share: 0.10,
             absent_debtor_share: 0.15,
             absent_look_alike_share: 0.0,
+            split_layout: false,
             open_years_min: 1,
             open_years_max: 8,
             ssn_full_share: 0.65,
@@ -869,7 +874,7 @@ impl SynthConfig {
     /// ZIP+4, 40 % of debtors kept at their address, return reasons on most rows and on 40 % of
     /// carrier returns, a second phone on 60 % of rows, sources that stamp every address with
     /// the report date, fewer line types, two to two and a half times the sources' name typos,
-    /// 30 % of absent debtors made look-alikes of observed adults).
+    /// 30 % of absent debtors made look-alikes of observed adults, the split file layout).
     ///
     /// # Errors
     /// [`Error::Input`] for an unknown profile name.

@@ -221,7 +221,7 @@ pub fn generate(config: &SynthConfig, out_dir: &Path) -> Result<SynthSummary> {
         ));
     }
     debts.shuffle(&mut stream_rng(config.seed, Stream::MailShuffle, 0));
-    truth::write_debts(out_dir, &mut debts)?;
+    truth::write_debts(out_dir, &mut debts, config.returned_mail.split_layout)?;
     write_people(out_dir, &households, &absent, window)?;
     truth::write_config(out_dir, config)?;
 

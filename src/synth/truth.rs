@@ -230,17 +230,25 @@ fn flag(value: bool) -> &'static str {
 ///
 /// # Errors
 /// [`Error::Io`] or [`Error::Csv`].
-pub(crate) fn write_debts(out_dir: &Path, debts: &mut [Debt]) -> Result<()> {
+pub(crate) fn write_debts(out_dir: &Path, debts: &mut [Debt], split_layout: bool) -> Result<()> {
     let mail_path = out_dir.join("returned_mail.csv");
     let truth_path = out_dir.join("truth").join("debtors.csv");
     let mut mail = csv_writer(&mail_path)?;
     let mut truth = csv_writer(&truth_path)?;
-    mail.write_record(MAIL_COLUMNS)?;
+    if split_layout {
+        mail.write_record(split_row(&MAIL_COLUMNS.map(String::from), true))?;
+    } else {
+        mail.write_record(MAIL_COLUMNS)?;
+    }
     truth.write_record(DEBTOR_COLUMNS)?;
     for (index, debt) in debts.iter_mut().enumerate() {
         let account = format!("A{:07}", index + 1);
         debt.row[0].clone_from(&account);
-        mail.write_record(&debt.row)?;
+        if split_layout {
+            mail.write_record(split_row(&debt.row, false))?;
+        } else {
+            mail.write_record(&debt.row)?;
+        }
         let t = &debt.truth;
         let row = [
             account.as_str(),
@@ -268,6 +276,35 @@ pub(crate) fn write_debts(out_dir: &Path, debts: &mut [Debt]) -> Result<()> {
     }
     finish(mail, &mail_path)?;
     finish(truth, &truth_path)
+}
+
+/// Returns a returned-mail row (or, with `header`, the header) in the split layout: `ssn_last4`
+/// before `ssn`, a last 4 in the first and a full SSN in the second; `street_number` and
+/// `street_name` in place of `address_line1` (a line that does not start with a number keeps
+/// it all in `street_name`).
+fn split_row(row: &[String], header: bool) -> Vec<String> {
+    let mut out = Vec::with_capacity(row.len() + 2);
+    for (column, value) in MAIL_COLUMNS.iter().zip(row) {
+        match *column {
+            "ssn" if header => out.extend(["ssn_last4".to_string(), "ssn".to_string()]),
+            "ssn" if value.len() == 4 => out.extend([value.clone(), String::new()]),
+            "ssn" => out.extend([String::new(), value.clone()]),
+            "address_line1" if header => {
+                out.extend(["street_number".to_string(), "street_name".to_string()]);
+            }
+            "address_line1" => {
+                let (number, name) = match value.split_once(' ') {
+                    Some((number, name)) if number.starts_with(|c: char| c.is_ascii_digit()) => {
+                        (number.to_string(), name.to_string())
+                    }
+                    _ => (String::new(), value.clone()),
+                };
+                out.extend([number, name]);
+            }
+            _ => out.push(value.clone()),
+        }
+    }
+    out
 }
 
 /// Writes `truth/config.json`.
@@ -302,5 +339,36 @@ mod tests {
         assert_eq!(flag(true), "true");
         assert_eq!(DEBTOR_COLUMNS.len(), 20);
         assert_eq!(MAIL_COLUMNS[0], "account_id");
+    }
+
+    #[test]
+    fn the_split_layout_puts_each_ssn_and_street_part_in_its_own_column() {
+        let header = split_row(&MAIL_COLUMNS.map(String::from), true);
+        let row = |ssn: &str, line1: &str| {
+            let mut row: Vec<String> = MAIL_COLUMNS.iter().map(|_| String::new()).collect();
+            row[6] = ssn.into();
+            row[7] = line1.into();
+            split_row(&row, false)
+        };
+        let at = |row: &[String], name: &str| {
+            let i = header.iter().position(|c| c == name).expect(name);
+            row[i].clone()
+        };
+        let full = row("123456789", "12 ELM ST");
+        assert_eq!(full.len(), header.len());
+        assert_eq!(
+            (at(&full, "ssn_last4"), at(&full, "ssn")),
+            ("".into(), "123456789".into())
+        );
+        assert_eq!(
+            (at(&full, "street_number"), at(&full, "street_name")),
+            ("12".into(), "ELM ST".into())
+        );
+        let last4 = row("6789", "PO BOX 12");
+        assert_eq!(
+            (at(&last4, "ssn_last4"), at(&last4, "ssn")),
+            ("6789".into(), "".into())
+        );
+        assert_eq!(at(&last4, "street_name"), "PO BOX 12");
     }
 }
