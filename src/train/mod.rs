@@ -296,7 +296,9 @@ pub fn estimate_people(records: u64, matches_per_record: &[f64]) -> f64 {
 }
 
 /// Writes `m` and `u` into the shape of `base` (its labels, tf flags and tf settings), with the
-/// surname's `swapped_first_last` neutral (see the module doc).
+/// surname's `swapped_first_last` neutral (see the module doc). A comparison `unobserved` (no
+/// sampled pair had a value on both sides: an index without `other_id`) keeps `base`'s levels:
+/// smoothing alone would make its levels uniform and weightless.
 ///
 /// # Errors
 /// [`Error::Training`] when the result is not a consistent model.
@@ -304,6 +306,7 @@ pub fn build_model(
     base: &Model,
     m: &[Vec<f64>],
     u: &[Vec<f64>],
+    unobserved: &[bool],
     prior: f64,
     description: String,
 ) -> Result<Model> {
@@ -311,6 +314,10 @@ pub fn build_model(
     for comparison in Comparison::ALL {
         let k = comparison as usize;
         let shipped = base.comparisons.get(comparison.name());
+        if let (true, Some(shipped)) = (unobserved[k], shipped) {
+            comparisons.insert(comparison.name().to_string(), shipped.clone());
+            continue;
+        }
         let levels = comparison
             .levels()
             .iter()
@@ -544,7 +551,11 @@ pub fn train(index: &SkipIndex, options: &TrainOptions) -> Result<Training> {
         prior,
         seconds: started.elapsed().as_secs_f64(),
     };
-    let model = build_model(&base, &m, &u, prior, describe(&report))?;
+    let unobserved: Vec<bool> = random_counts
+        .iter()
+        .map(|counts| counts.iter().skip(1).sum::<u64>() == 0)
+        .collect();
+    let model = build_model(&base, &m, &u, &unobserved, prior, describe(&report))?;
     Ok(Training {
         model,
         report,
@@ -676,7 +687,17 @@ mod tests {
                     .collect()
             })
             .collect();
-        let model = build_model(&base, &m, &u, 1e-5, "test".into()).expect("consistent");
+        let observed = [false; Comparison::COUNT];
+        let model = build_model(&base, &m, &u, &observed, 1e-5, "test".into()).expect("consistent");
+        let mut unobserved = [false; Comparison::COUNT];
+        unobserved[Comparison::OtherId as usize] = true;
+        let without_ids =
+            build_model(&base, &m, &u, &unobserved, 1e-5, "test".into()).expect("consistent");
+        assert_eq!(
+            without_ids.comparisons["other_id"], base.comparisons["other_id"],
+            "an index without other ids keeps the shipped other_id levels"
+        );
+        assert_ne!(model.comparisons["other_id"], base.comparisons["other_id"]);
         for (name, levels) in &base.comparisons {
             let trained: Vec<(&str, bool)> = model.comparisons[name]
                 .iter()
