@@ -261,8 +261,7 @@ fn near_spelling(a: &PersonName, b: &PersonName) -> bool {
             x.len() >= 5
                 && y.len() >= 5
                 && x.as_bytes()[0] == y.as_bytes()[0]
-                && x.chars().count().abs_diff(y.chars().count()) <= COMPATIBLE_NAME_EDITS
-                && strsim::osa_distance(x, y) <= COMPATIBLE_NAME_EDITS
+                && within_edits(x, y, COMPATIBLE_NAME_EDITS)
         })
     })
 }

@@ -75,12 +75,12 @@ pub fn rematch_queries(
             .zip(truths.par_iter())
             .map(|(row, truth)| {
                 let timer = Instant::now();
-                let result = rematch_row(engine, row, options);
+                let mut result = rematch_row(engine, row, options);
                 let latency_ms = timer.elapsed().as_secs_f64() * 1000.0;
                 let mut prediction = columns.prediction(row.row, &result.to_columns()).expect(
                     "a rematch result parses: its status and score are written by to_columns",
                 );
-                let trace = result.trace.clone().unwrap_or_default();
+                let trace = result.trace.take().unwrap_or_default();
                 prediction.trace = Some(RunTrace {
                     retrieved_true: trace
                         .retrieved
