@@ -191,7 +191,7 @@ pub fn compare_last(a: &PersonName, b: &PersonName) -> usize {
     };
     let label = if a.last == b.last {
         "exact"
-    } else if is_compound_match(a, b) {
+    } else if is_compound_match(a, b) || is_compound_match(b, a) {
         "compound"
     } else if similarity() >= NAME_JARO_WINKLER_THRESHOLD {
         "jaro_winkler>=0.92"
