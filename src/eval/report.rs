@@ -711,10 +711,12 @@ fn errors_section(out: &mut String, report: &EvalReport) {
                     (Some(record), None) => format!("{record} (unknown)"),
                     _ => String::new(),
                 };
-                let explanation = if e.error.is_empty() {
-                    e.explanation.clone()
-                } else {
-                    format!("error: {}", e.error)
+                // A row can carry both: input notes (a field that did not parse) and the levels
+                // of the match it still got; the levels say why it is where it is.
+                let explanation = match (e.explanation.is_empty(), e.error.is_empty()) {
+                    (_, true) => e.explanation.clone(),
+                    (true, false) => format!("error: {}", e.error),
+                    (false, false) => format!("{}; input: {}", e.explanation, e.error),
                 };
                 table_row(
                     out,
