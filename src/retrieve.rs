@@ -25,6 +25,14 @@ pub const DEFAULT_CANDIDATES: usize = 50;
 /// first-pass candidate (how a new address and phone are reached from an old one).
 pub const EXPANSION_CANDIDATES: usize = 60;
 
+/// Records the first pass adds that share one of the query's own identifiers (full SSN, other
+/// id, street address, any phone, email) but fell outside the ranked top list, ranked by the
+/// IDFs of the identifiers they share. A common name's pair keys outweigh one shared identifier
+/// (`michael|turner` and its code pair hold more IDF than a phone), so without this a Michael
+/// Turner whose only record spells the given name `Mcihale` but carries the query's phone was
+/// crowded out by 50 other Michael Turners.
+pub const IDENTIFIER_CANDIDATES: usize = 10;
+
 /// A retrieved record.
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -124,7 +132,8 @@ fn collect(
         .collect()
 }
 
-/// First pass: the `limit` records sharing the most (and rarest) keys with the query.
+/// First pass: the `limit` records sharing the most (and rarest) keys with the query, then up
+/// to [`IDENTIFIER_CANDIDATES`] more that share one of its identifiers.
 ///
 /// # Errors
 /// On index failures.
@@ -138,13 +147,62 @@ pub fn retrieve(
     if clauses.is_empty() {
         return Ok(Vec::new());
     }
-    collect(
+    let mut candidates = collect(
         index,
         searcher,
         &BooleanQuery::new(clauses),
         limit,
         &HashSet::new(),
-    )
+    )?;
+    // A short top list already holds every record sharing a key with the query, identifiers
+    // included, but for the other phones on file, which are not keys.
+    if candidates.len() < limit && query.on_file.other_phones.is_empty() {
+        return Ok(candidates);
+    }
+    let identifiers = identifier_terms(index, &[query]);
+    if identifiers.is_empty() {
+        return Ok(candidates);
+    }
+    let seen: HashSet<DocAddress> = candidates.iter().map(|c| c.address).collect();
+    let any_identifier = BooleanQuery::new(
+        identifiers
+            .into_iter()
+            .map(|t| (Occur::Should, term_query(t)))
+            .collect(),
+    );
+    candidates.extend(collect(
+        index,
+        searcher,
+        &any_identifier,
+        IDENTIFIER_CANDIDATES,
+        &seen,
+    )?);
+    Ok(candidates)
+}
+
+/// The strong identifiers of `records`: full SSN, other id, street address, phones (a query's
+/// other phones on file too) and email.
+fn identifier_terms(index: &SkipIndex, records: &[&NormalizedRecord]) -> BTreeSet<Term> {
+    let fields = index.fields();
+    let mut identifiers = BTreeSet::new();
+    for record in records {
+        if let Some(Ssn::Full(digits)) = &record.ssn {
+            identifiers.insert(Term::from_field_text(fields.ssn, digits));
+        }
+        if let Some(other_id) = &record.other_id {
+            identifiers.insert(Term::from_field_text(fields.other_id, other_id));
+        }
+        if let Some(street) = record.address.as_ref().and_then(|a| a.street_key()) {
+            identifiers.insert(Term::from_field_text(fields.street, &street));
+        }
+        for phone in record.phone.iter().chain(&record.on_file.other_phones) {
+            identifiers.insert(Term::from_field_text(fields.phone, phone));
+        }
+        if let Some(email) = &record.email {
+            identifiers.insert(Term::from_field_text(fields.email, email));
+        }
+    }
+    identifiers
 }
 
 /// Second pass: records sharing a strong identifier (full SSN, other id, street address, phone,
@@ -161,24 +219,9 @@ pub fn expand(
     exclude: &HashSet<DocAddress>,
 ) -> Result<Vec<Candidate>> {
     let fields = index.fields();
-    let mut identifiers: BTreeSet<Term> = BTreeSet::new();
+    let identifiers = identifier_terms(index, seeds);
     let mut names: BTreeSet<Term> = BTreeSet::new();
     for seed in seeds {
-        if let Some(Ssn::Full(digits)) = &seed.ssn {
-            identifiers.insert(Term::from_field_text(fields.ssn, digits));
-        }
-        if let Some(other_id) = &seed.other_id {
-            identifiers.insert(Term::from_field_text(fields.other_id, other_id));
-        }
-        if let Some(street) = seed.address.as_ref().and_then(|a| a.street_key()) {
-            identifiers.insert(Term::from_field_text(fields.street, &street));
-        }
-        if let Some(phone) = &seed.phone {
-            identifiers.insert(Term::from_field_text(fields.phone, phone));
-        }
-        if let Some(email) = &seed.email {
-            identifiers.insert(Term::from_field_text(fields.email, email));
-        }
         for token in seed.name.last_tokens() {
             names.insert(Term::from_field_text(fields.last, token));
         }

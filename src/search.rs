@@ -488,6 +488,83 @@ mod tests {
         assert_eq!(count(&other), Some(1), "another index keeps its own counts");
     }
 
+    /// More namesakes than the first pass keeps outrank, on name keys alone, a record that
+    /// shares only the query's phone and misspells the given name; it is still retrieved. The
+    /// strangers make the name keys rare enough to outweigh the phone, as at scale.
+    #[test]
+    fn a_shared_phone_is_retrieved_past_a_crowd_of_namesakes() {
+        let letters = |mut i: usize| {
+            let mut name = String::from("Q");
+            for _ in 0..4 {
+                name.push(char::from(b'a' + (i % 26) as u8));
+                i /= 26;
+            }
+            name
+        };
+        let strangers: Vec<(String, String, String)> = (0..20_000)
+            .map(|i| (format!("s{i}"), letters(i), letters(i * 7 + 3)))
+            .collect();
+        let namesakes: Vec<String> = (0..retrieve::DEFAULT_CANDIDATES + 10)
+            .map(|i| format!("n{i}"))
+            .collect();
+        let mut rows: Vec<Row<'_>> = namesakes
+            .iter()
+            .map(|id| {
+                (
+                    id.as_str(),
+                    "utility",
+                    "Michael",
+                    "Turner",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            })
+            .collect();
+        rows.extend(strangers.iter().map(|(id, first, last)| {
+            (
+                id.as_str(),
+                "utility",
+                first.as_str(),
+                last.as_str(),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            )
+        }));
+        let own = (
+            "own",
+            "phone_directory",
+            "Mcihale",
+            "Turner",
+            "",
+            "",
+            "",
+            "",
+            "5024603487",
+            "2024-04-14",
+        );
+        rows.push(own);
+        let engine = engine(&rows);
+        let query = RawRecord::new()
+            .with(Field::FirstName, "Michael")
+            .with(Field::LastName, "Turner")
+            .with(Field::Phone, "(502) 460-3487");
+        let outcome = engine
+            .search(&Query::from_raw(&query), &SearchOptions::default())
+            .expect("search");
+        assert!(
+            outcome.retrieved.iter().any(|id| id == "own"),
+            "the record with the query's phone is among the candidates"
+        );
+    }
+
     #[test]
     fn a_married_name_record_at_the_new_address_joins_the_debtor() {
         let engine = engine(&[
