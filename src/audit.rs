@@ -1,14 +1,18 @@
-//! The audit trail: one JSON line per search and per record change, chained by hashes so an
+//! The audit trail: one JSON line per search and per record change, chained by keyed hashes so an
 //! edited, reordered or deleted line is detected (docs/domain.md §6: every search logged, who, when,
 //! purposes, client reference, a fingerprint of the query, result ids, status; tamper-evident).
 //!
 //! Compliance, not matching. Each line carries `prev_hash` (the previous line's `hash`, or
-//! [`GENESIS_HASH`] for the first) and `hash` = SHA-256(prev_hash ‖ the line's canonical JSON
-//! without `hash`). [`verify`] recomputes the chain. A chain cannot show that lines were cut from
-//! the end of the file: keep a copy of the latest `seq` and `hash` elsewhere (a log shipper,
-//! a daily note) to detect truncation.
+//! [`GENESIS_HASH`] for the first) and `hash` = HMAC-SHA256 under the [`AuditKey`] of prev_hash ‖
+//! the line's canonical JSON without `hash`. The key lives in its own file, apart from the log:
+//! someone who can edit the log but not read the key cannot recompute the chain after deleting
+//! or rewriting a line. Lines cut from the end leave an intact chain, so the log also writes
+//! [`Checkpoint`]s (line count and head hash, keyed) to a second file at most once a second and
+//! when it closes; [`verify`] checks the log against them, and [`AuditLog::open`] refuses a log
+//! shorter than its last checkpoint.
 //!
-//! Never in the log: a key (only its id), a raw SSN or DOB (the query is a fingerprint).
+//! Never in the log: a key (only its id), a raw SSN or DOB (the query is a keyed fingerprint,
+//! and SSN- or date-shaped parts of a client reference are masked).
 //! Retention is the operator's: collection rules require records kept until three years after
 //! the last activity on a debt, so the server never rotates or trims the file.
 
@@ -16,9 +20,12 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
+use hmac::{Hmac, Mac};
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::error::{Error, Result};
 use crate::normalize::{NormalizedRecord, Ssn};
@@ -32,6 +39,102 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 
 /// Bytes read at a time when looking for the last line of an existing log.
 const TAIL_CHUNK_BYTES: u64 = 64 * 1024;
+
+/// Least time between two checkpoints while lines are being written.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Bytes of an [`AuditKey`].
+const KEY_BYTES: usize = 32;
+
+/// The default key file of a log: its path with `.key` appended. Keep it elsewhere in
+/// production (`--audit-key`), readable by the server alone.
+pub fn default_key_path(log: &Path) -> PathBuf {
+    with_suffix(log, ".key")
+}
+
+/// The default checkpoint file of a log: its path with `.checkpoints` appended. A copy shipped
+/// elsewhere (or the file itself on other storage, `--audit-checkpoints`) is what makes a cut
+/// detectable by someone who can rewrite both files.
+pub fn default_checkpoint_path(log: &Path) -> PathBuf {
+    with_suffix(log, ".checkpoints")
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The secret that keys the audit chain, its checkpoints and the query fingerprints: 32 random
+/// bytes, stored hex in a file of its own (mode 0600).
+#[derive(Clone)]
+pub struct AuditKey([u8; KEY_BYTES]);
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(..)")
+    }
+}
+
+impl AuditKey {
+    /// A fresh random key.
+    pub fn generate() -> AuditKey {
+        let mut bytes = [0u8; KEY_BYTES];
+        rand::rng().fill_bytes(&mut bytes);
+        AuditKey(bytes)
+    }
+
+    /// Reads the key at `path`.
+    ///
+    /// # Errors
+    /// [`Error::Audit`] when the file is missing or does not hold 64 hex digits.
+    pub fn load(path: &Path) -> Result<AuditKey> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let bytes = hex::decode(text.trim())
+            .ok()
+            .and_then(|b| <[u8; KEY_BYTES]>::try_from(b).ok());
+        bytes.map(AuditKey).ok_or_else(|| Error::Audit {
+            path: path.to_path_buf(),
+            message: format!("not an audit key ({} hex digits expected)", KEY_BYTES * 2),
+        })
+    }
+
+    /// Reads the key at `path`, or creates one there (mode 0600) when the file does not exist.
+    ///
+    /// # Errors
+    /// As [`AuditKey::load`], or when the new file cannot be written.
+    pub fn load_or_create(path: &Path) -> Result<AuditKey> {
+        if path.exists() {
+            return AuditKey::load(path);
+        }
+        let key = AuditKey::generate();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(path).map_err(|e| Error::io(path, e))?;
+        file.write_all(format!("{}\n", hex::encode(key.0)).as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| Error::io(path, e))?;
+        Ok(key)
+    }
+
+    /// HMAC-SHA256 of `parts` under the key, for one `domain` (so a line hash, a checkpoint and
+    /// a fingerprint can never stand for one another), hex.
+    fn mac(&self, domain: &str, parts: &[&[u8]]) -> String {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(domain.as_bytes());
+        mac.update(b"\0");
+        for part in parts {
+            mac.update(part);
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
 
 /// What the server reports about one audited request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -103,14 +206,21 @@ pub struct AuditLine {
     pub rows: Option<u64>,
     /// The previous line's `hash`.
     pub prev_hash: String,
-    /// SHA-256(prev_hash ‖ canonical JSON of this line without `hash`), hex.
+    /// HMAC-SHA256 under the [`AuditKey`] of prev_hash ‖ canonical JSON of this line without
+    /// `hash`, hex.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hash: String,
 }
 
 impl AuditLine {
-    /// Builds the line for `event` at position `seq` after `prev_hash`, and seals it.
-    pub fn new(seq: u64, time: String, prev_hash: &str, event: AuditEvent) -> AuditLine {
+    /// Builds the line for `event` at position `seq` after `prev_hash`, and seals it with `key`.
+    pub fn new(
+        seq: u64,
+        time: String,
+        prev_hash: &str,
+        event: AuditEvent,
+        key: &AuditKey,
+    ) -> AuditLine {
         let mut line = AuditLine {
             seq,
             time,
@@ -121,7 +231,9 @@ impl AuditLine {
                 glba: p.glba.code().to_string(),
                 dppa: p.dppa.code().to_string(),
             }),
-            client_reference: event.client_reference,
+            client_reference: event
+                .client_reference
+                .map(|r| crate::mask::mask_client_reference(&r)),
             query_fingerprint: event.query_fingerprint,
             result_ids: event.result_ids,
             record_ids: event.record_ids,
@@ -131,21 +243,19 @@ impl AuditLine {
             prev_hash: prev_hash.to_string(),
             hash: String::new(),
         };
-        line.hash = line.expected_hash();
+        line.hash = line.expected_hash(key);
         line
     }
 
-    /// Returns the hash the line's content calls for (whatever its `hash` field says).
-    pub fn expected_hash(&self) -> String {
+    /// Returns the hash the line's content calls for under `key` (whatever its `hash` field
+    /// says).
+    pub fn expected_hash(&self, key: &AuditKey) -> String {
         let unsealed = AuditLine {
             hash: String::new(),
             ..self.clone()
         };
         let canonical = serde_json::to_vec(&unsealed).expect("an audit line serializes");
-        let mut hasher = Sha256::new();
-        hasher.update(self.prev_hash.as_bytes());
-        hasher.update(&canonical);
-        hex::encode(hasher.finalize())
+        key.mac("line", &[self.prev_hash.as_bytes(), &canonical])
     }
 
     fn to_json_line(&self) -> Vec<u8> {
@@ -155,10 +265,12 @@ impl AuditLine {
     }
 }
 
-/// Returns a fingerprint of a normalized query: SHA-256 over its standardized fields, so the
-/// same debtor searched twice (however the input was spelt) gives the same fingerprint and an
-/// auditor holding the account file can recompute it, while the log holds no SSN or DOB.
-pub fn query_fingerprint(query: &NormalizedRecord) -> String {
+/// Returns a fingerprint of a normalized query: HMAC-SHA256 under the audit key over its
+/// standardized fields, so the same debtor searched twice (however the input was spelt) gives
+/// the same fingerprint and an auditor holding the account file and the key can recompute it,
+/// while the log holds no SSN or DOB, and without the key a guessed SSN cannot be checked
+/// against it.
+pub fn query_fingerprint(query: &NormalizedRecord, key: &AuditKey) -> String {
     let name = &query.name;
     let ssn = match &query.ssn {
         Some(Ssn::Full(digits)) => digits.clone(),
@@ -187,14 +299,14 @@ pub fn query_fingerprint(query: &NormalizedRecord) -> String {
         ("phone", query.phone.clone().unwrap_or_default()),
         ("email", query.email.clone().unwrap_or_default()),
     ];
-    let mut hasher = Sha256::new();
+    let mut canonical = String::new();
     for (field, value) in fields {
-        hasher.update(field.as_bytes());
-        hasher.update(b"=");
-        hasher.update(value.as_bytes());
-        hasher.update(b"\n");
+        canonical.push_str(field);
+        canonical.push('=');
+        canonical.push_str(&value);
+        canonical.push('\n');
     }
-    hex::encode(hasher.finalize())
+    key.mac("fingerprint", &[canonical.as_bytes()])
 }
 
 /// Returns the current UTC time in RFC 3339 (millisecond precision).
@@ -208,10 +320,56 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
+/// A keyed anchor of the log: after line `seq`, whose hash was `hash`, the log held `seq`
+/// lines. Written to a second file; a log shorter than its last checkpoint was cut.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    /// Lines the log held.
+    pub seq: u64,
+    /// The hash of line `seq`.
+    pub hash: String,
+    /// When it was written (RFC 3339, UTC).
+    pub time: String,
+    /// HMAC-SHA256 under the audit key of seq, hash and time, hex.
+    pub mac: String,
+}
+
+impl Checkpoint {
+    fn new(seq: u64, hash: &str, key: &AuditKey) -> Checkpoint {
+        let time = now_rfc3339();
+        let mac = Checkpoint::expected_mac(seq, hash, &time, key);
+        Checkpoint {
+            seq,
+            hash: hash.to_string(),
+            time,
+            mac,
+        }
+    }
+
+    fn expected_mac(seq: u64, hash: &str, time: &str, key: &AuditKey) -> String {
+        key.mac(
+            "checkpoint",
+            &[
+                seq.to_string().as_bytes(),
+                b"|",
+                hash.as_bytes(),
+                b"|",
+                time.as_bytes(),
+            ],
+        )
+    }
+
+    fn is_sealed(&self, key: &AuditKey) -> bool {
+        self.mac == Checkpoint::expected_mac(self.seq, &self.hash, &self.time, key)
+    }
+}
+
 /// The append-only audit log of a running server.
 #[derive(Debug)]
 pub struct AuditLog {
     path: PathBuf,
+    key: AuditKey,
     tail: Mutex<Tail>,
     /// Group commit: the highest sequence number known durable, and a second handle on the file
     /// to sync it. One sync covers every line written before it started, so concurrent
@@ -223,6 +381,13 @@ pub struct AuditLog {
 struct Synced {
     file: File,
     seq: u64,
+    /// The hash of line `seq`.
+    hash: String,
+    checkpoints: File,
+    checkpoints_path: PathBuf,
+    /// The last checkpoint's line and when it was written.
+    checkpointed: u64,
+    checkpointed_at: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -230,18 +395,21 @@ struct Tail {
     file: File,
     seq: u64,
     last_hash: String,
-    /// Set when a write failed: the file may end in a partial line, so nothing more is
-    /// appended (fail closed) until an operator has looked.
+    /// Set when a write failed or the file was removed: the file may end in a partial line, or
+    /// lines would go to a file nobody can read, so nothing more is appended (fail closed)
+    /// until an operator has looked.
     failed: bool,
 }
 
 impl AuditLog {
-    /// Opens (or creates) the log at `path` and continues its chain after the last line.
+    /// Opens (or creates) the log at `path`, keyed by `key`, and continues its chain after the
+    /// last line; checkpoints go to `checkpoints` (created when absent).
     ///
     /// # Errors
-    /// [`Error::Audit`] when the file cannot be opened, ends in a partial line, or its last line
-    /// is not a sealed audit line (run `skiptrace audit verify` to find out why).
-    pub fn open(path: &Path) -> Result<AuditLog> {
+    /// [`Error::Audit`] when the file cannot be opened, ends in a partial line, its last line is
+    /// not a line sealed with this key, or it is shorter than its last checkpoint (run
+    /// `skiptrace audit verify` to find out why).
+    pub fn open(path: &Path, key: AuditKey, checkpoints: &Path) -> Result<AuditLog> {
         let mut file = open_append(path).map_err(|e| Error::io(path, e))?;
         let audit_error = |message: String| Error::Audit {
             path: path.to_path_buf(),
@@ -260,21 +428,61 @@ impl AuditLog {
                         "last line is not an audit line: {e} (run `skiptrace audit verify`)"
                     ))
                 })?;
-                if line.hash != line.expected_hash() {
+                if line.hash != line.expected_hash(&key) {
                     return Err(audit_error(format!(
-                        "last line (seq {}) does not match its hash (run `skiptrace audit verify`)",
+                        "last line (seq {}) does not match its hash under this key: edited, \
+                         or written with another key (run `skiptrace audit verify`)",
                         line.seq
                     )));
                 }
                 (line.seq, line.hash)
             }
         };
+        let mut checkpoint_file =
+            open_append(checkpoints).map_err(|e| Error::io(checkpoints, e))?;
+        let checkpointed =
+            match last_line(&mut checkpoint_file).map_err(|e| Error::io(checkpoints, e))? {
+                None => 0,
+                Some(LastLine::Line(bytes)) => {
+                    let checkpoint: Checkpoint = serde_json::from_slice(&bytes)
+                        .ok()
+                        .filter(|c: &Checkpoint| c.is_sealed(&key))
+                        .ok_or_else(|| {
+                            audit_error(format!(
+                                "the last checkpoint in {} is not sealed with this key (run \
+                             `skiptrace audit verify`)",
+                                checkpoints.display()
+                            ))
+                        })?;
+                    if checkpoint.seq > seq {
+                        return Err(audit_error(format!(
+                        "holds {seq} lines but a checkpoint vouches for {}: lines were cut off \
+                         the end (run `skiptrace audit verify`)",
+                        checkpoint.seq
+                    )));
+                    }
+                    checkpoint.seq
+                }
+                // A checkpoint cut short by a crash; the next one starts on a new line.
+                Some(LastLine::Partial) => {
+                    checkpoint_file
+                        .write_all(b"\n")
+                        .map_err(|e| Error::io(checkpoints, e))?;
+                    0
+                }
+            };
         let sync_handle = file.try_clone().map_err(|e| Error::io(path, e))?;
         Ok(AuditLog {
             path: path.to_path_buf(),
+            key,
             synced: Mutex::new(Synced {
                 file: sync_handle,
                 seq,
+                hash: last_hash.clone(),
+                checkpoints: checkpoint_file,
+                checkpoints_path: checkpoints.to_path_buf(),
+                checkpointed,
+                checkpointed_at: None,
             }),
             tail: Mutex::new(Tail {
                 file,
@@ -290,16 +498,25 @@ impl AuditLog {
         &self.path
     }
 
-    /// True while lines can be appended.
+    /// Returns the key of the chain, which also keys the query fingerprints.
+    pub fn key(&self) -> &AuditKey {
+        &self.key
+    }
+
+    /// True while lines can be appended: no write has failed and the path still names the file
+    /// being written (a log removed or replaced while serving would take lines nobody can read).
     pub fn is_healthy(&self) -> bool {
-        self.tail.lock().is_ok_and(|t| !t.failed)
+        self.tail
+            .lock()
+            .is_ok_and(|t| !t.failed && still_linked(&self.path, &t.file))
     }
 
     /// Appends one line and syncs it to disk before returning, so an audited response is never
     /// sent before its line is durable. Concurrent appends share syncs (group commit).
     ///
     /// # Errors
-    /// [`Error::Audit`] when the line cannot be written; the log then refuses further lines.
+    /// [`Error::Audit`] when the line cannot be written or the file was removed; the log then
+    /// refuses further lines.
     pub fn append(&self, event: AuditEvent) -> Result<AuditLine> {
         let audit_error = |message: &str| Error::Audit {
             path: self.path.clone(),
@@ -312,7 +529,20 @@ impl AuditLog {
         if tail.failed {
             return Err(audit_error("an earlier write failed; not appending"));
         }
-        let line = AuditLine::new(tail.seq + 1, now_rfc3339(), &tail.last_hash, event);
+        if !still_linked(&self.path, &tail.file) {
+            tail.failed = true;
+            return Err(audit_error(
+                "the file was removed or replaced while serving; not appending (restore it and \
+                 restart)",
+            ));
+        }
+        let line = AuditLine::new(
+            tail.seq + 1,
+            now_rfc3339(),
+            &tail.last_hash,
+            event,
+            &self.key,
+        );
         if let Err(error) = tail.file.write_all(&line.to_json_line()) {
             tail.failed = true;
             return Err(Error::io(&self.path, error));
@@ -325,7 +555,8 @@ impl AuditLog {
     }
 
     /// Returns once line `seq` is durable: either a sync that started after it was written has
-    /// finished, or this call syncs every line written so far.
+    /// finished, or this call syncs every line written so far (and checkpoints them when the
+    /// last checkpoint is older than [`CHECKPOINT_INTERVAL`]).
     fn sync_through(&self, seq: u64) -> Result<()> {
         let audit_error = |message: &str| Error::Audit {
             path: self.path.clone(),
@@ -338,12 +569,12 @@ impl AuditLog {
         if synced.seq >= seq {
             return Ok(());
         }
-        let (written, failed) = {
+        let (written, hash, failed) = {
             let tail = self
                 .tail
                 .lock()
                 .map_err(|_| audit_error("a writer panicked"))?;
-            (tail.seq, tail.failed)
+            (tail.seq, tail.last_hash.clone(), tail.failed)
         };
         // After a failed sync the kernel may have dropped the unsynced lines; a later sync
         // that succeeds proves nothing about them.
@@ -357,8 +588,79 @@ impl AuditLog {
             return Err(Error::io(&self.path, error));
         }
         synced.seq = written;
+        synced.hash = hash;
+        let due = synced
+            .checkpointed_at
+            .is_none_or(|at| at.elapsed() >= CHECKPOINT_INTERVAL);
+        if due {
+            self.checkpoint(&mut synced)?;
+        }
         Ok(())
     }
+
+    /// Writes a checkpoint of the durable lines, unless the last one already covers them.
+    fn checkpoint(&self, synced: &mut Synced) -> Result<()> {
+        if synced.seq == synced.checkpointed {
+            return Ok(());
+        }
+        let checkpoint = Checkpoint::new(synced.seq, &synced.hash, &self.key);
+        let mut bytes = serde_json::to_vec(&checkpoint).expect("a checkpoint serializes");
+        bytes.push(b'\n');
+        synced
+            .checkpoints
+            .write_all(&bytes)
+            .and_then(|()| synced.checkpoints.sync_data())
+            .map_err(|e| Error::io(&synced.checkpoints_path, e))?;
+        synced.checkpointed = synced.seq;
+        synced.checkpointed_at = Some(Instant::now());
+        Ok(())
+    }
+}
+
+impl Drop for AuditLog {
+    /// Checkpoints the last lines on a clean shutdown.
+    fn drop(&mut self) {
+        let synced = self.synced.lock();
+        if let Ok(mut synced) = synced {
+            if let Err(error) = self.checkpoint_on_close(&mut synced) {
+                tracing::error!(%error, "audit log: final checkpoint not written");
+            }
+        }
+    }
+}
+
+impl AuditLog {
+    fn checkpoint_on_close(&self, synced: &mut Synced) -> Result<()> {
+        let Ok(tail) = self.tail.lock() else {
+            return Ok(());
+        };
+        if tail.failed {
+            return Ok(());
+        }
+        synced
+            .file
+            .sync_data()
+            .map_err(|e| Error::io(&self.path, e))?;
+        synced.seq = tail.seq;
+        synced.hash = tail.last_hash.clone();
+        drop(tail);
+        self.checkpoint(synced)
+    }
+}
+
+/// True when `path` still names the open `file` (same device and inode).
+#[cfg(unix)]
+fn still_linked(path: &Path, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(path), file.metadata()) {
+        (Ok(named), Ok(open)) => named.dev() == open.dev() && named.ino() == open.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_linked(path: &Path, _file: &File) -> bool {
+    path.exists()
 }
 
 /// What the end of an existing log holds.
@@ -416,6 +718,8 @@ fn last_line(file: &mut File) -> std::io::Result<Option<LastLine>> {
 pub struct VerifyReport {
     /// Lines that verified before the first failure (all of them when there is none).
     pub lines_verified: u64,
+    /// Checkpoints that verified against the log.
+    pub checkpoints_verified: u64,
     /// The first broken line, if any.
     pub failure: Option<VerifyFailure>,
 }
@@ -423,71 +727,182 @@ pub struct VerifyReport {
 /// Where and why a log failed verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyFailure {
-    /// 1-based line number in the file.
+    /// 1-based line number in the log (in the checkpoint file when the reason says so).
     pub line: u64,
     /// What is wrong.
     pub reason: String,
 }
 
-/// Verifies the chain of the log at `path`.
+/// Verifies the keyed chain of the log at `path` and checks it against its checkpoints.
 ///
 /// # Errors
-/// When the file cannot be opened; a broken chain is not an error but a [`VerifyFailure`].
-pub fn verify(path: &Path) -> Result<VerifyReport> {
+/// When the log cannot be opened; a broken chain, a missing checkpoint file for a log with
+/// lines, or a log shorter than a checkpoint is not an error but a [`VerifyFailure`].
+pub fn verify(path: &Path, key: &AuditKey, checkpoints: &Path) -> Result<VerifyReport> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    Ok(verify_lines(BufReader::new(file)))
+    let checkpoint_file = match File::open(checkpoints) {
+        Ok(file) => Some(BufReader::new(file)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(checkpoints, e)),
+    };
+    Ok(verify_lines(BufReader::new(file), key, checkpoint_file))
+}
+
+/// Reads checkpoints one by one, checking each is sealed and later than the one before.
+struct CheckpointReader<R> {
+    lines: std::io::Split<R>,
+    number: u64,
+    last_seq: u64,
+}
+
+impl<R: BufRead> CheckpointReader<R> {
+    fn next(&mut self, key: &AuditKey) -> Option<std::result::Result<Checkpoint, VerifyFailure>> {
+        let bytes = loop {
+            let bytes = self.lines.next()?;
+            self.number += 1;
+            match bytes {
+                Ok(bytes) if bytes.is_empty() => continue,
+                other => break other,
+            }
+        };
+        let number = self.number;
+        let fail = |reason: String| {
+            Some(Err(VerifyFailure {
+                line: number,
+                reason: format!("checkpoint file, line {number}: {reason}"),
+            }))
+        };
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(e) => return fail(format!("unreadable: {e}")),
+        };
+        let checkpoint: Checkpoint = match serde_json::from_slice(&bytes) {
+            Ok(checkpoint) => checkpoint,
+            Err(e) => return fail(format!("not a checkpoint: {e}")),
+        };
+        if !checkpoint.is_sealed(key) {
+            return fail("not sealed with this key: forged or edited".into());
+        }
+        if checkpoint.seq <= self.last_seq {
+            return fail(format!(
+                "seq {} after {}: checkpoints reordered or replayed",
+                checkpoint.seq, self.last_seq
+            ));
+        }
+        self.last_seq = checkpoint.seq;
+        Some(Ok(checkpoint))
+    }
 }
 
 /// Verifies a chain read from any reader: every line parses, has the next `seq`, points at the
-/// previous line's hash, and matches its own hash.
-pub fn verify_lines(reader: impl BufRead) -> VerifyReport {
+/// previous line's hash, and matches its own hash under `key`; then every checkpoint is sealed
+/// with `key`, names a line the log holds, with that line's hash. `checkpoints` is `None` when
+/// there is no checkpoint file, which fails a log that has lines.
+pub fn verify_lines(
+    reader: impl BufRead,
+    key: &AuditKey,
+    checkpoints: Option<impl BufRead>,
+) -> VerifyReport {
     let mut previous_hash = GENESIS_HASH.to_string();
     let mut verified = 0u64;
-    let fail = |line: u64, reason: String, verified: u64| VerifyReport {
-        lines_verified: verified,
-        failure: Some(VerifyFailure { line, reason }),
-    };
+    let mut checkpoints_verified = 0u64;
+    let mut checkpoints = checkpoints.map(|r| CheckpointReader {
+        lines: r.split(b'\n'),
+        number: 0,
+        last_seq: 0,
+    });
+    macro_rules! fail {
+        ($line:expr, $reason:expr) => {
+            return VerifyReport {
+                lines_verified: verified,
+                checkpoints_verified,
+                failure: Some(VerifyFailure {
+                    line: $line,
+                    reason: $reason,
+                }),
+            }
+        };
+    }
+    macro_rules! next_checkpoint {
+        () => {
+            match checkpoints.as_mut().and_then(|c| c.next(key)) {
+                None => None,
+                Some(Ok(checkpoint)) => Some(checkpoint),
+                Some(Err(failure)) => fail!(failure.line, failure.reason),
+            }
+        };
+    }
+    let mut pending: Option<Checkpoint> = next_checkpoint!();
     for (index, text) in reader.split(b'\n').enumerate() {
         let number = index as u64 + 1;
         let bytes = match text {
             Ok(bytes) => bytes,
-            Err(e) => return fail(number, format!("unreadable: {e}"), verified),
+            Err(e) => fail!(number, format!("unreadable: {e}")),
         };
         let line: AuditLine = match serde_json::from_slice(&bytes) {
             Ok(line) => line,
-            Err(e) => return fail(number, format!("not an audit line: {e}"), verified),
+            Err(e) => fail!(number, format!("not an audit line: {e}")),
         };
         if line.seq != number {
-            return fail(
+            fail!(
                 number,
                 format!(
                     "seq is {}, expected {number}: a line was deleted, inserted or moved",
                     line.seq
-                ),
-                verified,
+                )
             );
         }
         if line.prev_hash != previous_hash {
-            return fail(
+            fail!(
                 number,
                 "prev_hash does not match the previous line's hash: a line before it was \
                  deleted, reordered or rewritten"
-                    .into(),
-                verified,
+                    .into()
             );
         }
-        if line.hash != line.expected_hash() {
-            return fail(
+        if line.hash != line.expected_hash(key) {
+            fail!(
                 number,
-                "hash does not match the line's content: the line was edited".into(),
-                verified,
+                "hash does not match the line's content under this key: the line was edited, \
+                 or the chain recomputed without the key"
+                    .into()
             );
+        }
+        while pending.as_ref().is_some_and(|c| c.seq == number) {
+            let checkpoint = pending.take().expect("checked");
+            if checkpoint.hash != line.hash {
+                fail!(
+                    number,
+                    "differs from the checkpoint written for it: the log was rewritten from \
+                     here"
+                        .into()
+                );
+            }
+            checkpoints_verified += 1;
+            pending = next_checkpoint!();
         }
         previous_hash = line.hash;
         verified += 1;
     }
+    if checkpoints.is_none() && verified > 0 {
+        fail!(
+            verified + 1,
+            "no checkpoint file: lines cut from the end could not be detected".into()
+        );
+    }
+    if let Some(checkpoint) = pending {
+        fail!(
+            verified + 1,
+            format!(
+                "the log ends after {verified} lines but a checkpoint vouches for {}: lines \
+                 were cut off the end",
+                checkpoint.seq
+            )
+        );
+    }
     VerifyReport {
         lines_verified: verified,
+        checkpoints_verified,
         failure: None,
     }
 }
@@ -514,28 +929,56 @@ mod tests {
         }
     }
 
+    fn key() -> AuditKey {
+        AuditKey([7; KEY_BYTES])
+    }
+
     /// Builds a chain of `n` lines as the log would write them.
     fn chain(n: u16) -> Vec<String> {
         let mut previous = GENESIS_HASH.to_string();
         (1..=n)
             .map(|i| {
-                let line = AuditLine::new(u64::from(i), now_rfc3339(), &previous, event(i));
+                let line = AuditLine::new(u64::from(i), now_rfc3339(), &previous, event(i), &key());
                 previous = line.hash.clone();
                 serde_json::to_string(&line).expect("json")
             })
             .collect()
     }
 
-    fn verify_text(lines: &[String]) -> VerifyReport {
+    /// A checkpoint file vouching for line `seq` of `lines`.
+    fn checkpoints_for(lines: &[String], seqs: &[u64]) -> String {
+        seqs.iter()
+            .map(|&seq| {
+                let line: AuditLine =
+                    serde_json::from_str(&lines[seq as usize - 1]).expect("parse");
+                let checkpoint = Checkpoint::new(seq, &line.hash, &key());
+                format!("{}\n", serde_json::to_string(&checkpoint).expect("json"))
+            })
+            .collect()
+    }
+
+    fn verify_with(lines: &[String], checkpoints: &str) -> VerifyReport {
         let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
-        verify_lines(text.as_bytes())
+        verify_lines(text.as_bytes(), &key(), Some(checkpoints.as_bytes()))
+    }
+
+    /// Verifies `lines` against a checkpoint of their first line (so truncation is not what
+    /// fails them).
+    fn verify_text(lines: &[String]) -> VerifyReport {
+        let checkpoints = if lines.is_empty() {
+            String::new()
+        } else {
+            checkpoints_for(&chain(1), &[1])
+        };
+        verify_with(lines, &checkpoints)
     }
 
     #[test]
     fn concurrent_appends_sharing_syncs_make_one_intact_chain() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("audit.jsonl");
-        let log = AuditLog::open(&path).expect("open");
+        let checkpoints = default_checkpoint_path(&path);
+        let log = AuditLog::open(&path, key(), &checkpoints).expect("open");
         let seqs: Vec<u64> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..8u16)
                 .map(|t| {
@@ -555,11 +998,17 @@ mod tests {
         let mut sorted = seqs.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, (1..=320).collect::<Vec<u64>>());
-        let report = verify(&path).expect("verify");
+        let report = verify(&path, &key(), &checkpoints).expect("verify");
         assert_eq!(report.failure, None);
         assert_eq!(report.lines_verified, 320);
         drop(log);
-        let reopened = AuditLog::open(&path).expect("reopen");
+        let closed = verify(&path, &key(), &checkpoints).expect("verify");
+        assert_eq!(closed.failure, None);
+        assert!(
+            closed.checkpoints_verified >= 1,
+            "closing checkpoints the last line"
+        );
+        let reopened = AuditLog::open(&path, key(), &checkpoints).expect("reopen");
         assert_eq!(reopened.append(event(1)).expect("append").seq, 321);
     }
 
@@ -568,7 +1017,8 @@ mod tests {
         let report = verify_text(&chain(5));
         assert_eq!(report.failure, None);
         assert_eq!(report.lines_verified, 5);
-        assert_eq!(verify_lines(&b""[..]).failure, None);
+        assert_eq!(report.checkpoints_verified, 1);
+        assert_eq!(verify_with(&[], "").failure, None);
     }
 
     #[test]
@@ -585,7 +1035,7 @@ mod tests {
         let mut lines = chain(4);
         let mut forged: AuditLine = serde_json::from_str(&lines[1]).expect("parse");
         forged.status = 500;
-        forged.hash = forged.expected_hash();
+        forged.hash = forged.expected_hash(&key());
         lines[1] = serde_json::to_string(&forged).expect("json");
         let failure = verify_text(&lines).failure.expect("detected");
         assert_eq!(failure.line, 3);
@@ -628,23 +1078,133 @@ mod tests {
                 .with(Field::AddressLine1, street);
             NormalizedRecord::from_raw(&raw).0
         };
-        let a = query_fingerprint(&query("123-45-6789", "12 Main Street"));
-        let b = query_fingerprint(&query("123456789", "12 MAIN ST"));
-        let c = query_fingerprint(&query("123456780", "12 Main Street"));
+        let a = query_fingerprint(&query("123-45-6789", "12 Main Street"), &key());
+        let b = query_fingerprint(&query("123456789", "12 MAIN ST"), &key());
+        let c = query_fingerprint(&query("123456780", "12 Main Street"), &key());
+        let other_key = query_fingerprint(&query("123456789", "12 MAIN ST"), &AuditKey([8; 32]));
         assert_eq!(a, b);
         assert_ne!(a, c);
+        assert_ne!(a, other_key, "without the key a guess cannot be checked");
         assert_eq!(a.len(), 64);
         assert!(!a.contains("123456789") && !a.contains("1984"));
     }
 
     #[test]
     fn a_line_serializes_without_raw_identifiers_and_with_its_hash() {
-        let line = AuditLine::new(1, now_rfc3339(), GENESIS_HASH, event(0));
+        let line = AuditLine::new(1, now_rfc3339(), GENESIS_HASH, event(0), &key());
         let json = serde_json::to_string(&line).expect("json");
         assert!(json.contains("\"hash\":"));
         assert!(json.contains("\"glba\":\"consumer_authorized\""));
         let reread: AuditLine = serde_json::from_str(&json).expect("parse");
         assert_eq!(reread, line);
-        assert_eq!(reread.expected_hash(), line.hash);
+        assert_eq!(reread.expected_hash(&key()), line.hash);
+    }
+
+    /// The attack the unkeyed chain allowed: delete a line and recompute every later hash.
+    #[test]
+    fn a_chain_recomputed_without_the_key_is_found() {
+        let mut lines = chain(4);
+        lines.remove(1);
+        let mut previous = GENESIS_HASH.to_string();
+        let forger = AuditKey([9; KEY_BYTES]);
+        for (i, text) in lines.iter_mut().enumerate() {
+            let mut line: AuditLine = serde_json::from_str(text).expect("parse");
+            line.seq = i as u64 + 1;
+            line.prev_hash = previous.clone();
+            line.hash = line.expected_hash(&forger);
+            previous = line.hash.clone();
+            *text = serde_json::to_string(&line).expect("json");
+        }
+        let failure = verify_text(&lines).failure.expect("detected");
+        assert_eq!(failure.line, 1);
+        assert!(failure.reason.contains("key"), "{}", failure.reason);
+    }
+
+    #[test]
+    fn lines_cut_off_the_end_are_found_by_the_checkpoints() {
+        let lines = chain(6);
+        let checkpoints = checkpoints_for(&lines, &[2, 5]);
+        let intact = verify_with(&lines, &checkpoints);
+        assert_eq!(intact.failure, None);
+        assert_eq!(intact.checkpoints_verified, 2);
+        let cut = verify_with(&lines[..4], &checkpoints);
+        let failure = cut.failure.expect("detected");
+        assert_eq!(failure.line, 5);
+        assert!(failure.reason.contains("cut off"), "{}", failure.reason);
+        assert_eq!(verify_with(&lines[..5], &checkpoints).failure, None);
+        let none = verify_lines(lines.join("\n").as_bytes(), &key(), None::<&[u8]>);
+        assert!(none
+            .failure
+            .expect("no checkpoints")
+            .reason
+            .contains("no checkpoint file"));
+    }
+
+    #[test]
+    fn a_forged_or_replayed_checkpoint_is_found() {
+        let lines = chain(3);
+        let forged = checkpoints_for(&lines, &[3]).replace("\"seq\":3", "\"seq\":2");
+        let failure = verify_with(&lines, &forged).failure.expect("detected");
+        assert!(failure.reason.contains("not sealed"), "{}", failure.reason);
+        let replayed = checkpoints_for(&lines, &[2, 1]);
+        let failure = verify_with(&lines, &replayed).failure.expect("detected");
+        assert!(failure.reason.contains("reordered"), "{}", failure.reason);
+    }
+
+    #[test]
+    fn a_log_shorter_than_its_last_checkpoint_is_refused_at_open() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("audit.jsonl");
+        let checkpoints = default_checkpoint_path(&path);
+        let log = AuditLog::open(&path, key(), &checkpoints).expect("open");
+        for i in 0..3 {
+            log.append(event(i)).expect("append");
+        }
+        drop(log);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let kept: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+        std::fs::write(&path, kept).expect("cut");
+        let error = AuditLog::open(&path, key(), &checkpoints).expect_err("refused");
+        assert!(error.to_string().contains("cut off"), "{error}");
+        let error =
+            AuditLog::open(&path, AuditKey([1; KEY_BYTES]), &checkpoints).expect_err("another key");
+        assert!(error.to_string().contains("another key"), "{error}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_log_removed_while_open_stops_taking_lines() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("audit.jsonl");
+        let log = AuditLog::open(&path, key(), &default_checkpoint_path(&path)).expect("open");
+        log.append(event(1)).expect("append");
+        assert!(log.is_healthy());
+        std::fs::remove_file(&path).expect("rm");
+        assert!(!log.is_healthy(), "a removed log is not healthy");
+        let error = log.append(event(2)).expect_err("refused");
+        assert!(error.to_string().contains("removed"), "{error}");
+        std::fs::write(&path, "").expect("an empty file in its place");
+        assert!(
+            !log.is_healthy(),
+            "a replacement is not the file being written"
+        );
+    }
+
+    #[test]
+    fn a_key_file_is_created_private_and_read_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("audit.key");
+        let created = AuditKey::load_or_create(&path).expect("create");
+        let read = AuditKey::load(&path).expect("load");
+        assert_eq!(created.0, read.0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o077, 0, "readable by the owner alone");
+        }
+        std::fs::write(&path, "not hex").expect("write");
+        assert!(AuditKey::load(&path).is_err());
+        assert!(!format!("{created:?}").contains(&hex::encode(created.0)));
     }
 }

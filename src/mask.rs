@@ -36,10 +36,139 @@ pub fn ssn_text(ssn: &Ssn, unmasked: bool) -> String {
     }
 }
 
+/// Returns a caller's reference with every SSN- or date-shaped part masked, for the audit log:
+/// a collector who types the debtor's SSN or DOB into the reference field must not put it in
+/// the log. Nine digits in a row, or groups of 3, 2 and 4 split by a dash, dot, slash or space,
+/// keep their last four (`***-**-6789`); a date (`1984-05-12`, `05/12/1984`, 8 digits that read
+/// as one) becomes `**/**/****`. Everything else is kept as sent.
+pub fn mask_client_reference(reference: &str) -> String {
+    // Maximal runs of digits, as (start, end) char positions.
+    let chars: Vec<char> = reference.chars().collect();
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            groups.push((start, i));
+        } else {
+            i += 1;
+        }
+    }
+    let text = |from: usize, to: usize| chars[from..to].iter().collect::<String>();
+    let len = |g: (usize, usize)| g.1 - g.0;
+    // Groups `g` and the next `n - 1` that follow one another across one separator each.
+    let joined = |g: usize, n: usize| {
+        g + n <= groups.len()
+            && (g..g + n - 1)
+                .all(|k| groups[k + 1].0 == groups[k].1 + 1 && is_separator(chars[groups[k].1]))
+    };
+    let mut out = String::with_capacity(reference.len());
+    let mut copied = 0;
+    let mut g = 0;
+    while g < groups.len() {
+        let lengths: Vec<usize> = (g..(g + 3).min(groups.len()))
+            .map(|k| len(groups[k]))
+            .collect();
+        let (span, masked) = if len(groups[g]) == 9 {
+            (
+                1,
+                Some(format!("***-**-{}", text(groups[g].1 - 4, groups[g].1))),
+            )
+        } else if joined(g, 3) && lengths == [3, 2, 4] {
+            (
+                3,
+                Some(format!("***-**-{}", text(groups[g + 2].0, groups[g + 2].1))),
+            )
+        } else if joined(g, 3)
+            && (matches!(lengths[..], [1 | 2, 1 | 2, 4] | [4, 1 | 2, 1 | 2]))
+            && crate::normalize::parse_date(&text(groups[g].0, groups[g + 2].1)).is_ok()
+        {
+            (3, Some("**/**/****".to_string()))
+        } else if len(groups[g]) == 8
+            && crate::normalize::parse_date(&text(groups[g].0, groups[g].1)).is_ok()
+        {
+            (1, Some("**/**/****".to_string()))
+        } else {
+            (1, None)
+        };
+        if let Some(masked) = masked {
+            out.push_str(&text(copied, groups[g].0));
+            out.push_str(&masked);
+            copied = groups[g + span - 1].1;
+        }
+        g += span;
+    }
+    out.push_str(&text(copied, chars.len()));
+    out
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(c, '-' | '/' | '.' | ' ')
+}
+
 /// Masks every identity's SSN and DOB in place.
 pub fn mask_resolution(resolution: &mut Resolution) {
     for identity in &mut resolution.identities {
         identity.dob = identity.dob.map(mask_dob);
         identity.ssn = identity.ssn.as_ref().map(mask_ssn);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ssn_and_dates_in_a_reference_are_masked_and_the_rest_kept() {
+        assert_eq!(
+            mask_client_reference("ACC 1001 ssn 123-45-6789"),
+            "ACC 1001 ssn ***-**-6789"
+        );
+        assert_eq!(mask_client_reference("123456789"), "***-**-6789");
+        assert_eq!(mask_client_reference("123 45 6789"), "***-**-6789");
+        assert_eq!(
+            mask_client_reference("dob 05/12/1984, acct 77"),
+            "dob **/**/****, acct 77"
+        );
+        assert_eq!(mask_client_reference("born 1984-05-12"), "born **/**/****");
+        assert_eq!(mask_client_reference("19840512"), "**/**/****");
+        assert_eq!(mask_client_reference("ACC-2024-0001"), "ACC-2024-0001");
+        assert_eq!(mask_client_reference("INV1234567890"), "INV1234567890");
+        assert_eq!(mask_client_reference("ssn123456789"), "ssn***-**-6789");
+        assert_eq!(mask_client_reference("12345678"), "12345678", "not a date");
+        assert_eq!(mask_client_reference(""), "");
+    }
+
+    proptest! {
+        /// Whatever surrounds it, an SSN written in a reference never reaches the log whole.
+        #[test]
+        fn an_ssn_never_survives_masking(
+            before in "[A-Za-z #:-]{0,12}",
+            ssn in "[1-8][0-9]{8}",
+            dashed in any::<bool>(),
+            after in "[ ,;][A-Za-z0-9 ]{0,12}",
+        ) {
+            let written = if dashed {
+                format!("{}-{}-{}", &ssn[..3], &ssn[3..5], &ssn[5..])
+            } else {
+                ssn.clone()
+            };
+            let reference = format!("{before}{written}{after}");
+            let masked = mask_client_reference(&reference);
+            prop_assert!(!masked.contains(&written), "{reference} -> {masked}");
+            prop_assert!(!masked.contains(&ssn[..5]), "{reference} -> {masked}");
+        }
+
+        #[test]
+        fn masking_never_panics_and_keeps_text_without_digits(reference in "\\PC{0,40}") {
+            let masked = mask_client_reference(&reference);
+            if !reference.chars().any(|c| c.is_ascii_digit()) {
+                prop_assert_eq!(masked, reference);
+            }
+        }
     }
 }

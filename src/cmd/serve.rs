@@ -28,6 +28,14 @@ pub struct Args {
     /// Audit log, JSON Lines, appended to (see `skiptrace audit verify`).
     #[arg(long, env = "SKIPTRACE_AUDIT", default_value = skiptrace::audit::DEFAULT_AUDIT_FILE)]
     pub audit: PathBuf,
+    /// Key of the audit chain, created when absent (default: the log's path + `.key`). Keep it
+    /// where only the server can read it, apart from the log.
+    #[arg(long, env = "SKIPTRACE_AUDIT_KEY")]
+    pub audit_key: Option<PathBuf>,
+    /// Checkpoints of the audit log (default: the log's path + `.checkpoints`); on other
+    /// storage, they show lines cut from the end.
+    #[arg(long, env = "SKIPTRACE_AUDIT_CHECKPOINTS")]
+    pub audit_checkpoints: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "SKIPTRACE_ADDR", default_value = server::DEFAULT_ADDR)]
     pub addr: SocketAddr,
@@ -66,6 +74,8 @@ impl Args {
             index_dir: self.index,
             keys_path: self.keys,
             audit_path: self.audit,
+            audit_key_path: self.audit_key,
+            audit_checkpoints_path: self.audit_checkpoints,
             addr: self.addr,
             model: self.model,
             limits: Limits {

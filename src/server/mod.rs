@@ -62,7 +62,7 @@ pub use views::{
 pub use web::CONTENT_SECURITY_POLICY;
 
 use crate::access::KeyFileWatch;
-use crate::audit::AuditLog;
+use crate::audit::{AuditKey, AuditLog};
 use crate::error::{Error, Result};
 use crate::index::SkipIndex;
 use crate::score::Model;
@@ -81,6 +81,11 @@ pub struct ServerConfig {
     pub keys_path: PathBuf,
     /// Audit log (created when absent, appended to otherwise).
     pub audit_path: PathBuf,
+    /// Key of the audit chain (created when absent); `None` for
+    /// [`crate::audit::default_key_path`] of the log.
+    pub audit_key_path: Option<PathBuf>,
+    /// Checkpoints of the audit log; `None` for [`crate::audit::default_checkpoint_path`].
+    pub audit_checkpoints_path: Option<PathBuf>,
     /// Address to listen on.
     pub addr: SocketAddr,
     /// Model file; `None` for the shipped model.
@@ -95,10 +100,28 @@ impl Default for ServerConfig {
             index_dir: PathBuf::from(crate::index::DEFAULT_INDEX_DIR),
             keys_path: PathBuf::from(crate::access::DEFAULT_KEYS_FILE),
             audit_path: PathBuf::from(crate::audit::DEFAULT_AUDIT_FILE),
+            audit_key_path: None,
+            audit_checkpoints_path: None,
             addr: DEFAULT_ADDR.parse().expect("the default address parses"),
             model: None,
             limits: Limits::default(),
         }
+    }
+}
+
+impl ServerConfig {
+    /// The audit key file in use.
+    pub fn audit_key_path(&self) -> PathBuf {
+        self.audit_key_path
+            .clone()
+            .unwrap_or_else(|| crate::audit::default_key_path(&self.audit_path))
+    }
+
+    /// The audit checkpoint file in use.
+    pub fn audit_checkpoints_path(&self) -> PathBuf {
+        self.audit_checkpoints_path
+            .clone()
+            .unwrap_or_else(|| crate::audit::default_checkpoint_path(&self.audit_path))
     }
 }
 
@@ -202,7 +225,11 @@ impl Server {
         if keys.live_keys() == 0 {
             tracing::warn!(path = %config.keys_path.display(), "no live API key: every call will be refused (skiptrace keys add)");
         }
-        let audit = AuditLog::open(&config.audit_path)?;
+        let audit = AuditLog::open(
+            &config.audit_path,
+            AuditKey::load_or_create(&config.audit_key_path())?,
+            &config.audit_checkpoints_path(),
+        )?;
         let state = AppState::new(
             Engine::new(index, model),
             keys,

@@ -8,7 +8,8 @@
 //! input row, in input order. The route has no per-request timeout.
 //!
 //! Audit: the job writes ONE line itself when it ends (route, key id, purposes, status, row
-//! count in `rows`; never a row's values). The last batch is held back until that line is
+//! count in `rows`, and `ROW:RECORD_ID` in `result_ids` for every row whose answer named a
+//! record, so the log says whose data went out; never a row's values). The last batch is held back until that line is
 //! written; when it cannot be written, the stream is broken off instead, so a client never
 //! receives a complete file that is not in the log.
 
@@ -123,6 +124,7 @@ async fn start(
             status: StatusCode::OK.as_u16(),
             purposes: Some(purposes),
             rows: Some(job.rows),
+            result_ids: job.disclosed,
             error_code: job.error_code.map(str::to_string),
             ..AuditEvent::default()
         };
@@ -235,6 +237,9 @@ fn open_reader(body: Bytes, id_column: Option<&str>) -> Result<RecordReader, Api
 struct Job {
     /// Input rows matched (each is one output row).
     rows: u64,
+    /// `ROW:RECORD_ID` for every row whose answer named a record (its data went out), ROW
+    /// counting data rows from 1.
+    disclosed: Vec<String>,
     /// The last chunk, sent only once the audit line is written.
     held: Option<Vec<u8>>,
     /// Why the job stopped early.
@@ -252,6 +257,7 @@ fn run_job(
     header.extend(OUTPUT_COLUMNS.iter().map(|c| c.to_string()));
     let mut job = Job {
         rows: 0,
+        disclosed: Vec::new(),
         held: None,
         error_code: None,
     };
@@ -265,9 +271,16 @@ fn run_job(
         if batch.is_empty() {
             break;
         }
+        let first_row = job.rows + 1;
         let lines: Vec<Vec<String>> = bulk::rematch_batch(engine, &batch, width, options)
             .into_iter()
-            .map(|(values, _)| values)
+            .zip(first_row..)
+            .map(|((values, result), row)| {
+                if let Some(record) = &result.record_id {
+                    job.disclosed.push(format!("{row}:{record}"));
+                }
+                values
+            })
             .collect();
         let bytes = match encode(lines.iter()) {
             Ok(bytes) => bytes,

@@ -283,10 +283,11 @@ async fn run(
         return Err(ApiError::internal(&"engine permits closed"));
     };
     let engine = state.engine().clone();
+    let audit_key = state.audit().key().clone();
     let (fingerprint, outcome) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let query = Query::from_raw(&raw);
-        let fingerprint = query_fingerprint(query.record());
+        let fingerprint = query_fingerprint(query.record(), &audit_key);
         if let Err(error) = query.check_usable() {
             return (fingerprint, Err(ApiError::from(error)));
         }

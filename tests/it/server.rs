@@ -1217,7 +1217,75 @@ async fn the_audit_log_chains_every_search_and_change_and_verify_catches_tamperi
         String::from_utf8_lossy(&broken.stderr)
     );
 
+    // The attack on the unkeyed chain: delete a line and recompute every later hash. Without
+    // the key the recomputed hashes cannot match.
+    let mut forged: Vec<Value> = original
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    forged.remove(1);
+    let mut previous = "0".repeat(64);
+    for (i, line) in forged.iter_mut().enumerate() {
+        line["seq"] = (i + 1).into();
+        line["prev_hash"] = previous.clone().into();
+        line.as_object_mut().expect("object").remove("hash");
+        let canonical = serde_json::to_vec(line).expect("json");
+        let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+        sha2::Digest::update(&mut hasher, previous.as_bytes());
+        sha2::Digest::update(&mut hasher, &canonical);
+        previous = hex::encode(sha2::Digest::finalize(hasher));
+        line["hash"] = previous.clone().into();
+    }
+    let text: String = forged.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, text).expect("write");
+    let broken = verify_audit(&path);
+    assert!(
+        !broken.status.success(),
+        "a chain recomputed without the key is detected"
+    );
+
     std::fs::write(&path, &original).expect("restore");
+    let _dir = server.stop_and_keep().await;
+
+    // Stopping checkpoints the last line, so cutting lines off the end is detected.
+    let closed = verify_audit(&path);
+    assert!(
+        closed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&closed.stderr)
+    );
+    let cut: String = original.lines().take(4).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, cut).expect("cut");
+    let broken = verify_audit(&path);
+    assert!(!broken.status.success(), "a log cut short is detected");
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("cut off"),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
+    );
+}
+
+/// `rm` of the log while serving: nothing is answered unlogged, and readiness says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_audit_log_makes_the_server_not_ready_and_withholds_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = TestServer::start_in(dir, generous_limits()).await;
+    let (status, _) = server.get("/readyz", None).await;
+    assert_eq!(status, StatusCode::OK);
+    std::fs::remove_file(server.audit_path()).expect("rm the log");
+    let (status, body) = server.get("/readyz", None).await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "a removed log is reported: {body}"
+    );
+    let query = json!({
+        "first_name": "Ann", "last_name": "Lee", "dob": "1980-01-02",
+        "permissible_purpose": {"glba": "consumer_authorized", "dppa": "debt_recovery"}
+    });
+    let (status, body) = server.search(&server.searcher, &query).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(body["error"]["code"], "audit_unavailable");
     server.stop().await;
 }
 
@@ -1236,6 +1304,7 @@ async fn a_restarted_server_continues_the_audit_chain() {
         addr: "127.0.0.1:0".parse().expect("address"),
         model: None,
         limits: generous_limits(),
+        ..ServerConfig::default()
     };
     let restarted = Server::bind(&config)
         .await
@@ -1552,6 +1621,19 @@ async fn a_returned_mail_file_is_rematched_row_for_row_as_csv_and_audited_once()
     let job = jobs[0];
     assert_eq!(job["status"], 200);
     assert_eq!(job["rows"], 4);
+    let match_record = column("match_record_id");
+    let disclosed: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r[match_record].is_empty())
+        .map(|(i, r)| format!("{}:{}", i + 1, r[match_record]))
+        .collect();
+    assert!(!disclosed.is_empty(), "the matched row named its record");
+    assert_eq!(
+        job["result_ids"],
+        json!(disclosed),
+        "the log names each row's disclosed record"
+    );
     assert_eq!(job["purposes"]["glba"], "consumer_authorized");
     assert_eq!(job["purposes"]["dppa"], "debt_recovery");
     assert!(job["key_id"].as_str().is_some_and(|k| !k.is_empty()));

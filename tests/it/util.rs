@@ -128,6 +128,7 @@ impl TestServer {
             addr: "127.0.0.1:0".parse().expect("address"),
             model: None,
             limits,
+            ..ServerConfig::default()
         };
         let server = Server::bind(&config).await.expect("server binds");
         let addr = server.local_addr().expect("bound address");
