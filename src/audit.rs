@@ -933,12 +933,16 @@ mod tests {
         AuditKey([7; KEY_BYTES])
     }
 
+    /// A fixed time, so that two chains built in a test agree line for line.
+    const TIME: &str = "2026-12-05T12:00:00.000Z";
+
     /// Builds a chain of `n` lines as the log would write them.
     fn chain(n: u16) -> Vec<String> {
         let mut previous = GENESIS_HASH.to_string();
         (1..=n)
             .map(|i| {
-                let line = AuditLine::new(u64::from(i), now_rfc3339(), &previous, event(i), &key());
+                let line =
+                    AuditLine::new(u64::from(i), TIME.to_string(), &previous, event(i), &key());
                 previous = line.hash.clone();
                 serde_json::to_string(&line).expect("json")
             })

@@ -124,6 +124,10 @@ pub struct RematchOptions {
     pub review_threshold: f64,
     /// Rows per parallel batch.
     pub batch_rows: usize,
+    /// The caller may see full SSNs and DOBs: the explanation and figures keep the true SSN and
+    /// DOB levels. Otherwise they are coarsened ([`crate::mask::coarsen_identifiers`]) after the
+    /// row's status is decided.
+    pub unmasked: bool,
 }
 
 impl Default for RematchOptions {
@@ -132,6 +136,7 @@ impl Default for RematchOptions {
             search: SearchOptions::default(),
             review_threshold: DEFAULT_REVIEW_THRESHOLD,
             batch_rows: DEFAULT_BATCH_ROWS,
+            unmasked: false,
         }
     }
 }
@@ -290,7 +295,7 @@ pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) ->
     let query = Query::from_raw(&row.raw);
     let mut errors = value_issues(query.issues());
     let SearchOutcome {
-        resolution,
+        mut resolution,
         retrieved,
     } = match engine.search(&query, &options.search) {
         Ok(outcome) => outcome,
@@ -306,8 +311,7 @@ pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) ->
         retrieved,
         candidates_scored: resolution.candidates_scored,
     };
-    let top = resolution.identities.first();
-    let top_probability = top.map(|t| t.match_probability);
+    let top_probability = resolution.identities.first().map(|t| t.match_probability);
     let status = match resolution.status {
         ResolutionStatus::Resolved => MatchStatus::Matched,
         ResolutionStatus::Ambiguous => MatchStatus::Review,
@@ -318,12 +322,16 @@ pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) ->
         }
         ResolutionStatus::NoMatch => MatchStatus::NoMatch,
     };
+    if !options.unmasked {
+        crate::mask::coarsen_identifiers(&mut resolution, engine.model());
+    }
+    let top = resolution.identities.first();
     let named = matches!(status, MatchStatus::Matched | MatchStatus::Review);
     let chosen = top.filter(|_| named);
     let vouched = top.filter(|_| status == MatchStatus::Matched);
     let result = RematchResult {
         status,
-        match_probability: top_probability,
+        match_probability: top.map(|t| t.match_probability),
         band: top.map(|t| t.band.as_str()),
         record_id: chosen.and_then(|t| t.records.first().map(|r| r.record_id.clone())),
         identity_id: chosen.map(|t| t.identity_id.clone()),

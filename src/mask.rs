@@ -1,8 +1,14 @@
 //! Masking of sensitive identifiers in results: SSN to its last four (`***-**-1234`), DOB to its
 //! year, unless the caller is allowed to see them (docs/domain.md §6).
 
+use crate::compare::{Comparison, Level};
 use crate::normalize::{Date, Ssn};
-use crate::resolve::Resolution;
+use crate::resolve::{Flag, Resolution};
+use crate::score::{Band, Model, TermFrequencies};
+
+/// The level shown for an SSN or DOB that agrees, exactly or nearly, to a caller who may not
+/// see full SSNs and DOBs ([`coarsen_identifiers`]).
+pub const AGREES: &str = "agrees";
 
 /// Returns the DOB reduced to its year.
 pub fn mask_dob(dob: Date) -> Date {
@@ -109,8 +115,52 @@ fn is_separator(c: char) -> bool {
     matches!(c, '-' | '/' | '.' | ' ')
 }
 
-/// Masks every identity's SSN and DOB in place.
-pub fn mask_resolution(resolution: &mut Resolution) {
+/// Keeps the explanation from telling a caller who may not see full SSNs and DOBs whether a
+/// guessed one is right (docs/domain.md §6). The SSN and DOB levels are shown as [`AGREES`] or
+/// `different`, never `exact` against `ssn_one_digit`; a near level is shown with the exact
+/// level's weight, and the identity's weight, probability and band move with it, so the figures
+/// do not tell the two apart either; `near_dob_only` is dropped. A level that agrees only on
+/// what the caller sees anyway (`ssn_last4`) keeps its weight. Statuses and thresholds were
+/// decided on the true levels before this runs.
+pub fn coarsen_identifiers(resolution: &mut Resolution, model: &Model) {
+    for identity in &mut resolution.identities {
+        let mut shift = 0.0;
+        for entry in &mut identity.explanation {
+            if !matches!(entry.comparison, Comparison::Ssn | Comparison::Dob) {
+                continue;
+            }
+            let level = Level::from_label(entry.comparison, entry.level);
+            if !level.agrees() {
+                continue;
+            }
+            let hides_a_digit = !level.is_exact() && entry.level != "ssn_last4";
+            if hides_a_digit {
+                let exact = model.level_weight(entry.comparison, 1, &TermFrequencies::default());
+                shift += exact - entry.match_weight;
+                entry.match_weight = exact;
+            }
+            entry.level = AGREES;
+        }
+        if shift != 0.0 {
+            identity.match_weight += shift;
+            // The odds move by the weight's shift; rivals (`resolve::decision`) stay as they were.
+            let odds = identity.match_probability / (1.0 - identity.match_probability);
+            let shifted = odds * shift.exp2();
+            identity.match_probability = if shifted.is_finite() {
+                shifted / (1.0 + shifted)
+            } else {
+                1.0
+            };
+            identity.band = Band::of(identity.match_probability);
+        }
+        identity.flags.retain(|f| *f != Flag::NearDobOnly);
+    }
+}
+
+/// Masks every identity's SSN and DOB in place, and coarsens what the explanation says of them
+/// ([`coarsen_identifiers`]): what a caller who may not see them gets.
+pub fn mask_resolution(resolution: &mut Resolution, model: &Model) {
+    coarsen_identifiers(resolution, model);
     for identity in &mut resolution.identities {
         identity.dob = identity.dob.map(mask_dob);
         identity.ssn = identity.ssn.as_ref().map(mask_ssn);

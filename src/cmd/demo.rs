@@ -172,7 +172,7 @@ fn find_example(engine: &Engine, data: &Path) -> anyhow::Result<(String, String,
                 "permissible_purpose".into(),
                 serde_json::json!({"glba": "consumer_authorized", "dppa": "debt_recovery"}),
             );
-            skiptrace::mask::mask_resolution(&mut resolution);
+            skiptrace::mask::mask_resolution(&mut resolution, engine.model());
             let body = serde_json::Value::Object(body).to_string();
             return Ok((text.join(" "), body, resolution));
         }

@@ -227,6 +227,8 @@ fn rematch_systems(
             ..SearchOptions::default()
         },
         review_threshold: args.review_threshold,
+        // Benchmarking reads the true levels (the error tables show them).
+        unmasked: true,
         ..RematchOptions::default()
     };
     let single = models.len() == 1;

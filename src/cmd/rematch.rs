@@ -48,6 +48,10 @@ pub struct Args {
     /// Keep the complete rows of an existing OUT and append the rest.
     #[arg(long)]
     pub resume: bool,
+    /// Explain SSN and DOB agreement level by level (`exact`, `ssn_one_digit`...); by default
+    /// it reads `agrees`, as for API callers who may not see full SSNs and DOBs.
+    #[arg(long)]
+    pub unmasked: bool,
     /// Output CSV file.
     #[arg(long)]
     pub out: PathBuf,
@@ -86,6 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
         review_threshold: args.review_threshold,
         batch_rows: args.batch_rows,
+        unmasked: args.unmasked,
     };
     let bar = super::progress_bar(None);
     bar.set_style(

@@ -144,7 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .resolution;
     let took_ms = started.elapsed().as_secs_f64() * 1000.0;
     if !args.unmasked {
-        skiptrace::mask::mask_resolution(&mut resolution);
+        skiptrace::mask::mask_resolution(&mut resolution, engine.model());
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&resolution)?);

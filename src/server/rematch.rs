@@ -96,7 +96,10 @@ async fn start(
     })?;
     let purposes = purposes_of(&params)?;
     details.purposes = Some(purposes);
-    let options = options_of(&params)?;
+    let options = RematchOptions {
+        unmasked: caller.role.sees_unmasked(),
+        ..options_of(&params)?
+    };
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(

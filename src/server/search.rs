@@ -301,7 +301,7 @@ async fn run(
             .search(&query, &options)
             .map(|SearchOutcome { mut resolution, .. }| {
                 if !unmasked {
-                    mask_resolution(&mut resolution);
+                    mask_resolution(&mut resolution, engine.model());
                 }
                 (resolution, started.elapsed().as_secs_f64() * 1000.0)
             })

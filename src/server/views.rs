@@ -42,7 +42,9 @@ pub struct IdentityView {
 pub struct FieldExplanationView {
     /// The comparison: `first_name`, `last_name`, `dob`, `ssn`, `address`, `phone`, `email`, ...
     pub field: String,
-    /// Level reached: `exact`, `nickname`, `dob_day_month_swapped`, `not_supplied`, ...
+    /// Level reached: `exact`, `nickname`, `dob_day_month_swapped`, `not_supplied`, ...; for
+    /// `ssn` and `dob`, below the role that sees them unmasked, `agrees` (exact or near, with the
+    /// exact level's weight) or `different`.
     pub level: String,
     /// Its weight in bits.
     pub match_weight: f64,

@@ -165,10 +165,12 @@ fn comparable(system: &Value) -> Value {
 #[test]
 fn a_rematch_output_scores_exactly_like_the_in_process_run() {
     let dir = population();
+    // --unmasked: the true SSN and DOB levels and figures, as eval reads them in process.
     run_ok(
         dir,
         &[
             "rematch",
+            "--unmasked",
             "--index",
             "idx",
             "--out",

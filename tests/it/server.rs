@@ -259,7 +259,10 @@ async fn a_searcher_sees_masked_identifiers_and_an_admin_sees_them_in_full() {
         .iter()
         .find(|e| e["field"] == "dob")
         .expect("dob explained");
-    assert_eq!(dob["level"], "exact");
+    assert_eq!(
+        dob["level"], "agrees",
+        "a searcher is not told exact from near"
+    );
     let record_ids: Vec<&str> = top["records"]
         .as_array()
         .expect("records")
@@ -299,6 +302,8 @@ async fn a_searcher_sees_masked_identifiers_and_an_admin_sees_them_in_full() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(full["identities"][0]["ssn"], SSN);
     assert_eq!(full["identities"][0]["dob"], DOB);
+    let levels = full["identities"][0]["explanation"].to_string();
+    assert!(levels.contains(r#""level":"exact""#), "{levels}");
 
     let (status, record) = server.get("/v1/records/r1", Some(&server.loader)).await;
     assert_eq!(status, StatusCode::OK);
@@ -311,6 +316,56 @@ async fn a_searcher_sees_masked_identifiers_and_an_admin_sees_them_in_full() {
         (record["ssn"].as_str(), record["dob"].as_str()),
         (Some(SSN), Some(DOB))
     );
+    server.stop().await;
+}
+
+/// The oracle a searcher had: with the name and a masked SSN's last four, try the other five
+/// digits and read `ssn=exact` (or its weight) off the one that is right. A guess one digit off
+/// and the right one now read the same, level, weights, probability and all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_searcher_cannot_test_guesses_of_a_masked_ssn_or_dob() {
+    let server = TestServer::default().await;
+    let guess = |ssn: &str, dob: &str| {
+        let mut query = debtor_query();
+        query["ssn"] = ssn.into();
+        query["dob"] = dob.into();
+        query
+    };
+    let answer = |body: &Value| {
+        let top = &body["identities"][0];
+        let fields: Vec<(Value, Value, Value)> = top["explanation"]
+            .as_array()
+            .expect("explanation")
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].clone(),
+                    e["level"].clone(),
+                    e["match_weight"].clone(),
+                )
+            })
+            .collect();
+        (
+            body["status"].clone(),
+            top["match_probability"].clone(),
+            top["match_weight"].clone(),
+            top["flags"].clone(),
+            fields,
+        )
+    };
+    let near_dob = "1984-05-13";
+    let right = server.search(&server.searcher, &guess(SSN, DOB)).await.1;
+    for (ssn, dob) in [("123-45-6788", DOB), ("123-45-6798", DOB), (SSN, near_dob)] {
+        let near = server.search(&server.searcher, &guess(ssn, dob)).await.1;
+        assert_eq!(answer(&near), answer(&right), "guess {ssn} {dob}");
+        let admin_near = server.search(&server.admin, &guess(ssn, dob)).await.1;
+        let admin_right = server.search(&server.admin, &guess(SSN, DOB)).await.1;
+        assert_ne!(
+            answer(&admin_near),
+            answer(&admin_right),
+            "the unmasking role still sees the true levels"
+        );
+    }
     server.stop().await;
 }
 

@@ -52,6 +52,7 @@ const LEVEL_WORDS = {
   dob_one_digit: 'one digit off',
   dob_year_off_by_one: 'year off by one',
   ssn_last4: 'last 4 agree',
+  agrees: 'agrees (exact or nearly)',
   ssn_one_digit: 'one digit off',
   ssn_transposed: 'two digits transposed',
   address_minus_unit: 'same street, other unit',
