@@ -309,6 +309,17 @@ pub fn query_fingerprint(query: &NormalizedRecord, key: &AuditKey) -> String {
     key.mac("fingerprint", &[canonical.as_bytes()])
 }
 
+/// Returns the [`query_fingerprint`] of the query without its SSN and DOB: the same for every
+/// guess of one person's identifiers, which is how enumeration is recognized.
+pub fn person_fingerprint(query: &NormalizedRecord, key: &AuditKey) -> String {
+    let without = NormalizedRecord {
+        ssn: None,
+        dob: None,
+        ..query.clone()
+    };
+    query_fingerprint(&without, key)
+}
+
 /// Returns the current UTC time in RFC 3339 (millisecond precision).
 pub fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc();

@@ -58,6 +58,14 @@ pub struct Args {
     /// Requests per second per key, sustained (0 disables the rate limit).
     #[arg(long, env = "SKIPTRACE_RATE_PER_SECOND", default_value_t = server::DEFAULT_RATE_PER_SECOND)]
     pub rate_per_second: f64,
+    /// Rows a key may search per UTC day: each search, and each row of a bulk file, counts
+    /// one (0 disables the quota).
+    #[arg(long, env = "SKIPTRACE_DAILY_ROWS_PER_KEY", default_value_t = server::DEFAULT_DAILY_ROWS_PER_KEY)]
+    pub daily_rows_per_key: u64,
+    /// SSNs or DOBs a key below the unmasking role may try for one person within an hour
+    /// before further ones are refused and logged (0 disables the guard).
+    #[arg(long, env = "SKIPTRACE_ENUMERATION_VARIANTS", default_value_t = server::DEFAULT_ENUMERATION_VARIANTS)]
+    pub enumeration_variants: usize,
     /// Requests a key may make at once before the rate applies.
     #[arg(long, env = "SKIPTRACE_RATE_BURST", default_value_t = server::DEFAULT_RATE_BURST,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -85,6 +93,8 @@ impl Args {
                 max_concurrency,
                 rate_per_second: self.rate_per_second,
                 rate_burst: self.rate_burst,
+                daily_rows_per_key: self.daily_rows_per_key,
+                enumeration_variants: self.enumeration_variants,
             },
         })
     }

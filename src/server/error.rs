@@ -68,6 +68,11 @@ pub enum ErrorCode {
     UnusableQuery,
     /// 429: the key's rate limit is spent; `Retry-After` says when to retry.
     RateLimited,
+    /// 429: the key's rows for the day are spent (a bulk file counts each row); `Retry-After`
+    /// says when the day turns.
+    QuotaExceeded,
+    /// 429: the key has tried too many SSNs or DOBs for one person; the attempt is logged.
+    EnumerationSuspected,
     /// 500: something broke inside; the detail is in the server log only.
     Internal,
     /// 500: the audit line could not be written, so nothing was returned.
@@ -78,7 +83,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order the README lists them.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidBody,
         ErrorCode::InvalidField,
@@ -92,6 +97,8 @@ impl ErrorCode {
         ErrorCode::UnsupportedMediaType,
         ErrorCode::UnusableQuery,
         ErrorCode::RateLimited,
+        ErrorCode::QuotaExceeded,
+        ErrorCode::EnumerationSuspected,
         ErrorCode::Internal,
         ErrorCode::AuditUnavailable,
         ErrorCode::Timeout,
@@ -113,6 +120,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::UnusableQuery => "unusable_query",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
+            ErrorCode::EnumerationSuspected => "enumeration_suspected",
             ErrorCode::Internal => "internal",
             ErrorCode::AuditUnavailable => "audit_unavailable",
             ErrorCode::Timeout => "timeout",
@@ -134,7 +143,9 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UnusableQuery => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited | ErrorCode::QuotaExceeded | ErrorCode::EnumerationSuspected => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ErrorCode::Internal | ErrorCode::AuditUnavailable => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -203,6 +214,11 @@ impl ApiError {
         ApiError::new(ErrorCode::NotFound, message)
     }
 
+    /// Returns the message as sent.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// 429 with a `Retry-After` of `seconds`.
     pub fn rate_limited(seconds: u64) -> ApiError {
         let mut error = ApiError::new(
@@ -211,6 +227,31 @@ impl ApiError {
         );
         error.retry_after_seconds = Some(seconds);
         error
+    }
+
+    /// 429: the key's rows for the day cannot cover `rows` more.
+    pub fn quota_exceeded(rows: u64, refusal: super::quota::QuotaRefusal) -> ApiError {
+        let mut error = ApiError::new(
+            ErrorCode::QuotaExceeded,
+            format!(
+                "this key's daily row quota cannot cover {rows} more rows ({} left today; each \
+                 search and each row of a file counts one): retry after {} s",
+                refusal.left, refusal.retry_after_seconds
+            ),
+        );
+        error.retry_after_seconds = Some(refusal.retry_after_seconds);
+        error
+    }
+
+    /// 429: too many SSN or DOB guesses for one person from this key.
+    pub fn enumeration_suspected(variants: usize) -> ApiError {
+        ApiError::new(
+            ErrorCode::EnumerationSuspected,
+            format!(
+                "this key has searched one person with more than {variants} different SSNs or \
+                 DOBs within an hour; further ones are refused and the attempt is logged"
+            ),
+        )
     }
 
     /// 503: the request did not finish within the server's timeout.

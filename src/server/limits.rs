@@ -47,6 +47,12 @@ pub struct Limits {
     pub rate_per_second: f64,
     /// Bucket size: requests a key may make at once.
     pub rate_burst: u32,
+    /// Rows a key may search per UTC day, each search and each bulk row counting one; 0
+    /// disables the quota.
+    pub daily_rows_per_key: u64,
+    /// SSN/DOB variants a key may try for one person within an hour before further ones are
+    /// refused (`enumeration_suspected`); 0 disables the guard.
+    pub enumeration_variants: usize,
 }
 
 impl Default for Limits {
@@ -58,6 +64,8 @@ impl Default for Limits {
             max_concurrency: default_max_concurrency(),
             rate_per_second: DEFAULT_RATE_PER_SECOND,
             rate_burst: DEFAULT_RATE_BURST,
+            daily_rows_per_key: super::quota::DEFAULT_DAILY_ROWS_PER_KEY,
+            enumeration_variants: super::quota::DEFAULT_ENUMERATION_VARIANTS,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Prometheus metrics: request counts and latency histograms by method, route and status, and
-//! the index size. Each server has its own recorder (not the process-global one), so several
+//! Prometheus metrics: request counts and latency histograms by method, route and status, the
+//! index size, and searches refused as enumeration. Each server has its own recorder (not the process-global one), so several
 //! servers in one process (tests) keep separate counts.
 
 use std::time::Instant;
@@ -25,6 +25,9 @@ pub const INDEX_RECORDS: &str = "skiptrace_index_records";
 pub const INDEX_SIZE_BYTES: &str = "skiptrace_index_size_bytes";
 /// 1 while the audit log accepts lines, 0 after a failed write.
 pub const AUDIT_HEALTHY: &str = "skiptrace_audit_log_healthy";
+
+/// Searches refused as enumeration (one person, many SSNs or DOBs), by key id.
+pub const ENUMERATION_SUSPECTED: &str = "skiptrace_enumeration_suspected_total";
 
 /// Latency buckets in seconds: a search takes milliseconds; a large upsert, seconds.
 const LATENCY_BUCKETS_SECONDS: [f64; 14] = [
@@ -61,6 +64,10 @@ impl ServerMetrics {
             metrics::describe_gauge!(INDEX_RECORDS, "live records in the index");
             metrics::describe_gauge!(INDEX_SIZE_BYTES, metrics::Unit::Bytes, "index size on disk");
             metrics::describe_gauge!(AUDIT_HEALTHY, "1 while the audit log accepts lines");
+            metrics::describe_counter!(
+                ENUMERATION_SUSPECTED,
+                "searches refused: one person searched with many SSNs or DOBs"
+            );
         });
         metrics
     }
@@ -80,6 +87,12 @@ impl ServerMetrics {
             metrics::counter!(REQUESTS_TOTAL, &labels).increment(1);
             metrics::histogram!(REQUEST_DURATION_SECONDS, &labels).record(seconds);
         });
+    }
+
+    /// Counts a search refused as enumeration.
+    pub(crate) fn record_enumeration(&self, key_id: &str) {
+        let labels = [("key_id", key_id.to_string())];
+        self.with(|| metrics::counter!(ENUMERATION_SUSPECTED, &labels).increment(1));
     }
 
     /// Renders every metric in the Prometheus text format, index figures refreshed first.

@@ -22,6 +22,7 @@ mod limits;
 mod metrics;
 mod openapi;
 mod purposes;
+mod quota;
 mod records;
 mod rematch;
 mod search;
@@ -52,6 +53,10 @@ pub use limits::{
 };
 pub use openapi::ApiDoc;
 pub use purposes::{PurposeList, PurposeView};
+pub use quota::{
+    DailyRowQuota, EnumerationGuard, QuotaRefusal, DEFAULT_DAILY_ROWS_PER_KEY,
+    DEFAULT_ENUMERATION_VARIANTS, ENUMERATION_WINDOW,
+};
 pub use records::{DeleteResponse, IssueView, RecordInput, UpsertResponse, NDJSON};
 pub use search::{PurposeRequest, SearchRequest, SearchResponse, MAX_LIMIT};
 pub use state::AppState;
@@ -274,10 +279,15 @@ impl Server {
             audit = %self.state.audit().path().display(),
             "serving"
         );
+        let state = self.state.clone();
         axum::serve(self.listener, app(self.state))
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| Error::io(addr.to_string(), e))?;
+        // Connection tasks drop their handles on the state a moment after serve returns; wait
+        // for them, so that the index writer and the audit log (final checkpoint) are released
+        // when this returns and a restart on the same index can take the writer at once.
+        state.release(std::time::Duration::from_secs(5)).await;
         tracing::info!("server stopped");
         Ok(())
     }

@@ -28,11 +28,12 @@ use super::audit_layer::{AuditDetails, AuditedByHandler};
 use super::auth::Caller;
 use super::error::{body_rejection, ApiError, ErrorCode};
 use super::state::AppState;
-use crate::audit::AuditEvent;
+use crate::audit::{person_fingerprint, query_fingerprint, AuditEvent};
 use crate::bulk::{self, RematchOptions, OUTPUT_COLUMNS};
+use crate::error::InputError;
 use crate::input::{InputRow, MappingOverrides, RecordReader};
 use crate::purpose::PermissiblePurpose;
-use crate::search::Engine;
+use crate::search::{Engine, Query as SearchQuery};
 
 /// The route as the audit log names it.
 const ROUTE: &str = "POST /v1/rematch";
@@ -110,7 +111,16 @@ async fn start(
             body_rejection(rejection)
         }
     })?;
-    let reader = open_reader(body, params.id_column.as_deref())?;
+    let reader = open_reader(body.clone(), params.id_column.as_deref())?;
+    // Bulk costs what it is: each row takes one row of the key's daily quota, all before the
+    // first is matched.
+    let id_column = params.id_column.clone();
+    let rows = tokio::task::spawn_blocking(move || {
+        open_reader(body, id_column.as_deref()).map(|counter| counter.count() as u64)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
+    state.take_rows(&caller.key_id, rows)?;
     let Some(permit) = state.engine_permit().await else {
         return Err(ApiError::internal(&"engine permits closed"));
     };
@@ -120,7 +130,29 @@ async fn start(
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let engine = job_state.engine().clone();
-        let job = run_job(&engine, reader, &options, &sender);
+        // A file of guesses is screened row by row as searches are: a row past the threshold
+        // is an error row, not a search.
+        let screen = |row: &mut InputRow| {
+            if options.unmasked {
+                return;
+            }
+            let audit_key = job_state.audit().key();
+            let query = SearchQuery::from_raw(&row.raw);
+            let record = query.record();
+            if record.ssn.is_none() && record.dob.is_none() {
+                return;
+            }
+            let person = person_fingerprint(record, audit_key);
+            let variant = query_fingerprint(record, audit_key);
+            if let Err(error) = job_state.screen_probe(&key_id, &person, &variant) {
+                row.issues.push(InputError {
+                    row: row.row,
+                    column: None,
+                    message: format!("refused: {}", error.message()),
+                });
+            }
+        };
+        let job = run_job(&engine, reader, &options, &sender, &screen);
         let event = AuditEvent {
             key_id: Some(key_id),
             route: ROUTE.to_string(),
@@ -254,6 +286,7 @@ fn run_job(
     mut reader: RecordReader,
     options: &RematchOptions,
     sender: &mpsc::Sender<Chunk>,
+    screen: &dyn Fn(&mut InputRow),
 ) -> Job {
     let width = reader.mapping().columns.len();
     let mut header = reader.mapping().columns.clone();
@@ -270,7 +303,8 @@ fn run_job(
     };
     let batch_rows = options.batch_rows.max(1);
     loop {
-        let batch: Vec<InputRow> = reader.by_ref().take(batch_rows).collect();
+        let mut batch: Vec<InputRow> = reader.by_ref().take(batch_rows).collect();
+        batch.iter_mut().for_each(screen);
         if batch.is_empty() {
             break;
         }

@@ -13,7 +13,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiJson};
 use super::state::AppState;
 use super::views::IdentityView;
-use crate::audit::query_fingerprint;
+use crate::audit::{person_fingerprint, query_fingerprint};
 use crate::mask::mask_resolution;
 use crate::purpose::{DppaPurpose, GlbaPurpose, PermissiblePurpose};
 use crate::record::{Field, RawRecord};
@@ -279,15 +279,26 @@ async fn run(
     let options = request.options()?;
     let raw = request.query()?;
     let unmasked = caller.role.sees_unmasked();
+    state.take_rows(&caller.key_id, 1)?;
     let Some(permit) = state.engine_permit().await else {
         return Err(ApiError::internal(&"engine permits closed"));
     };
     let engine = state.engine().clone();
-    let audit_key = state.audit().key().clone();
+    let screening = state.clone();
+    let key_id = caller.key_id.clone();
     let (fingerprint, outcome) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
+        let audit_key = screening.audit().key();
         let query = Query::from_raw(&raw);
-        let fingerprint = query_fingerprint(query.record(), &audit_key);
+        let record = query.record();
+        let fingerprint = query_fingerprint(record, audit_key);
+        // Who may not see SSNs and DOBs may not try many of them on one person either.
+        if !unmasked && (record.ssn.is_some() || record.dob.is_some()) {
+            let person = person_fingerprint(record, audit_key);
+            if let Err(error) = screening.screen_probe(&key_id, &person, &fingerprint) {
+                return (fingerprint, Err(error));
+            }
+        }
         if let Err(error) = query.check_usable() {
             return (fingerprint, Err(ApiError::from(error)));
         }

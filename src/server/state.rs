@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
+use super::error::ApiError;
 use super::limits::{Limits, RateLimiter};
 use super::metrics::ServerMetrics;
+use super::quota::{DailyRowQuota, EnumerationGuard};
 use crate::access::KeyFileWatch;
 use crate::audit::AuditLog;
 use crate::error::Result;
@@ -27,6 +29,8 @@ struct Shared {
     limits: Limits,
     permits: Arc<Semaphore>,
     rate_limiter: RateLimiter,
+    quota: DailyRowQuota,
+    enumeration: EnumerationGuard,
     metrics: ServerMetrics,
 }
 
@@ -56,6 +60,11 @@ impl AppState {
         let writer = engine.index().writer()?;
         let permits = Arc::new(Semaphore::new(limits.max_concurrency.max(1)));
         let rate_limiter = RateLimiter::new(limits.rate_per_second, limits.rate_burst);
+        let quota = DailyRowQuota::new(limits.daily_rows_per_key);
+        let enumeration = EnumerationGuard::new(
+            limits.enumeration_variants,
+            super::quota::ENUMERATION_WINDOW,
+        );
         Ok(AppState {
             shared: Arc::new(Shared {
                 engine,
@@ -65,6 +74,8 @@ impl AppState {
                 limits,
                 permits,
                 rate_limiter,
+                quota,
+                enumeration,
                 metrics: ServerMetrics::new(),
             }),
         })
@@ -97,6 +108,52 @@ impl AppState {
 
     pub(crate) fn rate_limiter(&self) -> &RateLimiter {
         &self.shared.rate_limiter
+    }
+
+    /// Drops this handle once it is the last one (or `patience` has passed), releasing the
+    /// index writer and closing the audit log.
+    pub(crate) async fn release(self, patience: std::time::Duration) {
+        let started = std::time::Instant::now();
+        while Arc::strong_count(&self.shared) > 1 && started.elapsed() < patience {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        if Arc::strong_count(&self.shared) > 1 {
+            tracing::warn!("server state still held after shutdown: the index writer stays locked");
+        }
+    }
+
+    /// Takes `rows` from the key's daily quota (all or none).
+    pub(crate) fn take_rows(&self, key_id: &str, rows: u64) -> Result<(), ApiError> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        self.shared
+            .quota
+            .take(key_id, rows, now)
+            .map_err(|refusal| ApiError::quota_exceeded(rows, refusal))
+    }
+
+    /// Refuses (and counts in metrics) a search of one person with one more SSN or DOB
+    /// variant than the key may try.
+    pub(crate) fn screen_probe(
+        &self,
+        key_id: &str,
+        person: &str,
+        variant: &str,
+    ) -> Result<(), ApiError> {
+        let allowed =
+            self.shared
+                .enumeration
+                .allows(key_id, person, variant, std::time::Instant::now());
+        if allowed {
+            return Ok(());
+        }
+        self.shared.metrics.record_enumeration(key_id);
+        tracing::warn!(
+            key_id,
+            "enumeration suspected: one person searched with many SSNs or DOBs"
+        );
+        Err(ApiError::enumeration_suspected(
+            self.shared.limits.enumeration_variants,
+        ))
     }
 
     pub(crate) fn metrics(&self) -> &ServerMetrics {

@@ -1835,3 +1835,130 @@ async fn a_rematch_is_not_cut_off_by_the_request_timeout() {
     );
     server.stop().await;
 }
+
+/// A bulk file costs one row of the key's daily quota per row: with 6 rows left a 4-row file
+/// goes through and the next one is refused whole, as is a search once the rows are spent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_quota_counts_rows_not_requests() {
+    let limits = Limits {
+        daily_rows_per_key: 6,
+        ..generous_limits()
+    };
+    let server = TestServer::start(limits).await;
+    let (status, body) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let response = server
+        .rematch(&server.searcher, REMATCH_PURPOSE, RETURNED_MAIL)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("csv");
+    assert_eq!(csv_table(&text).1.len(), 4, "{text}");
+    let refused = server
+        .rematch(&server.searcher, REMATCH_PURPOSE, RETURNED_MAIL)
+        .await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    let (_, body) = status_and_json(refused).await;
+    assert_eq!(body["error"]["code"], "quota_exceeded", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("4 more rows") && m.contains("1 left")),
+        "{body}"
+    );
+    let (status, _) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK, "the last row");
+    let (status, body) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"]["code"], "quota_exceeded");
+    let (status, _) = server.search(&server.admin, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK, "per key");
+    server.stop().await;
+}
+
+/// One person searched with many SSNs from one key: past the threshold each new guess is
+/// refused, counted in metrics and logged; in a bulk file the guesses past it are error rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_ssn_guesses_for_one_person_are_refused_counted_and_logged() {
+    let limits = Limits {
+        enumeration_variants: 3,
+        ..generous_limits()
+    };
+    let server = TestServer::start(limits).await;
+    let guess = |n: u32| {
+        let mut query = debtor_query();
+        query["ssn"] = format!("123-45-{:04}", 6780 + n).into();
+        query
+    };
+    for n in 0..3 {
+        let (status, body) = server.search(&server.searcher, &guess(n)).await;
+        assert_eq!(status, StatusCode::OK, "guess {n}: {body}");
+    }
+    let (status, body) = server.search(&server.searcher, &guess(3)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "enumeration_suspected");
+    let (status, _) = server.search(&server.searcher, &guess(0)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a guess already made is not a new one"
+    );
+    let (status, _) = server.search(&server.admin, &guess(7)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the unmasking role learns nothing new"
+    );
+
+    let mut file = String::from("account_id,first_name,last_name,dob,ssn,zip\n");
+    for n in 0..6 {
+        file.push_str(&format!(
+            "B-{n},Ann,Lee,1980-01-02,234-56-{:04},62704\n",
+            7000 + n
+        ));
+    }
+    let response = server.rematch(&server.loader, REMATCH_PURPOSE, &file).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "a loader may not rematch"
+    );
+    let response = server
+        .rematch(&server.searcher, REMATCH_PURPOSE, &file)
+        .await;
+    let text = response.text().await.expect("csv");
+    let (header, rows) = csv_table(&text);
+    assert_eq!(rows.len(), 6, "every row has its line: {text}");
+    let status = header
+        .iter()
+        .position(|h| h == "match_status")
+        .expect("status");
+    let error = header.iter().position(|h| h == "error").expect("error");
+    let refused: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[error].contains("refused"))
+        .collect();
+    assert_eq!(refused.len(), 3, "guesses past the third: {text}");
+    assert!(refused.iter().all(|r| r[status] == "error"));
+
+    let (_, metrics) = {
+        let response = server
+            .request(Method::GET, "/metrics", None)
+            .send()
+            .await
+            .expect("metrics");
+        (response.status(), response.text().await.expect("text"))
+    };
+    assert!(
+        metrics.contains("skiptrace_enumeration_suspected_total"),
+        "{metrics}"
+    );
+    let lines = audit_lines(&server.audit_path());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["error_code"] == "enumeration_suspected"),
+        "the refusal is in the audit log"
+    );
+    server.stop().await;
+}
