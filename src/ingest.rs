@@ -64,6 +64,19 @@ fn normalize_row(row: &InputRow) -> (Option<NormalizedRecord>, Vec<InputError>) 
     for issue in field_issues {
         issues.push(InputError::new(row.row, issue.field.name(), issue.detail()));
     }
+    if record.record_id.len() > crate::index::MAX_RECORD_ID_BYTES {
+        issues.push(InputError::new(
+            row.row,
+            "record_id",
+            format!(
+                "record_id is {} bytes; at most {} are accepted (a longer id could not be found, \
+                 updated or deleted)",
+                record.record_id.len(),
+                crate::index::MAX_RECORD_ID_BYTES
+            ),
+        ));
+        return (None, issues);
+    }
     if record.is_unusable() {
         issues.push(InputError::whole_row(
             row.row,

@@ -26,6 +26,11 @@ pub use writer::RecordWriter;
 use crate::error::{Error, Result};
 use crate::normalize::NormalizedRecord;
 
+/// Longest record id accepted, in bytes. tantivy drops terms over 65,530 bytes from the index,
+/// so a longer id could be written but never found, updated or deleted: each upsert would add
+/// a duplicate. Real ids (account numbers, source keys) are far shorter.
+pub const MAX_RECORD_ID_BYTES: usize = 256;
+
 /// Default index directory, relative to the working directory.
 pub const DEFAULT_INDEX_DIR: &str = "index";
 

@@ -338,6 +338,15 @@ fn response_of(
 
 fn record_id_of(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     match path {
+        Ok(Path(record_id)) if record_id.len() > crate::index::MAX_RECORD_ID_BYTES => {
+            Err(ApiError::invalid_field(
+                "record_id",
+                format!(
+                    "record_id is longer than {} bytes",
+                    crate::index::MAX_RECORD_ID_BYTES
+                ),
+            ))
+        }
         Ok(Path(record_id)) if !record_id.trim().is_empty() => Ok(record_id),
         Ok(_) => Err(ApiError::invalid_field("record_id", "record_id is empty")),
         Err(rejection) => Err(ApiError::invalid_field("record_id", rejection.body_text())),

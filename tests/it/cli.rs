@@ -64,6 +64,46 @@ fn indexing_twice_upserts_instead_of_duplicating() {
     assert!(second.contains("index holds 4 records"), "{second}");
 }
 
+/// tantivy drops a term over 65,530 bytes, so such an id was indexed unfindable and each upsert
+/// added a duplicate that could never be deleted. Long ids are refused, naming row and field.
+#[test]
+fn a_record_id_too_long_to_index_is_refused_by_row_and_field() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let long = "x".repeat(70_000);
+    let contents = format!(
+        "{}{long},utility,Ann,,Lee,,,1980-01-02,,1 Elm St,,Nome,AK,99762,,,,,\n",
+        records()
+    );
+    write(dir.path(), "records.csv", &contents);
+    for _ in 0..2 {
+        let output = run(
+            dir.path(),
+            &["index", "--index", "idx", "--json", "records.csv"],
+        );
+        assert!(output.status.success());
+        let summary: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("json summary");
+        assert_eq!(summary["rejected"], 1, "{summary}");
+        let issue = &summary["issues"][0];
+        assert_eq!(
+            (issue["row"].as_u64(), issue["column"].as_str()),
+            (Some(5), Some("record_id"))
+        );
+        assert!(
+            issue["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("at most 256")),
+            "{issue}"
+        );
+        assert!(
+            !summary.to_string().contains(&long[..300]),
+            "the id is not echoed"
+        );
+    }
+    let held = run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    assert!(held.contains("index holds 4 records"), "{held}");
+}
+
 #[test]
 fn search_offers_the_newer_address_as_best_and_lists_the_one_on_file() {
     let dir = tempfile::tempdir().expect("temp dir");
