@@ -362,6 +362,34 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, contents)
 }
 
+/// An exclusive lock on a key file for one read-modify-write (`keys add`, `keys revoke`), held
+/// on `<file>.lock` until dropped: two edits at once would otherwise each save their own copy
+/// and one key would be lost.
+#[derive(Debug)]
+pub struct KeyFileLock {
+    _file: std::fs::File,
+}
+
+impl KeyFileLock {
+    /// Waits for and takes the lock of the key file at `path`.
+    ///
+    /// # Errors
+    /// When the lock file cannot be created or locked.
+    pub fn acquire(path: &Path) -> Result<KeyFileLock> {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".lock");
+        let lock_path = PathBuf::from(name);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path, e))?;
+        file.lock().map_err(|e| Error::io(&lock_path, e))?;
+        Ok(KeyFileLock { _file: file })
+    }
+}
+
 /// A key file watched for changes: the server re-reads it when its modification time or size
 /// changes, so `skiptrace keys revoke` takes effect on the next request without a restart.
 #[derive(Debug)]
@@ -374,6 +402,8 @@ pub struct KeyFileWatch {
 struct Watched {
     stamp: Option<(SystemTime, u64)>,
     store: KeyStore,
+    /// Why the file as it now stands cannot be used (no key is accepted meanwhile).
+    broken: Option<String>,
 }
 
 impl KeyFileWatch {
@@ -389,6 +419,7 @@ impl KeyFileWatch {
             state: RwLock::new(Watched {
                 stamp: stamp(path),
                 store,
+                broken: None,
             }),
         })
     }
@@ -419,8 +450,18 @@ impl KeyFileWatch {
         }
     }
 
-    /// Re-reads the file when it changed. A file that no longer parses is logged and the keys
-    /// last read stay in force, except that a vanished file revokes every key (fail closed).
+    /// Returns why the key file cannot be used, when it cannot (it vanished or no longer
+    /// parses): every key is refused until it is fixed, and the server reports not ready.
+    pub fn problem(&self) -> Option<String> {
+        self.refresh();
+        self.state
+            .read()
+            .map_or_else(|_| Some("key state poisoned".into()), |s| s.broken.clone())
+    }
+
+    /// Re-reads the file when it changed. A file that vanished or no longer parses refuses
+    /// every key (fail closed): keeping the keys last read would keep alive a key an operator
+    /// removed by hand in the same edit that broke the file.
     fn refresh(&self) {
         let current = stamp(&self.path);
         let unchanged = self.state.read().is_ok_and(|s| s.stamp == current);
@@ -430,20 +471,23 @@ impl KeyFileWatch {
         let Ok(mut state) = self.state.write() else {
             return;
         };
+        state.stamp = current;
         if current.is_none() {
             tracing::error!(path = %self.path.display(), "key file vanished: refusing every key");
             state.store = KeyStore::new();
-            state.stamp = None;
+            state.broken = Some(format!("key file {} vanished", self.path.display()));
             return;
         }
         match KeyStore::load(&self.path) {
             Ok(store) => {
                 tracing::info!(path = %self.path.display(), keys = store.keys().len(), "key file reloaded");
                 state.store = store;
-                state.stamp = current;
+                state.broken = None;
             }
             Err(error) => {
-                tracing::error!(%error, "key file changed but cannot be read: keeping the keys last read");
+                tracing::error!(%error, "key file changed but cannot be read: refusing every key until it is fixed");
+                state.store = KeyStore::new();
+                state.broken = Some(error.to_string());
             }
         }
     }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use skiptrace::access::{KeyStore, Role};
+use skiptrace::access::{KeyFileLock, KeyStore, Role};
 
 /// Flags of `skiptrace keys`.
 #[derive(Debug, clap::Args)]
@@ -54,6 +54,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let path = &args.keys;
     match args.command {
         KeysCommand::Add { role, name } => {
+            let _lock = KeyFileLock::acquire(path)?;
             let mut store = KeyStore::load_or_new(path)
                 .with_context(|| format!("reading {}", path.display()))?;
             let new = store.add(role, &name);
@@ -103,6 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
         }
         KeysCommand::Revoke { key_id } => {
+            let _lock = KeyFileLock::acquire(path)?;
             let mut store =
                 KeyStore::load(path).with_context(|| format!("reading {}", path.display()))?;
             if !store.revoke(&key_id) {

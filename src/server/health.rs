@@ -19,11 +19,11 @@ pub struct Health {
     pub status: String,
 }
 
-/// Readiness: the index is open and the audit log writable.
+/// Readiness: the index is open, the audit log writable and the key file readable.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Readiness {
-    /// `ready`, or `not_ready` when the audit log cannot be written (every audited route would
-    /// fail).
+    /// `ready`, or `not_ready` when the audit log cannot be written or the key file cannot be
+    /// read (every keyed route would fail).
     pub status: String,
     /// Live records in the index.
     pub records: u64,
@@ -31,6 +31,8 @@ pub struct Readiness {
     pub index_bytes: u64,
     /// `ok` or `failed`.
     pub audit_log: String,
+    /// `ok`, or why the key file cannot be used (every key is refused until it is fixed).
+    pub keys: String,
 }
 
 /// Answers while the process is up.
@@ -46,7 +48,7 @@ pub(crate) async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Readiness),
-        (status = 503, description = "Not ready: the audit log cannot be written", body = Readiness)
+        (status = 503, description = "Not ready: the audit log cannot be written or the key file read", body = Readiness)
     ))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     let index = state.index().clone();
@@ -56,13 +58,16 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
         return ApiError::internal(&"readiness probe failed").into_response();
     };
     let audit_ok = state.audit().is_healthy();
+    let keys_problem = state.keys().problem();
+    let ready = audit_ok && keys_problem.is_none();
     let readiness = Readiness {
-        status: if audit_ok { "ready" } else { "not_ready" }.into(),
+        status: if ready { "ready" } else { "not_ready" }.into(),
         records,
         index_bytes,
         audit_log: if audit_ok { "ok" } else { "failed" }.into(),
+        keys: keys_problem.unwrap_or_else(|| "ok".into()),
     };
-    let status = if audit_ok {
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE

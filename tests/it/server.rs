@@ -1962,3 +1962,61 @@ async fn many_ssn_guesses_for_one_person_are_refused_counted_and_logged() {
     );
     server.stop().await;
 }
+
+/// An operator removes a key by hand and breaks the file's JSON in the same edit: no key may
+/// keep working meanwhile, and readiness says why; a fixed file is picked up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_file_that_no_longer_parses_refuses_every_key_until_fixed() {
+    let server = TestServer::default().await;
+    let keys = server.dir.path().join("keys.json");
+    let good = std::fs::read_to_string(&keys).expect("key file");
+    let (status, _) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK);
+    std::fs::write(&keys, &good[..good.len() / 2]).expect("break the file");
+    let (status, body) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = server.get("/readyz", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_ne!(body["keys"], "ok", "{body}");
+    std::fs::write(&keys, &good).expect("fix the file");
+    let (status, _) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK, "the fixed file is read again");
+    let (status, body) = server.get("/readyz", None).await;
+    assert_eq!(
+        (status, body["keys"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    server.stop().await;
+}
+
+/// Eight `keys add` at once: each key is in the file afterwards (the edits are locked).
+#[test]
+fn keys_added_at_once_are_all_kept() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys = dir.path().join("keys.json");
+    let keys_arg = keys.to_str().expect("utf-8 path").to_string();
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            Command::new(binary())
+                .args([
+                    "keys",
+                    "add",
+                    "--role",
+                    "searcher",
+                    "--name",
+                    &format!("desk {i}"),
+                    "--keys",
+                    &keys_arg,
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("keys add starts")
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().expect("keys add ends").success());
+    }
+    let store = KeyStore::load(&keys).expect("key file");
+    assert_eq!(store.keys().len(), 8, "no edit lost another's key");
+}
