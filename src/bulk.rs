@@ -644,7 +644,24 @@ fn skip_resumed(
             .into());
         }
     }
+    // Without an id column too: the output's last row starts with the input row it answered.
+    if let (Some(row), Some(written)) = (&last_skipped, &point.last_row) {
+        let width = reader.mapping().columns.len();
+        if (0..width).any(|i| cell(&row.values, i) != cell(written, i)) {
+            return Err(InputError::whole_row(
+                row.row,
+                "the existing output's last row holds other values than this input row: it was \
+                 not written from this input (run without --resume to start afresh)",
+            )
+            .into());
+        }
+    }
     Ok(())
+}
+
+/// Returns value `i` of a row, empty past its end (a short row is padded with empties).
+fn cell(values: &[String], i: usize) -> &str {
+    values.get(i).map_or("", String::as_str)
 }
 
 /// Opens the output: truncated to its complete part and appended to, or created afresh.

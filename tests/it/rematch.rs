@@ -403,3 +403,48 @@ fn resume_refuses_an_output_written_from_another_input() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The same, for a file without an account id column: the row's own values tell the inputs
+/// apart (before, the run only warned and appended to another file's output).
+#[test]
+fn resume_without_an_id_column_refuses_an_output_of_another_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "records.csv", RECORDS);
+    run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    write(
+        dir.path(),
+        "a.csv",
+        "first_name,last_name,zip\nDmitri,Kowalczyk,62704\nAnn,Lee,60601\n",
+    );
+    write(
+        dir.path(),
+        "b.csv",
+        "first_name,last_name,zip\nDmitry,Kowalczyk,62704\nAnn,Lee,60601\n",
+    );
+    rematch(dir.path(), "out.csv", "a.csv", &[]);
+    let text = std::fs::read_to_string(dir.path().join("out.csv")).expect("read");
+    let first_row_end = text.find('\n').expect("header") + 1;
+    let second_row_end = first_row_end + text[first_row_end..].find('\n').expect("row") + 1;
+    write(dir.path(), "out.csv", &text[..second_row_end]);
+    let resume = |input: &str| {
+        run(
+            dir.path(),
+            &[
+                "rematch", "--index", "idx", "--resume", "--out", "out.csv", input,
+            ],
+        )
+    };
+    let output = resume("b.csv");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("not written from this input"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = resume("a.csv");
+    assert!(
+        output.status.success(),
+        "its own input resumes: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
