@@ -603,6 +603,9 @@ pub fn rematch_file(
         summary.rows_out += batch.len() as u64;
         progress(summary.rows_in);
     }
+    // A broken file stops the run with its line; the rows before it are in OUT, so a rerun
+    // with --resume on the fixed file carries on.
+    reader.finish()?;
     summary.mean_match_probability =
         (summary.matched > 0).then(|| matched_probability_total / summary.matched as f64);
     summary.seconds = started.elapsed().as_secs_f64();

@@ -161,6 +161,9 @@ pub fn index_files(
                 pending.clear();
             }
         }
+        // A broken file stops the run with its line (rows already committed stay: a rerun on
+        // the fixed file upserts them).
+        reader.finish()?;
     }
     writer.finish()?;
     index.reload()?;

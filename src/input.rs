@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, InputError, Result};
 use crate::record::{Field, RawRecord};
@@ -230,7 +231,12 @@ pub struct RecordReader {
     mapping: ColumnMapping,
     rows: Rows,
     id_prefix: String,
+    broken: Broken,
 }
+
+/// Where reading stopped because the file is broken (a quote never closed), set by the rows
+/// iterator.
+type Broken = Arc<Mutex<Option<InputError>>>;
 
 impl std::fmt::Debug for RecordReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -273,16 +279,31 @@ impl RecordReader {
         let mut buffered = BufReader::with_capacity(1 << 16, reader);
         let head = buffered.fill_buf().map_err(|e| Error::io(id_prefix, e))?;
         let format = format.unwrap_or_else(|| sniff(head));
+        let broken = Broken::default();
         let (columns, rows) = match format {
             InputFormat::JsonLines => json_rows(buffered)?,
-            InputFormat::Csv { delimiter } => csv_rows(buffered, delimiter)?,
+            InputFormat::Csv { delimiter } => csv_rows(buffered, delimiter, broken.clone())?,
         };
         let mapping = ColumnMapping::new(columns, overrides)?;
         Ok(RecordReader {
             mapping,
             rows,
             id_prefix: id_prefix.to_string(),
+            broken,
         })
+    }
+
+    /// Says whether the whole file was read: reading stops at a quote that is never closed
+    /// (the lines after it would otherwise be read into one field, and their rows lost), and
+    /// this then names the line. Call it when the rows run out.
+    ///
+    /// # Errors
+    /// The [`InputError`] of the line where reading stopped.
+    pub fn finish(&self) -> Result<()> {
+        match self.broken.lock().map(|b| b.clone()) {
+            Ok(Some(error)) => Err(error.into()),
+            _ => Ok(()),
+        }
     }
 
     /// Returns the column mapping.
@@ -361,7 +382,43 @@ fn decode(bytes: &[u8], problems: &mut Vec<&'static str>) -> String {
     }
 }
 
-fn csv_rows(reader: BufReader<Box<dyn Read + Send>>, delimiter: u8) -> Result<(Vec<String>, Rows)> {
+/// Returns the error for a record one of whose fields swallowed later lines: a line break
+/// inside a value followed by more delimited values is what a quote left open does (a real
+/// multi-line value, such as an address, holds no delimiter after its break).
+fn unclosed_quote(
+    record: &csv::ByteRecord,
+    row: u64,
+    delimiter: u8,
+    headers: &[String],
+) -> Option<InputError> {
+    let (column, field) = record.iter().enumerate().find(|(_, field)| {
+        field
+            .iter()
+            .position(|b| *b == b'\n')
+            .is_some_and(|at| field[at..].contains(&delimiter))
+    })?;
+    let line = record.position().map_or(0, |p| p.line());
+    let swallowed = field.iter().filter(|b| **b == b'\n').count() as u64;
+    let name = headers
+        .get(column)
+        .cloned()
+        .unwrap_or_else(|| format!("#{}", column + 1));
+    Some(InputError {
+        row,
+        column: Some(name),
+        message: format!(
+            "a quote opened on line {line} is never closed: lines {line}–{} were read as one \
+             value, so reading stopped here; close the quote (or double it: \"\") and run again",
+            line + swallowed
+        ),
+    })
+}
+
+fn csv_rows(
+    reader: BufReader<Box<dyn Read + Send>>,
+    delimiter: u8,
+    broken: Broken,
+) -> Result<(Vec<String>, Rows)> {
     let mut csv_reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -380,20 +437,27 @@ fn csv_rows(reader: BufReader<Box<dyn Read + Send>>, delimiter: u8) -> Result<(V
     if headers.iter().all(String::is_empty) {
         return Err(InputError::whole_row(0, "the file has no header row").into());
     }
+    let names = headers.clone();
     let rows = csv_reader
         .into_byte_records()
         .enumerate()
-        .map(|(i, record)| {
+        .map_while(move |(i, record)| {
             let row = i as u64 + 1;
-            match record {
+            Some(match record {
                 Ok(record) => {
+                    if let Some(error) = unclosed_quote(&record, row, delimiter, &names) {
+                        if let Ok(mut broken) = broken.lock() {
+                            *broken = Some(error);
+                        }
+                        return None;
+                    }
                     let mut problems = Vec::new();
                     let values: Vec<String> =
                         record.iter().map(|v| decode(v, &mut problems)).collect();
                     (row, values, problems.first().map(|p| p.to_string()))
                 }
                 Err(e) => (row, Vec::new(), Some(format!("unreadable row: {e}"))),
-            }
+            })
         });
     Ok((headers, Box::new(rows)))
 }

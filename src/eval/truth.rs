@@ -341,9 +341,10 @@ pub fn load_synth(
     let owner = read_record_owners(&dir.join("truth").join("records.csv"))?;
     let debtors = read_debtors(&dir.join("truth").join("debtors.csv"))?;
     let mail_path = dir.join("returned_mail.csv");
-    let reader = RecordReader::open(&mail_path, query_overrides)?;
+    let mut reader = RecordReader::open(&mail_path, query_overrides)?;
     let query_columns = reader.mapping().columns.clone();
-    let rows: Vec<InputRow> = reader.collect();
+    let rows: Vec<InputRow> = reader.by_ref().collect();
+    reader.finish()?;
     let account = bulk::id_column(&query_columns, id_column)?.ok_or_else(|| {
         InputError::new(
             0,
@@ -452,8 +453,8 @@ fn label_position(reader: &RecordReader, label: &str, file: &str) -> Result<usiz
 /// # Errors
 /// When a file lacks the label column, or the label maps to a field.
 pub fn load_labelled(
-    records: RecordReader,
-    queries: RecordReader,
+    mut records: RecordReader,
+    mut queries: RecordReader,
     label: &str,
     id_column: Option<&str>,
 ) -> Result<LabelledSet> {
@@ -461,7 +462,7 @@ pub fn load_labelled(
     let query_label = label_position(&queries, label, "queries")?;
     let mut owner = HashMap::new();
     let (mut read, mut unlabelled) = (0u64, 0u64);
-    for row in records {
+    for row in records.by_ref() {
         read += 1;
         let person = row.values[record_label].trim();
         if person.is_empty() {
@@ -470,9 +471,11 @@ pub fn load_labelled(
         }
         owner.insert(row.raw.get(Field::RecordId).to_string(), person.to_string());
     }
+    records.finish()?;
     let with_records: HashSet<&str> = owner.values().map(String::as_str).collect();
     let query_columns = queries.mapping().columns.clone();
-    let rows: Vec<InputRow> = queries.collect();
+    let rows: Vec<InputRow> = queries.by_ref().collect();
+    queries.finish()?;
     let id_column = unique_id_column(&query_columns, &rows, id_column)?;
     let queries = rows
         .iter()

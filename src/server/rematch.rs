@@ -116,7 +116,15 @@ async fn start(
     // first is matched.
     let id_column = params.id_column.clone();
     let rows = tokio::task::spawn_blocking(move || {
-        open_reader(body, id_column.as_deref()).map(|counter| counter.count() as u64)
+        let mut counter = open_reader(body, id_column.as_deref())?;
+        let rows = counter.by_ref().count() as u64;
+        counter.finish().map_err(|error| {
+            ApiError::new(
+                ErrorCode::InvalidBody,
+                format!("the file cannot be read: {error}"),
+            )
+        })?;
+        Ok::<u64, ApiError>(rows)
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;

@@ -448,3 +448,55 @@ fn resume_without_an_id_column_refuses_an_output_of_another_input() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A quote opened and never closed made the CSV reader swallow the lines after it into one
+/// value: `rematch` wrote 7 rows for a 49-debtor file and `index` read 35 of 49 with
+/// "rejected 0". Both now stop and name the line; a real multi-line value still reads.
+#[test]
+fn a_quote_never_closed_stops_the_run_at_its_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "records.csv", RECORDS);
+    run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    let mut file = String::from("account_id,first_name,last_name,address_line1,zip\n");
+    for n in 1..=49 {
+        let street = if n == 6 {
+            "\"12 Main St".to_string()
+        } else {
+            format!("{n} Elm St")
+        };
+        file.push_str(&format!("A{n},Ann,Lee,{street},62704\n"));
+    }
+    write(dir.path(), "broken.csv", &file);
+    let output = run(
+        dir.path(),
+        &[
+            "rematch",
+            "--index",
+            "idx",
+            "--out",
+            "out.csv",
+            "broken.csv",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("line 7") && stderr.contains("never closed"),
+        "{stderr}"
+    );
+    let output = run(dir.path(), &["index", "--index", "idx2", "broken.csv"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("line 7"), "{stderr}");
+
+    let multiline = "account_id,first_name,last_name,address_line1,zip\n\
+A1,Ann,Lee,\"12 Main St\nRear House\",62704\nA2,Bo,Chu,3 Oak Ave,60601\n";
+    write(dir.path(), "multiline.csv", multiline);
+    rematch(dir.path(), "ok.csv", "multiline.csv", &[]);
+    let rows = read_table(&dir.path().join("ok.csv")).1;
+    assert_eq!(
+        rows.len(),
+        2,
+        "a quoted line break inside an address is a value"
+    );
+}
