@@ -276,7 +276,7 @@ impl PermissiblePurpose {
             Some(code) => GlbaPurpose::from_code(code).ok_or_else(|| PurposeError {
                 kind: PurposeErrorKind::Unknown,
                 field: "permissible_purpose.glba",
-                message: format!("unknown GLBA purpose {code:?} (one of {})", glba_codes()),
+                message: format!("unknown GLBA purpose (one of {})", glba_codes()),
             })?,
         };
         let dppa = match dppa {
@@ -290,7 +290,7 @@ impl PermissiblePurpose {
             Some(code) => DppaPurpose::from_code(code).ok_or_else(|| PurposeError {
                 kind: PurposeErrorKind::Unknown,
                 field: "permissible_purpose.dppa",
-                message: format!("unknown DPPA purpose {code:?} (one of {})", dppa_codes()),
+                message: format!("unknown DPPA purpose (one of {})", dppa_codes()),
             })?,
         };
         Ok(PermissiblePurpose { glba, dppa })

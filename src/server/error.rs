@@ -451,9 +451,26 @@ fn json_error(error: &serde_path_to_error::Error<serde_json::Error>) -> ApiError
     let message = if sensitive {
         format!("{field} must be a string or a number")
     } else {
-        message
+        without_value(&field, &message)
     };
     ApiError::new(ErrorCode::InvalidField, message).with_field(field)
+}
+
+/// Restates a serde message about `field` without the value it quotes: a caller who put an SSN
+/// in `limit` or a DOB in a purpose code must not see it echoed (nor have it land in a log).
+fn without_value(field: &str, message: &str) -> String {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let what = if message.starts_with("invalid type") {
+        "wrong type"
+    } else if message.starts_with("unknown variant") {
+        "unknown value"
+    } else {
+        "invalid value"
+    };
+    match message.split_once(", expected ") {
+        Some((_, expected)) => format!("{field}: {what}, expected {expected}"),
+        None => format!("{field}: {what}"),
+    }
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -143,7 +143,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route_layer(from_fn_with_state(state.clone(), limits::timeout))
         .route_layer(from_fn_with_state(state.clone(), auth::guard))
-        .route_layer(from_fn_with_state(state.clone(), audit_layer::audit));
+        .route_layer(from_fn_with_state(state.clone(), audit_layer::audit))
+        .route_layer(map_response(no_store));
     // Bulk: the same guard and audit, but no per-request timeout (a file takes as long as it
     // takes) and a larger body limit.
     let bulk = Router::new()
@@ -153,7 +154,8 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(state.limits().max_rematch_body_bytes)),
         )
         .route_layer(from_fn_with_state(state.clone(), auth::guard))
-        .route_layer(from_fn_with_state(state.clone(), audit_layer::audit));
+        .route_layer(from_fn_with_state(state.clone(), audit_layer::audit))
+        .route_layer(map_response(no_store));
     let operations = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -176,6 +178,16 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Marks a `/v1` response (personal data, or a refusal about it) as never to be stored by a
+/// browser or proxy cache.
+async fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 async fn not_found(State(state): State<AppState>, request: Request) -> Response {

@@ -9,6 +9,7 @@ use crate::mask::{dob_text, ssn_text};
 use crate::normalize::phone::format_phone;
 use crate::normalize::{Date, NormalizedRecord};
 use crate::resolve::{ContactPoint, FieldExplanation, Identity, PostalAddress, RecordRef};
+use crate::score::Band;
 
 /// A candidate person.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -29,9 +30,9 @@ pub struct IdentityView {
     pub dob: Option<String>,
     /// SSN most records report: `***-**-1234` when masked, else `123-45-6789`.
     pub ssn: Option<String>,
-    /// The records behind the identity, best match first.
+    /// The records behind the identity, best match first (none below the `possible` band).
     pub records: Vec<RecordRefView>,
-    /// Addresses, phones and emails, best first per kind.
+    /// Addresses, phones and emails, best first per kind (none below the `possible` band).
     pub contacts: Vec<ContactPointView>,
     /// Warnings: `possible_jr_sr`, `possible_twin`, `ssn_shared`.
     pub flags: Vec<String>,
@@ -162,8 +163,24 @@ fn date_text(date: Option<Date>) -> Option<String> {
 }
 
 impl IdentityView {
-    /// Builds the view of an identity, masking SSN and DOB unless `unmasked`.
+    /// Builds the view of an identity, masking SSN and DOB unless `unmasked`. An identity below
+    /// the `possible` band shows its names and match figures only: no DOB, SSN, records or
+    /// contacts of a person who is probably someone else (data minimisation).
     pub fn of(identity: &Identity, unmasked: bool) -> IdentityView {
+        let view = IdentityView::in_full(identity, unmasked);
+        if matches!(identity.band, Band::Strong | Band::Possible) {
+            return view;
+        }
+        IdentityView {
+            dob: None,
+            ssn: None,
+            records: Vec::new(),
+            contacts: Vec::new(),
+            ..view
+        }
+    }
+
+    fn in_full(identity: &Identity, unmasked: bool) -> IdentityView {
         IdentityView {
             identity_id: identity.identity_id.clone(),
             match_probability: identity.match_probability,

@@ -2020,3 +2020,69 @@ fn keys_added_at_once_are_all_kept() {
     let store = KeyStore::load(&keys).expect("key file");
     assert_eq!(store.keys().len(), 8, "no edit lost another's key");
 }
+
+/// What leaves the server about a person is only what the caller needs: no cache keeps it,
+/// no error echoes a value sent in a field, and an identity below the possible band shows no
+/// contacts, records, DOB or SSN even when asked for every identity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personal_data_is_minimised_in_answers_errors_and_caches() {
+    let server = TestServer::default().await;
+    let response = server
+        .request(Method::POST, "/v1/search", Some(&server.searcher))
+        .json(&debtor_query())
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(
+        response
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+
+    let mut ssn_in_limit = debtor_query();
+    ssn_in_limit["limit"] = "123-45-6789".into();
+    let mut dob_in_purpose = debtor_query();
+    dob_in_purpose["permissible_purpose"]["dppa"] = "1984-05-12".into();
+    for (query, secret) in [
+        (ssn_in_limit, "123-45-6789"),
+        (dob_in_purpose, "1984-05-12"),
+    ] {
+        let (status, body) = server.search(&server.searcher, &query).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(!body.to_string().contains(secret), "echoed: {body}");
+        assert!(
+            body["error"]["field"].is_string(),
+            "the field is named: {body}"
+        );
+    }
+
+    let everyone = json!({
+        "first_name": "Dmitri", "last_name": "Kowalczyk", "zip": "99762",
+        "min_match_probability": 0.0, "limit": 50,
+        "permissible_purpose": purpose(),
+    });
+    let (status, body) = server.search(&server.searcher, &everyone).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let identities = body["identities"].as_array().expect("identities");
+    let below: Vec<&Value> = identities
+        .iter()
+        .filter(|i| i["band"] == "weak" || i["band"] == "unlikely")
+        .collect();
+    assert!(!below.is_empty(), "the namesake is listed: {body}");
+    for identity in below {
+        assert_eq!(identity["contacts"], json!([]), "{identity}");
+        assert_eq!(identity["records"], json!([]), "{identity}");
+        assert!(
+            identity["dob"].is_null() && identity["ssn"].is_null(),
+            "{identity}"
+        );
+        assert!(identity["names"].as_array().is_some_and(|n| !n.is_empty()));
+    }
+    let (_, body) = server.search(&server.searcher, &debtor_query()).await;
+    let top = &body["identities"][0];
+    assert_eq!(top["band"], "strong");
+    assert!(top["contacts"].as_array().is_some_and(|c| !c.is_empty()));
+    server.stop().await;
+}
