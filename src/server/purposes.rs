@@ -9,7 +9,8 @@
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use crate::purpose::{DppaPurpose, GlbaPurpose};
+use super::error::{ApiError, ErrorCode};
+use crate::purpose::{DppaPurpose, GlbaPurpose, PermissiblePurpose};
 
 /// The codes each kind of purpose accepts, in the order of the statute.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -29,6 +30,31 @@ pub struct PurposeView {
     pub citation: String,
     /// What it permits, in one line.
     pub description: String,
+}
+
+/// Reads the purposes of a request that has no JSON body from `?glba=` and `?dppa=`; a missing
+/// or unknown one is a 400 naming the parameter (never echoing its value).
+pub(crate) fn purposes_from_query(
+    glba: Option<&str>,
+    dppa: Option<&str>,
+) -> Result<PermissiblePurpose, ApiError> {
+    PermissiblePurpose::from_codes(glba, dppa).map_err(|error| {
+        let (parameter, given) = if error.field.ends_with("dppa") {
+            ("dppa", dppa)
+        } else {
+            ("glba", glba)
+        };
+        let code = if given.is_some() {
+            ErrorCode::InvalidField
+        } else {
+            ErrorCode::MissingField
+        };
+        ApiError::new(
+            code,
+            format!("query parameter {parameter}: {}", error.message),
+        )
+        .with_field(parameter)
+    })
 }
 
 /// Lists the permissible-purpose codes.

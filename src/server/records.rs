@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use axum::body::Bytes;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,7 @@ use super::error::{
     body_rejection, is_json, media_type, unsupported_media_type, ApiError, ErrorCode,
 };
 use super::limits::PointOfNoReturn;
+use super::purposes::purposes_from_query;
 use super::state::AppState;
 use super::views::RecordView;
 use crate::error::InputError;
@@ -336,6 +337,13 @@ fn response_of(
     }
 }
 
+/// The purposes of `GET /v1/records/{record_id}`, as query parameters.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PurposeQuery {
+    glba: Option<String>,
+    dppa: Option<String>,
+}
+
 fn record_id_of(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     match path {
         Ok(Path(record_id)) if record_id.len() > crate::index::MAX_RECORD_ID_BYTES => {
@@ -358,9 +366,14 @@ fn record_id_of(path: Result<Path<String>, PathRejection>) -> Result<String, Api
     get,
     path = "/v1/records/{record_id}",
     tag = "records",
-    params(("record_id" = String, Path, description = "Record id")),
+    params(
+        ("record_id" = String, Path, description = "Record id"),
+        ("glba" = String, Query, description = "GLBA permissible purpose code (see GET /v1/purposes)"),
+        ("dppa" = String, Query, description = "DPPA permitted use code"),
+    ),
     responses(
         (status = 200, description = "The record (SSN and DOB masked unless admin)", body = RecordView),
+        (status = 400, description = "A purpose is missing or unknown", body = super::error::ErrorBody),
         (status = 401, description = "No key, or an unknown or revoked key", body = super::error::ErrorBody),
         (status = 403, description = "The key's role may not read records", body = super::error::ErrorBody),
         (status = 404, description = "No such record", body = super::error::ErrorBody),
@@ -371,9 +384,21 @@ pub(crate) async fn get_record(
     State(state): State<AppState>,
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
+    purpose: Result<Query<PurposeQuery>, QueryRejection>,
 ) -> Response {
     let mut details = AuditDetails::default();
     let outcome = async {
+        // Reading a record discloses as much as a search: it needs a purpose, logged alike.
+        let Query(purpose) = purpose.map_err(|rejection| {
+            ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!("the query string cannot be read: {}", rejection.body_text()),
+            )
+        })?;
+        details.purposes = Some(purposes_from_query(
+            purpose.glba.as_deref(),
+            purpose.dppa.as_deref(),
+        )?);
         let record_id = record_id_of(path)?;
         let Some(permit) = state.engine_permit().await else {
             return Err(ApiError::internal(&"engine permits closed"));

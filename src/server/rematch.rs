@@ -27,12 +27,12 @@ use tokio::sync::mpsc;
 use super::audit_layer::{AuditDetails, AuditedByHandler};
 use super::auth::Caller;
 use super::error::{body_rejection, ApiError, ErrorCode};
+use super::purposes::purposes_from_query;
 use super::state::AppState;
 use crate::audit::{person_fingerprint, query_fingerprint, AuditEvent};
 use crate::bulk::{self, RematchOptions, OUTPUT_COLUMNS};
 use crate::error::InputError;
 use crate::input::{InputRow, MappingOverrides, RecordReader};
-use crate::purpose::PermissiblePurpose;
 use crate::search::{Engine, Query as SearchQuery};
 
 /// The route as the audit log names it.
@@ -95,7 +95,7 @@ async fn start(
             format!("the query string cannot be read: {}", rejection.body_text()),
         )
     })?;
-    let purposes = purposes_of(&params)?;
+    let purposes = purposes_from_query(params.glba.as_deref(), params.dppa.as_deref())?;
     details.purposes = Some(purposes);
     let options = RematchOptions {
         unmasked: caller.role.sees_unmasked(),
@@ -195,29 +195,6 @@ async fn start(
     response.extensions_mut().insert(AuditedByHandler);
     response.extensions_mut().insert(details.clone());
     Ok(response)
-}
-
-/// Reads the purposes from `?glba=` and `?dppa=`; a missing or unknown one is a 400 naming it.
-fn purposes_of(params: &RematchParams) -> Result<PermissiblePurpose, ApiError> {
-    PermissiblePurpose::from_codes(params.glba.as_deref(), params.dppa.as_deref()).map_err(
-        |error| {
-            let (parameter, given) = if error.field.ends_with("dppa") {
-                ("dppa", &params.dppa)
-            } else {
-                ("glba", &params.glba)
-            };
-            let code = if given.is_some() {
-                ErrorCode::InvalidField
-            } else {
-                ErrorCode::MissingField
-            };
-            ApiError::new(
-                code,
-                format!("query parameter {parameter}: {}", error.message),
-            )
-            .with_field(parameter)
-        },
-    )
 }
 
 fn probability(name: &str, value: Option<&str>) -> Result<Option<f64>, ApiError> {

@@ -305,13 +305,23 @@ async fn a_searcher_sees_masked_identifiers_and_an_admin_sees_them_in_full() {
     let levels = full["identities"][0]["explanation"].to_string();
     assert!(levels.contains(r#""level":"exact""#), "{levels}");
 
-    let (status, record) = server.get("/v1/records/r1", Some(&server.loader)).await;
+    let (status, record) = server
+        .get(
+            "/v1/records/r1?glba=consumer_authorized&dppa=debt_recovery",
+            Some(&server.loader),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         (record["ssn"].as_str(), record["dob"].as_str()),
         (Some("***-**-6789"), Some("1984"))
     );
-    let (_, record) = server.get("/v1/records/r1", Some(&server.admin)).await;
+    let (_, record) = server
+        .get(
+            "/v1/records/r1?glba=consumer_authorized&dppa=debt_recovery",
+            Some(&server.admin),
+        )
+        .await;
     assert_eq!(
         (record["ssn"].as_str(), record["dob"].as_str()),
         (Some(SSN), Some(DOB))
@@ -610,10 +620,24 @@ async fn every_error_has_its_status_and_the_json_shape() {
         },
         Refusal {
             method: Method::GET,
-            path: "/v1/records/nobody",
+            path: "/v1/records/nobody?glba=consumer_authorized&dppa=debt_recovery",
             body: None,
             content_type: None,
             ..search("an unknown record", &admin, None, 404, "not_found", None)
+        },
+        Refusal {
+            method: Method::GET,
+            path: "/v1/records/r1",
+            body: None,
+            content_type: None,
+            ..search(
+                "reading a record without a purpose",
+                &loader,
+                None,
+                400,
+                "missing_field",
+                Some("glba"),
+            )
         },
         Refusal {
             method: Method::DELETE,
@@ -1028,7 +1052,12 @@ async fn records_are_upserted_read_and_deleted() {
         "DOBs are masked in issues"
     );
 
-    let (status, record) = server.get("/v1/records/n1", Some(&server.loader)).await;
+    let (status, record) = server
+        .get(
+            "/v1/records/n1?glba=consumer_authorized&dppa=debt_recovery",
+            Some(&server.loader),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{record}");
     assert_eq!(record["last_name"], "adebayo");
     assert_eq!(
@@ -1039,7 +1068,12 @@ async fn records_are_upserted_read_and_deleted() {
         (record["ssn"].as_str(), record["dob"].as_str()),
         (Some("***-**-8901"), Some("1979"))
     );
-    let (_, record) = server.get("/v1/records/n1", Some(&server.admin)).await;
+    let (_, record) = server
+        .get(
+            "/v1/records/n1?glba=consumer_authorized&dppa=debt_recovery",
+            Some(&server.admin),
+        )
+        .await;
     assert_eq!(
         (record["ssn"].as_str(), record["dob"].as_str()),
         (Some("345-67-8901"), Some("1979-11-30"))
@@ -1075,7 +1109,12 @@ async fn records_are_upserted_read_and_deleted() {
         summary["rejected"], 1,
         "a row without record_id gets no made-up id"
     );
-    let (_, record) = server.get("/v1/records/n1", Some(&server.loader)).await;
+    let (_, record) = server
+        .get(
+            "/v1/records/n1?glba=consumer_authorized&dppa=debt_recovery",
+            Some(&server.loader),
+        )
+        .await;
     assert_eq!(record["phone"], "(937) 555-0111");
     assert!(
         record["address"].is_null(),
@@ -1090,7 +1129,12 @@ async fn records_are_upserted_read_and_deleted() {
     let (status, body) = status_and_json(response).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"record_id": "n1", "deleted": true}));
-    let (status, _) = server.get("/v1/records/n1", Some(&server.loader)).await;
+    let (status, _) = server
+        .get(
+            "/v1/records/n1?glba=consumer_authorized&dppa=debt_recovery",
+            Some(&server.loader),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, after) = server.search(&server.searcher, &query).await;
     let ids: Vec<&Value> = after["identities"]
@@ -1135,7 +1179,12 @@ async fn the_audit_log_chains_every_search_and_change_and_verify_catches_tamperi
                           "dob": "1988-02-29", "ssn": "456-78-9012"}]);
     let (status, _) = server.upsert(&server.loader, &records).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = server.get("/v1/records/a1", Some(&server.admin)).await;
+    let (status, _) = server
+        .get(
+            "/v1/records/a1?glba=consumer_authorized&dppa=debt_recovery",
+            Some(&server.admin),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let response = server
         .request(Method::DELETE, "/v1/records/a1", Some(&server.loader))
