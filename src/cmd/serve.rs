@@ -66,6 +66,14 @@ pub struct Args {
     /// before further ones are refused and logged (0 disables the guard).
     #[arg(long, env = "SKIPTRACE_ENUMERATION_VARIANTS", default_value_t = server::DEFAULT_ENUMERATION_VARIANTS)]
     pub enumeration_variants: usize,
+    /// Time a client has to send a whole request head, in milliseconds (the connection is
+    /// closed after; also how long an idle keep-alive connection is kept).
+    #[arg(long, env = "SKIPTRACE_HEADER_READ_TIMEOUT_MS", default_value_t = server::DEFAULT_HEADER_READ_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_ms: u64,
+    /// Connections open at once; a new one past it is closed at once.
+    #[arg(long, env = "SKIPTRACE_MAX_CONNECTIONS", default_value_t = server::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
     /// Requests a key may make at once before the rate applies.
     #[arg(long, env = "SKIPTRACE_RATE_BURST", default_value_t = server::DEFAULT_RATE_BURST,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -95,6 +103,8 @@ impl Args {
                 rate_burst: self.rate_burst,
                 daily_rows_per_key: self.daily_rows_per_key,
                 enumeration_variants: self.enumeration_variants,
+                header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+                max_connections: self.max_connections,
             },
         })
     }

@@ -53,6 +53,11 @@ pub struct Limits {
     /// SSN/DOB variants a key may try for one person within an hour before further ones are
     /// refused (`enumeration_suspected`); 0 disables the guard.
     pub enumeration_variants: usize,
+    /// Time a client has to send a whole request head, and an idle keep-alive connection waits
+    /// for its next one; the connection is closed after.
+    pub header_read_timeout: Duration,
+    /// Connections open at once; a new one past it is closed at once.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -66,6 +71,10 @@ impl Default for Limits {
             rate_burst: DEFAULT_RATE_BURST,
             daily_rows_per_key: super::quota::DEFAULT_DAILY_ROWS_PER_KEY,
             enumeration_variants: super::quota::DEFAULT_ENUMERATION_VARIANTS,
+            header_read_timeout: Duration::from_millis(
+                super::connections::DEFAULT_HEADER_READ_TIMEOUT_MS,
+            ),
+            max_connections: super::connections::DEFAULT_MAX_CONNECTIONS,
         }
     }
 }

@@ -10,12 +10,14 @@
 //! and `DELETE /v1/records/{record_id}` (keyed), `GET /healthz`, `/readyz`, `/metrics`,
 //! `/openapi.json` and the collectors' page `GET /` with `/app.js` and `/app.css` (open).
 //!
-//! Layers, outermost first: trace, panic catcher, body limit; then per routed request:
+//! Connections are accepted by [`connections`] (header-read timeout, connection limit). Layers,
+//! outermost first: trace, panic catcher, body limit; then per routed request:
 //! metrics, and for `/v1` the audit line, the access guard (401, 403, 429) and the timeout.
 //! `POST /v1/rematch` (a whole file, streamed back) has its own body limit and no timeout.
 
 mod audit_layer;
 mod auth;
+mod connections;
 mod error;
 mod health;
 mod limits;
@@ -44,6 +46,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use auth::Caller;
+pub use connections::{DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS};
 pub use error::{ApiError, ApiJson, ErrorBody, ErrorCode, ErrorDetail};
 pub use health::{Health, Readiness};
 pub use limits::{
@@ -292,10 +295,15 @@ impl Server {
             "serving"
         );
         let state = self.state.clone();
-        axum::serve(self.listener, app(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| Error::io(addr.to_string(), e))?;
+        let limits = self.state.limits().clone();
+        connections::serve(
+            self.listener,
+            app(self.state),
+            limits.header_read_timeout,
+            limits.max_connections,
+            shutdown,
+        )
+        .await;
         // Connection tasks drop their handles on the state a moment after serve returns; wait
         // for them, so that the index writer and the audit log (final checkpoint) are released
         // when this returns and a restart on the same index can take the writer at once.

@@ -2135,3 +2135,43 @@ async fn personal_data_is_minimised_in_answers_errors_and_caches() {
     assert!(top["contacts"].as_array().is_some_and(|c| !c.is_empty()));
     server.stop().await;
 }
+
+/// Slow-header connections (half a request head each) used to hold every file descriptor. Now
+/// the ones past the limit are closed at once, the others when the header-read timeout ends,
+/// and health checks answer again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_header_connections_are_dropped_and_health_checks_come_back() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = Limits {
+        header_read_timeout: Duration::from_millis(500),
+        max_connections: 20,
+        ..generous_limits()
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = TestServer::start_in(dir, limits).await;
+    let address = server.base.trim_start_matches("http://").to_string();
+    let mut slow = Vec::new();
+    for _ in 0..40 {
+        let mut socket = tokio::net::TcpStream::connect(&address)
+            .await
+            .expect("connect");
+        let _ = socket
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await;
+        slow.push(socket);
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for socket in &mut slow {
+        let mut buffer = [0u8; 256];
+        let read = tokio::time::timeout(Duration::from_secs(2), socket.read(&mut buffer)).await;
+        let closed = match read {
+            Ok(Ok(n)) => n == 0 || String::from_utf8_lossy(&buffer[..n]).contains("408"),
+            Ok(Err(_)) => true,
+            Err(_) => false,
+        };
+        assert!(closed, "a slow connection is closed");
+    }
+    let (status, body) = server.get("/healthz", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    server.stop().await;
+}
