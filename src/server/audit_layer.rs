@@ -8,7 +8,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::auth::AuditedKeyId;
+use super::auth::{AuditedKeyId, NotAudited};
 use super::error::{ApiError, ErrorCode};
 use super::state::AppState;
 use crate::audit::AuditEvent;
@@ -47,7 +47,9 @@ pub(crate) async fn audit(State(state): State<AppState>, request: Request, next:
             Ok(response) => response,
             Err(error) => ApiError::internal(&error).into_response(),
         };
-        if response.extensions().get::<AuditedByHandler>().is_some() {
+        if response.extensions().get::<AuditedByHandler>().is_some()
+            || response.extensions().get::<NotAudited>().is_some()
+        {
             return response;
         }
         let event = event_of(&route, &response);

@@ -13,7 +13,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::{Extension, Router};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -64,7 +65,9 @@ pub(crate) async fn serve(
             drop(socket);
             continue;
         };
-        let service = TowerToHyperService::new(app.clone());
+        // The peer's address goes with each request (failed authentications are counted per
+        // address).
+        let service = TowerToHyperService::new(app.clone().layer(Extension(ConnectInfo(remote))));
         let connection = graceful.watch(http.serve_connection(TokioIo::new(socket), service));
         tokio::spawn(async move {
             if let Err(error) = connection.await {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
+use super::auth::FailedAuthentications;
 use super::error::ApiError;
 use super::limits::{Limits, RateLimiter};
 use super::metrics::ServerMetrics;
@@ -30,6 +31,7 @@ struct Shared {
     permits: Arc<Semaphore>,
     rate_limiter: RateLimiter,
     quota: DailyRowQuota,
+    failed_authentications: FailedAuthentications,
     enumeration: EnumerationGuard,
     metrics: ServerMetrics,
 }
@@ -75,6 +77,7 @@ impl AppState {
                 permits,
                 rate_limiter,
                 quota,
+                failed_authentications: FailedAuthentications::default(),
                 enumeration,
                 metrics: ServerMetrics::new(),
             }),
@@ -120,6 +123,10 @@ impl AppState {
         if Arc::strong_count(&self.shared) > 1 {
             tracing::warn!("server state still held after shutdown: the index writer stays locked");
         }
+    }
+
+    pub(crate) fn failed_authentications(&self) -> &FailedAuthentications {
+        &self.shared.failed_authentications
     }
 
     /// Takes `rows` from the key's daily quota (all or none).

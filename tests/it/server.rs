@@ -2175,3 +2175,33 @@ async fn slow_header_connections_are_dropped_and_health_checks_come_back() {
     assert_eq!(status, StatusCode::OK, "{body}");
     server.stop().await;
 }
+
+/// A flood of bad keys from one address: the first ten get 401 and an audit line each, then the
+/// address gets 429 with one audit line for the window, and a good key still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_bad_keys_is_throttled_and_logged_once_per_window() {
+    let server = TestServer::default().await;
+    let before = audit_lines(&server.audit_path()).len();
+    let mut statuses = Vec::new();
+    for n in 0..30 {
+        let (status, _) = server
+            .search(&format!("stk_{n:012}_{}", "0".repeat(64)), &debtor_query())
+            .await;
+        statuses.push(status.as_u16());
+    }
+    assert!(statuses[..10].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
+    let lines = audit_lines(&server.audit_path());
+    assert_eq!(
+        lines.len() - before,
+        11,
+        "ten refusals and one throttle logged"
+    );
+    let (status, _) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a good key from the address still works"
+    );
+    server.stop().await;
+}
