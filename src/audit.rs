@@ -609,6 +609,25 @@ impl AuditLog {
         Ok(())
     }
 
+    /// Checkpoints the durable lines if the last checkpoint is older than
+    /// [`CHECKPOINT_INTERVAL`] and does not cover them; the server calls it every interval, so
+    /// an idle log's last lines are vouched for too.
+    ///
+    /// # Errors
+    /// When the checkpoint cannot be written.
+    pub fn checkpoint_if_due(&self) -> Result<()> {
+        let Ok(mut synced) = self.synced.lock() else {
+            return Ok(());
+        };
+        let due = synced
+            .checkpointed_at
+            .is_none_or(|at| at.elapsed() >= CHECKPOINT_INTERVAL);
+        if due {
+            self.checkpoint(&mut synced)?;
+        }
+        Ok(())
+    }
+
     /// Writes a checkpoint of the durable lines, unless the last one already covers them.
     fn checkpoint(&self, synced: &mut Synced) -> Result<()> {
         if synced.seq == synced.checkpointed {
@@ -901,6 +920,14 @@ pub fn verify_lines(
             "no checkpoint file: lines cut from the end could not be detected".into()
         );
     }
+    // The first durable line is checkpointed at once: a log with lines and no checkpoint had
+    // its checkpoints emptied.
+    if checkpoints_verified == 0 && verified > 0 {
+        fail!(
+            verified + 1,
+            "no checkpoint vouches for any line: the checkpoint file was emptied".into()
+        );
+    }
     if let Some(checkpoint) = pending {
         fail!(
             verified + 1,
@@ -1153,6 +1180,8 @@ mod tests {
             .expect("no checkpoints")
             .reason
             .contains("no checkpoint file"));
+        let emptied = verify_with(&lines, "").failure.expect("emptied");
+        assert!(emptied.reason.contains("emptied"), "{}", emptied.reason);
     }
 
     #[test]

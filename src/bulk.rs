@@ -125,8 +125,8 @@ pub struct RematchOptions {
     /// Rows per parallel batch.
     pub batch_rows: usize,
     /// The caller may see full SSNs and DOBs: the explanation and figures keep the true SSN and
-    /// DOB levels. Otherwise they are coarsened ([`crate::mask::coarsen_identifiers`]) after the
-    /// row's status is decided.
+    /// DOB levels. Otherwise they are coarsened ([`crate::mask::coarsen_identifiers`]) before the
+    /// review threshold is applied (the resolution's own verdict rests on the true levels).
     pub unmasked: bool,
 }
 
@@ -311,6 +311,11 @@ pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) ->
         retrieved,
         candidates_scored: resolution.candidates_scored,
     };
+    // Below the unmasking role the figures are coarsened first, so that the review threshold
+    // applies to the probability the caller sees.
+    if !options.unmasked {
+        crate::mask::coarsen_identifiers(&mut resolution, engine.model());
+    }
     let top_probability = resolution.identities.first().map(|t| t.match_probability);
     let status = match resolution.status {
         ResolutionStatus::Resolved => MatchStatus::Matched,
@@ -322,9 +327,6 @@ pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) ->
         }
         ResolutionStatus::NoMatch => MatchStatus::NoMatch,
     };
-    if !options.unmasked {
-        crate::mask::coarsen_identifiers(&mut resolution, engine.model());
-    }
     let top = resolution.identities.first();
     let named = matches!(status, MatchStatus::Matched | MatchStatus::Review);
     let chosen = top.filter(|_| named);

@@ -382,20 +382,22 @@ fn decode(bytes: &[u8], problems: &mut Vec<&'static str>) -> String {
     }
 }
 
-/// Returns the error for a record one of whose fields swallowed later lines: a line break
-/// inside a value followed by more delimited values is what a quote left open does (a real
-/// multi-line value, such as an address, holds no delimiter after its break).
+/// Returns the error for a record one of whose fields swallowed later lines: a line inside a
+/// value that holds as many delimiters as a whole row is a row read into the value, which is
+/// what a quote left open does. A real multi-line value (`12 Main St` / `Springfield, IL`)
+/// holds fewer.
 fn unclosed_quote(
     record: &csv::ByteRecord,
     row: u64,
     delimiter: u8,
     headers: &[String],
 ) -> Option<InputError> {
+    let row_delimiters = headers.len().saturating_sub(1).max(2);
     let (column, field) = record.iter().enumerate().find(|(_, field)| {
         field
-            .iter()
-            .position(|b| *b == b'\n')
-            .is_some_and(|at| field[at..].contains(&delimiter))
+            .split(|b| *b == b'\n')
+            .skip(1)
+            .any(|line| line.iter().filter(|b| **b == delimiter).count() >= row_delimiters)
     })?;
     let line = record.position().map_or(0, |p| p.line());
     let swallowed = field.iter().filter(|b| **b == b'\n').count() as u64;

@@ -153,8 +153,16 @@ pub fn coarsen_identifiers(resolution: &mut Resolution, model: &Model) {
             };
             identity.band = Band::of(identity.match_probability);
         }
+        // A record's own probability rests on its own SSN and DOB levels: shown as the
+        // identity's, always, so that neither its value nor its difference tells them apart.
+        for record in &mut identity.records {
+            record.match_probability = identity.match_probability;
+        }
         identity.flags.retain(|f| *f != Flag::NearDobOnly);
     }
+    // A band raised by the shift is capped as the true one was (only a resolved top identity
+    // is `strong`).
+    crate::resolve::decision::cap_bands_to_verdict(&mut resolution.identities, resolution.status);
 }
 
 /// Masks every identity's SSN and DOB in place, and coarsens what the explanation says of them

@@ -52,16 +52,18 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-api-key")?.to_str().ok().map(str::trim)
 }
 
-/// Failed authentications allowed per peer address within [`FAILURE_WINDOW`]; past them the
-/// address gets 429 without its key being checked.
+/// Failed authentications allowed per peer address within [`FAILURE_WINDOW`]; past them a
+/// request from the address whose key fails gets 429 (a valid key still passes).
 pub const MAX_FAILED_AUTHENTICATIONS: u32 = 10;
 
 /// The window over which failed authentications are counted.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
-/// Failed authentications per peer address: a flood of bad keys (2,000 at 2,710/s, each an
-/// fsync'd audit line) is cut to [`MAX_FAILED_AUTHENTICATIONS`] audited refusals and one audited
-/// throttle per address per window; the rest are refused unlogged, counted in metrics.
+/// Failed authentications per peer address: a flood of bad keys, each of which cost an fsync'd
+/// audit line, is cut to [`MAX_FAILED_AUTHENTICATIONS`] audited refusals and one audited
+/// throttle per address per window; the rest are refused unlogged (counted in the request
+/// metrics as 429s). Keys are 256-bit secrets, so the throttle protects the log and the disk,
+/// not the keys.
 #[derive(Debug, Default)]
 pub struct FailedAuthentications {
     by_address: Mutex<HashMap<IpAddr, (Instant, u32)>>,

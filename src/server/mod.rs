@@ -10,7 +10,7 @@
 //! and `DELETE /v1/records/{record_id}` (keyed), `GET /healthz`, `/readyz`, `/metrics`,
 //! `/openapi.json` and the collectors' page `GET /` with `/app.js` and `/app.css` (open).
 //!
-//! Connections are accepted by [`connections`] (header-read timeout, connection limit). Layers,
+//! Connections are accepted by `connections` (header-read timeout, connection limit). Layers,
 //! outermost first: trace, panic catcher, body limit; then per routed request:
 //! metrics, and for `/v1` the audit line, the access guard (401, 403, 429) and the timeout.
 //! `POST /v1/rematch` (a whole file, streamed back) has its own body limit and no timeout.
@@ -296,6 +296,23 @@ impl Server {
         );
         let state = self.state.clone();
         let limits = self.state.limits().clone();
+        // Checkpoints of the audit log while it is idle (see `AuditLog::checkpoint_if_due`).
+        let checkpointing = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(crate::audit::CHECKPOINT_INTERVAL);
+                loop {
+                    ticks.tick().await;
+                    let audit = state.clone();
+                    let written =
+                        tokio::task::spawn_blocking(move || audit.audit().checkpoint_if_due())
+                            .await;
+                    if let Ok(Err(error)) = written {
+                        tracing::error!(%error, "audit checkpoint not written");
+                    }
+                }
+            })
+        };
         connections::serve(
             self.listener,
             app(self.state),
@@ -304,6 +321,8 @@ impl Server {
             shutdown,
         )
         .await;
+        checkpointing.abort();
+        let _ = checkpointing.await;
         // Connection tasks drop their handles on the state a moment after serve returns; wait
         // for them, so that the index writer and the audit log (final checkpoint) are released
         // when this returns and a restart on the same index can take the writer at once.

@@ -276,7 +276,13 @@ async fn run(
 ) -> Result<SearchResponse, ApiError> {
     details.purposes = Some(request.purpose()?);
     details.client_reference = request.client_reference()?;
-    let options = request.options()?;
+    let mut options = request.options()?;
+    // Below the unmasking role the probabilities shown are coarsened: the minimum applies to
+    // those, or it would drop near guesses of an SSN and keep exact ones.
+    let minimum = options.min_match_probability;
+    if !caller.role.sees_unmasked() {
+        options.min_match_probability = 0.0;
+    }
     let raw = request.query()?;
     let unmasked = caller.role.sees_unmasked();
     state.take_rows(&caller.key_id, 1)?;
@@ -313,6 +319,9 @@ async fn run(
             .map(|SearchOutcome { mut resolution, .. }| {
                 if !unmasked {
                     mask_resolution(&mut resolution, engine.model());
+                    resolution
+                        .identities
+                        .retain(|i| i.match_probability >= minimum);
                 }
                 (resolution, started.elapsed().as_secs_f64() * 1000.0)
             })

@@ -355,12 +355,19 @@ async fn a_searcher_cannot_test_guesses_of_a_masked_ssn_or_dob() {
                 )
             })
             .collect();
+        let records: Vec<(Value, Value)> = top["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .map(|r| (r["record_id"].clone(), r["match_probability"].clone()))
+            .collect();
         (
-            body["status"].clone(),
+            (body["status"].clone(), top["band"].clone()),
             top["match_probability"].clone(),
             top["match_weight"].clone(),
             top["flags"].clone(),
             fields,
+            records,
         )
     };
     let near_dob = "1984-05-13";
@@ -1322,30 +1329,28 @@ async fn the_audit_log_chains_every_search_and_change_and_verify_catches_tamperi
     );
 
     // The attack on the unkeyed chain: delete a line and recompute every later hash. Without
-    // the key the recomputed hashes cannot match.
-    let mut forged: Vec<Value> = original
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect();
-    forged.remove(1);
-    let mut previous = "0".repeat(64);
-    for (i, line) in forged.iter_mut().enumerate() {
-        line["seq"] = (i + 1).into();
-        line["prev_hash"] = previous.clone().into();
-        line.as_object_mut().expect("object").remove("hash");
-        let canonical = serde_json::to_vec(line).expect("json");
-        let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
-        sha2::Digest::update(&mut hasher, previous.as_bytes());
-        sha2::Digest::update(&mut hasher, &canonical);
-        previous = hex::encode(sha2::Digest::finalize(hasher));
-        line["hash"] = previous.clone().into();
+    // the key (here, with another one) the recomputed hashes cannot match.
+    let forger = skiptrace::audit::AuditKey::generate();
+    let mut previous = skiptrace::audit::GENESIS_HASH.to_string();
+    let mut forged: Vec<String> = Vec::new();
+    for text in original.lines().take(1).chain(original.lines().skip(2)) {
+        let mut line: skiptrace::audit::AuditLine = serde_json::from_str(text).expect("line");
+        line.seq = forged.len() as u64 + 1;
+        line.prev_hash = previous.clone();
+        line.hash = line.expected_hash(&forger);
+        previous = line.hash.clone();
+        forged.push(serde_json::to_string(&line).expect("json"));
     }
-    let text: String = forged.iter().map(|l| format!("{l}\n")).collect();
-    std::fs::write(&path, text).expect("write");
+    std::fs::write(&path, forged.join("\n") + "\n").expect("write");
     let broken = verify_audit(&path);
     assert!(
         !broken.status.success(),
         "a chain recomputed without the key is detected"
+    );
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("line 1"),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
     );
 
     std::fs::write(&path, &original).expect("restore");
