@@ -331,28 +331,25 @@ async fn run(
     .await?;
     details.query_fingerprint = Some(fingerprint);
     let (resolution, took_ms) = outcome?;
-    details.result_ids = resolution
+    // The log names what went out: the records behind identities shown in full, not those of
+    // identities shown by name and figures only.
+    let identities: Vec<IdentityView> = resolution
         .identities
         .iter()
-        .map(|i| i.identity_id.clone())
+        .map(|i| IdentityView::of(i, unmasked))
         .collect();
-    details.record_ids = resolution
-        .identities
+    details.result_ids = identities.iter().map(|i| i.identity_id.clone()).collect();
+    details.record_ids = identities
         .iter()
         .flat_map(|i| i.records.iter().map(|r| r.record_id.clone()))
         .collect();
     details.unmasked = unmasked
-        && resolution
-            .identities
+        && identities
             .iter()
             .any(|i| i.ssn.is_some() || i.dob.is_some());
     Ok(SearchResponse {
         status: resolution.status.as_str().to_string(),
-        identities: resolution
-            .identities
-            .iter()
-            .map(|i| IdentityView::of(i, unmasked))
-            .collect(),
+        identities,
         candidates_scored: resolution.candidates_scored,
         took_ms,
     })

@@ -171,11 +171,20 @@ impl IdentityView {
         if matches!(identity.band, Band::Strong | Band::Possible) {
             return view;
         }
+        let explanation = view
+            .explanation
+            .into_iter()
+            .map(|e| FieldExplanationView {
+                record_id: None,
+                ..e
+            })
+            .collect();
         IdentityView {
             dob: None,
             ssn: None,
             records: Vec::new(),
             contacts: Vec::new(),
+            explanation,
             ..view
         }
     }

@@ -2133,7 +2133,20 @@ async fn personal_data_is_minimised_in_answers_errors_and_caches() {
             "{identity}"
         );
         assert!(identity["names"].as_array().is_some_and(|n| !n.is_empty()));
+        assert!(
+            !identity["explanation"].to_string().contains("record_id"),
+            "{identity}"
+        );
     }
+    // The log names as disclosed exactly the records that went out.
+    let shown: Vec<Value> = identities
+        .iter()
+        .flat_map(|i| i["records"].as_array().expect("records").clone())
+        .map(|r| r["record_id"].clone())
+        .collect();
+    let logged = audit_lines(&server.audit_path());
+    let last = logged.last().expect("the search's line");
+    assert_eq!(last["record_ids"], json!(shown), "{last}");
     let (_, body) = server.search(&server.searcher, &debtor_query()).await;
     let top = &body["identities"][0];
     assert_eq!(top["band"], "strong");
