@@ -600,13 +600,7 @@ impl AuditLog {
         }
         synced.seq = written;
         synced.hash = hash;
-        let due = synced
-            .checkpointed_at
-            .is_none_or(|at| at.elapsed() >= CHECKPOINT_INTERVAL);
-        if due {
-            self.checkpoint(&mut synced)?;
-        }
-        Ok(())
+        self.checkpoint_when_due(&mut synced)
     }
 
     /// Checkpoints the durable lines if the last checkpoint is older than
@@ -619,11 +613,16 @@ impl AuditLog {
         let Ok(mut synced) = self.synced.lock() else {
             return Ok(());
         };
+        self.checkpoint_when_due(&mut synced)
+    }
+
+    /// Checkpoints unless the last checkpoint is younger than [`CHECKPOINT_INTERVAL`].
+    fn checkpoint_when_due(&self, synced: &mut Synced) -> Result<()> {
         let due = synced
             .checkpointed_at
             .is_none_or(|at| at.elapsed() >= CHECKPOINT_INTERVAL);
         if due {
-            self.checkpoint(&mut synced)?;
+            self.checkpoint(synced)?;
         }
         Ok(())
     }
