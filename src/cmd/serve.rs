@@ -36,6 +36,11 @@ pub struct Args {
     /// storage, they show lines cut from the end.
     #[arg(long, env = "SKIPTRACE_AUDIT_CHECKPOINTS")]
     pub audit_checkpoints: Option<PathBuf>,
+    /// Size in bytes at which the audit log is rotated into a segment named after its last line
+    /// (`audit.jsonl.000000012345`), the chain carrying on in a fresh file; 0 never rotates.
+    /// Segments are removed only by `skiptrace audit prune`.
+    #[arg(long, env = "SKIPTRACE_AUDIT_ROTATE_BYTES", default_value_t = skiptrace::audit::segments::DEFAULT_ROTATE_BYTES)]
+    pub audit_rotate_bytes: u64,
     /// Address to listen on.
     #[arg(long, env = "SKIPTRACE_ADDR", default_value = server::DEFAULT_ADDR)]
     pub addr: SocketAddr,
@@ -92,6 +97,7 @@ impl Args {
             audit_path: self.audit,
             audit_key_path: self.audit_key,
             audit_checkpoints_path: self.audit_checkpoints,
+            audit_rotate_bytes: self.audit_rotate_bytes,
             addr: self.addr,
             model: self.model,
             limits: Limits {

@@ -94,6 +94,8 @@ pub struct ServerConfig {
     pub audit_key_path: Option<PathBuf>,
     /// Checkpoints of the audit log; `None` for [`crate::audit::default_checkpoint_path`].
     pub audit_checkpoints_path: Option<PathBuf>,
+    /// Size at which the audit log rotates (0: never).
+    pub audit_rotate_bytes: u64,
     /// Address to listen on.
     pub addr: SocketAddr,
     /// Model file; `None` for the shipped model.
@@ -110,6 +112,7 @@ impl Default for ServerConfig {
             audit_path: PathBuf::from(crate::audit::DEFAULT_AUDIT_FILE),
             audit_key_path: None,
             audit_checkpoints_path: None,
+            audit_rotate_bytes: crate::audit::segments::DEFAULT_ROTATE_BYTES,
             addr: DEFAULT_ADDR.parse().expect("the default address parses"),
             model: None,
             limits: Limits::default(),
@@ -249,7 +252,8 @@ impl Server {
             &config.audit_path,
             AuditKey::load_or_create(&config.audit_key_path())?,
             &config.audit_checkpoints_path(),
-        )?;
+        )?
+        .rotate_at(config.audit_rotate_bytes);
         let state = AppState::new(
             Engine::new(index, model),
             keys,

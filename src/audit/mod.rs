@@ -13,11 +13,11 @@
 //!
 //! Never in the log: a key (only its id), a raw SSN or DOB (the query is a keyed fingerprint,
 //! and SSN- or date-shaped parts of a client reference are masked).
-//! Retention is the operator's: collection rules require records kept until three years after
-//! the last activity on a debt, so the server never rotates or trims the file.
+//! The server rotates the live file into segments past a size ([`segments`]); only
+//! `skiptrace audit prune` removes segments, and only those past retention.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -30,6 +30,12 @@ use sha2::Sha256;
 use crate::error::{Error, Result};
 use crate::normalize::{NormalizedRecord, Ssn};
 use crate::purpose::PermissiblePurpose;
+
+pub mod segments;
+mod verify;
+
+pub use segments::{prune, segments, PruneReport, Pruned, Segment};
+pub use verify::{verify, verify_lines, VerifyFailure, VerifyReport};
 
 /// Default audit log, relative to the working directory.
 pub const DEFAULT_AUDIT_FILE: &str = "audit.jsonl";
@@ -381,6 +387,8 @@ impl Checkpoint {
 pub struct AuditLog {
     path: PathBuf,
     key: AuditKey,
+    /// Size past which the live file becomes a segment; 0 never rotates.
+    rotate_bytes: u64,
     tail: Mutex<Tail>,
     /// Group commit: the highest sequence number known durable, and a second handle on the file
     /// to sync it. One sync covers every line written before it started, so concurrent
@@ -414,7 +422,8 @@ struct Tail {
 
 impl AuditLog {
     /// Opens (or creates) the log at `path`, keyed by `key`, and continues its chain after the
-    /// last line; checkpoints go to `checkpoints` (created when absent).
+    /// last line (of the newest rotated segment when the live file is empty); checkpoints go to
+    /// `checkpoints` (created when absent). It does not rotate until [`AuditLog::rotate_at`].
     ///
     /// # Errors
     /// [`Error::Audit`] when the file cannot be opened, ends in a partial line, its last line is
@@ -426,8 +435,10 @@ impl AuditLog {
             path: path.to_path_buf(),
             message,
         };
-        let (seq, last_hash) = match last_line(&mut file).map_err(|e| Error::io(path, e))? {
-            None => (0, GENESIS_HASH.to_string()),
+        let live = last_line(&mut file).map_err(|e| Error::io(path, e))?;
+        let live_is_empty = live.is_none();
+        let (seq, last_hash) = match live {
+            None => chain_end_before(path, &key)?,
             Some(LastLine::Partial) => {
                 return Err(audit_error(
                     "ends with an incomplete line (run `skiptrace audit verify`)".into(),
@@ -453,6 +464,8 @@ impl AuditLog {
             open_append(checkpoints).map_err(|e| Error::io(checkpoints, e))?;
         let checkpointed =
             match last_line(&mut checkpoint_file).map_err(|e| Error::io(checkpoints, e))? {
+                // A fresh file after a rotation: the segment's checkpoints cover the chain so far.
+                None if live_is_empty => seq,
                 None => 0,
                 Some(LastLine::Line(bytes)) => {
                     let checkpoint: Checkpoint = serde_json::from_slice(&bytes)
@@ -486,6 +499,7 @@ impl AuditLog {
         Ok(AuditLog {
             path: path.to_path_buf(),
             key,
+            rotate_bytes: 0,
             synced: Mutex::new(Synced {
                 file: sync_handle,
                 seq,
@@ -502,6 +516,13 @@ impl AuditLog {
                 failed: false,
             }),
         })
+    }
+
+    /// Rotates the live file into a segment once it holds `bytes` or more (0: never).
+    #[must_use]
+    pub fn rotate_at(mut self, bytes: u64) -> AuditLog {
+        self.rotate_bytes = bytes;
+        self
     }
 
     /// Returns the log's path.
@@ -600,7 +621,62 @@ impl AuditLog {
         }
         synced.seq = written;
         synced.hash = hash;
-        self.checkpoint_when_due(&mut synced)
+        self.checkpoint_when_due(&mut synced)?;
+        self.rotate_when_due(&mut synced)
+    }
+
+    /// Turns the live file into a segment when it has reached the rotation size: every line
+    /// written is synced and checkpointed, both files are renamed after the last `seq`, and
+    /// fresh ones carry on the chain. A failure stops the log (fail closed).
+    fn rotate_when_due(&self, synced: &mut Synced) -> Result<()> {
+        if self.rotate_bytes == 0 {
+            return Ok(());
+        }
+        let size = synced
+            .file
+            .metadata()
+            .map_err(|e| Error::io(&self.path, e))?
+            .len();
+        if size < self.rotate_bytes {
+            return Ok(());
+        }
+        let Ok(mut tail) = self.tail.lock() else {
+            return Ok(());
+        };
+        if tail.failed {
+            return Ok(());
+        }
+        let rotated = self.rotate(synced, &mut tail);
+        if rotated.is_err() {
+            tail.failed = true;
+        }
+        rotated
+    }
+
+    fn rotate(&self, synced: &mut Synced, tail: &mut Tail) -> Result<()> {
+        synced
+            .file
+            .sync_data()
+            .map_err(|e| Error::io(&self.path, e))?;
+        synced.seq = tail.seq;
+        synced.hash = tail.last_hash.clone();
+        self.checkpoint(synced)?;
+        let checkpoints = &synced.checkpoints_path;
+        let segment_checkpoints = segments::segment_checkpoints_path(checkpoints, tail.seq);
+        std::fs::rename(checkpoints, &segment_checkpoints)
+            .map_err(|e| Error::io(&segment_checkpoints, e))?;
+        let segment = segments::segment_path(&self.path, tail.seq);
+        std::fs::rename(&self.path, &segment).map_err(|e| Error::io(&segment, e))?;
+        segments::sync_directory(&segment)?;
+        segments::sync_directory(&segment_checkpoints)?;
+        let file = open_append(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        synced.checkpoints = open_append(checkpoints).map_err(|e| Error::io(checkpoints, e))?;
+        synced.file = file.try_clone().map_err(|e| Error::io(&self.path, e))?;
+        tail.file = file;
+        // The new file's first line is checkpointed at once, as a new log's is.
+        synced.checkpointed_at = None;
+        tracing::info!(segment = %segment.display(), "audit log rotated");
+        Ok(())
     }
 
     /// Checkpoints the durable lines if the last checkpoint is older than
@@ -677,6 +753,35 @@ impl AuditLog {
     }
 }
 
+/// Where the chain stands before an empty live file: at the end of the newest segment, at the
+/// retention anchor when every segment was removed, or at the start.
+fn chain_end_before(path: &Path, key: &AuditKey) -> Result<(u64, String)> {
+    let Some(newest) = segments(path)?.pop() else {
+        return Ok(Pruned::read(path, key)?
+            .map_or((0, GENESIS_HASH.to_string()), |p| (p.through_seq, p.hash)));
+    };
+    let audit_error = |message: &str| Error::Audit {
+        path: newest.path.clone(),
+        message: format!("{message} (run `skiptrace audit verify`)"),
+    };
+    let mut file = File::open(&newest.path).map_err(|e| Error::io(&newest.path, e))?;
+    let Some(LastLine::Line(bytes)) =
+        last_line(&mut file).map_err(|e| Error::io(&newest.path, e))?
+    else {
+        return Err(audit_error(
+            "the newest segment is empty or ends in a partial line",
+        ));
+    };
+    let line: AuditLine = serde_json::from_slice(&bytes)
+        .map_err(|_| audit_error("its last line is not an audit line"))?;
+    if line.hash != line.expected_hash(key) || line.seq != newest.last_seq {
+        return Err(audit_error(
+            "its last line is not the sealed line its name promises",
+        ));
+    }
+    Ok((line.seq, line.hash))
+}
+
 /// True when `path` still names the open `file` (same device and inode).
 #[cfg(unix)]
 fn still_linked(path: &Path, file: &File) -> bool {
@@ -739,208 +844,6 @@ fn last_line(file: &mut File) -> std::io::Result<Option<LastLine>> {
             return Ok(Some(LastLine::Line(collected)));
         }
         end = start;
-    }
-}
-
-/// The outcome of [`verify`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyReport {
-    /// Lines that verified before the first failure (all of them when there is none).
-    pub lines_verified: u64,
-    /// Checkpoints that verified against the log.
-    pub checkpoints_verified: u64,
-    /// The first broken line, if any.
-    pub failure: Option<VerifyFailure>,
-}
-
-/// Where and why a log failed verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyFailure {
-    /// 1-based line number in the log (in the checkpoint file when the reason says so).
-    pub line: u64,
-    /// What is wrong.
-    pub reason: String,
-}
-
-/// Verifies the keyed chain of the log at `path` and checks it against its checkpoints.
-///
-/// # Errors
-/// When the log cannot be opened; a broken chain, a missing checkpoint file for a log with
-/// lines, or a log shorter than a checkpoint is not an error but a [`VerifyFailure`].
-pub fn verify(path: &Path, key: &AuditKey, checkpoints: &Path) -> Result<VerifyReport> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let checkpoint_file = match File::open(checkpoints) {
-        Ok(file) => Some(BufReader::new(file)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io(checkpoints, e)),
-    };
-    Ok(verify_lines(BufReader::new(file), key, checkpoint_file))
-}
-
-/// Reads checkpoints one by one, checking each is sealed and later than the one before.
-struct CheckpointReader<R> {
-    lines: std::io::Split<R>,
-    number: u64,
-    last_seq: u64,
-}
-
-impl<R: BufRead> CheckpointReader<R> {
-    fn next(&mut self, key: &AuditKey) -> Option<std::result::Result<Checkpoint, VerifyFailure>> {
-        let bytes = loop {
-            let bytes = self.lines.next()?;
-            self.number += 1;
-            match bytes {
-                Ok(bytes) if bytes.is_empty() => continue,
-                other => break other,
-            }
-        };
-        let number = self.number;
-        let fail = |reason: String| {
-            Some(Err(VerifyFailure {
-                line: number,
-                reason: format!("checkpoint file, line {number}: {reason}"),
-            }))
-        };
-        let bytes = match bytes {
-            Ok(bytes) => bytes,
-            Err(e) => return fail(format!("unreadable: {e}")),
-        };
-        let checkpoint: Checkpoint = match serde_json::from_slice(&bytes) {
-            Ok(checkpoint) => checkpoint,
-            Err(e) => return fail(format!("not a checkpoint: {e}")),
-        };
-        if !checkpoint.is_sealed(key) {
-            return fail("not sealed with this key: forged or edited".into());
-        }
-        if checkpoint.seq <= self.last_seq {
-            return fail(format!(
-                "seq {} after {}: checkpoints reordered or replayed",
-                checkpoint.seq, self.last_seq
-            ));
-        }
-        self.last_seq = checkpoint.seq;
-        Some(Ok(checkpoint))
-    }
-}
-
-/// Verifies a chain read from any reader: every line parses, has the next `seq`, points at the
-/// previous line's hash, and matches its own hash under `key`; then every checkpoint is sealed
-/// with `key`, names a line the log holds, with that line's hash. `checkpoints` is `None` when
-/// there is no checkpoint file, which fails a log that has lines.
-pub fn verify_lines(
-    reader: impl BufRead,
-    key: &AuditKey,
-    checkpoints: Option<impl BufRead>,
-) -> VerifyReport {
-    let mut previous_hash = GENESIS_HASH.to_string();
-    let mut verified = 0u64;
-    let mut checkpoints_verified = 0u64;
-    let mut checkpoints = checkpoints.map(|r| CheckpointReader {
-        lines: r.split(b'\n'),
-        number: 0,
-        last_seq: 0,
-    });
-    macro_rules! fail {
-        ($line:expr, $reason:expr) => {
-            return VerifyReport {
-                lines_verified: verified,
-                checkpoints_verified,
-                failure: Some(VerifyFailure {
-                    line: $line,
-                    reason: $reason,
-                }),
-            }
-        };
-    }
-    macro_rules! next_checkpoint {
-        () => {
-            match checkpoints.as_mut().and_then(|c| c.next(key)) {
-                None => None,
-                Some(Ok(checkpoint)) => Some(checkpoint),
-                Some(Err(failure)) => fail!(failure.line, failure.reason),
-            }
-        };
-    }
-    let mut pending: Option<Checkpoint> = next_checkpoint!();
-    for (index, text) in reader.split(b'\n').enumerate() {
-        let number = index as u64 + 1;
-        let bytes = match text {
-            Ok(bytes) => bytes,
-            Err(e) => fail!(number, format!("unreadable: {e}")),
-        };
-        let line: AuditLine = match serde_json::from_slice(&bytes) {
-            Ok(line) => line,
-            Err(e) => fail!(number, format!("not an audit line: {e}")),
-        };
-        if line.seq != number {
-            fail!(
-                number,
-                format!(
-                    "seq is {}, expected {number}: a line was deleted, inserted or moved",
-                    line.seq
-                )
-            );
-        }
-        if line.prev_hash != previous_hash {
-            fail!(
-                number,
-                "prev_hash does not match the previous line's hash: a line before it was \
-                 deleted, reordered or rewritten"
-                    .into()
-            );
-        }
-        if line.hash != line.expected_hash(key) {
-            fail!(
-                number,
-                "hash does not match the line's content under this key: the line was edited, \
-                 or the chain recomputed without the key"
-                    .into()
-            );
-        }
-        while pending.as_ref().is_some_and(|c| c.seq == number) {
-            let checkpoint = pending.take().expect("checked");
-            if checkpoint.hash != line.hash {
-                fail!(
-                    number,
-                    "differs from the checkpoint written for it: the log was rewritten from \
-                     here"
-                        .into()
-                );
-            }
-            checkpoints_verified += 1;
-            pending = next_checkpoint!();
-        }
-        previous_hash = line.hash;
-        verified += 1;
-    }
-    if checkpoints.is_none() && verified > 0 {
-        fail!(
-            verified + 1,
-            "no checkpoint file: lines cut from the end could not be detected".into()
-        );
-    }
-    // The first durable line is checkpointed at once: a log with lines and no checkpoint had
-    // its checkpoints emptied.
-    if checkpoints_verified == 0 && verified > 0 {
-        fail!(
-            verified + 1,
-            "no checkpoint vouches for any line: the checkpoint file was emptied".into()
-        );
-    }
-    if let Some(checkpoint) = pending {
-        fail!(
-            verified + 1,
-            format!(
-                "the log ends after {verified} lines but a checkpoint vouches for {}: lines \
-                 were cut off the end",
-                checkpoint.seq
-            )
-        );
-    }
-    VerifyReport {
-        lines_verified: verified,
-        checkpoints_verified,
-        failure: None,
     }
 }
 
