@@ -297,6 +297,7 @@ pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) ->
     let SearchOutcome {
         mut resolution,
         retrieved,
+        ..
     } = match engine.search(&query, &options.search) {
         Ok(outcome) => outcome,
         Err(error) => {

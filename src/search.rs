@@ -128,6 +128,8 @@ impl Query {
 pub struct SearchOutcome {
     /// The identities found and the verdict.
     pub resolution: Resolution,
+    /// [`SkipIndex::commit_id`] of the commit searched.
+    pub index_commit: String,
     /// Ids of every record retrieved, both passes (`skiptrace eval` measures retrieval recall
     /// with them).
     pub retrieved: Vec<String>,
@@ -138,6 +140,8 @@ pub struct SearchOutcome {
 pub struct Engine {
     index: SkipIndex,
     model: Model,
+    /// [`Model::digest`], computed once.
+    model_digest: String,
 }
 
 /// A candidate with its comparison against the query.
@@ -151,7 +155,17 @@ struct Scored {
 impl Engine {
     /// Builds an engine.
     pub fn new(index: SkipIndex, model: Model) -> Engine {
-        Engine { index, model }
+        let model_digest = model.digest();
+        Engine {
+            index,
+            model,
+            model_digest,
+        }
+    }
+
+    /// Returns the model's [`Model::digest`].
+    pub fn model_digest(&self) -> &str {
+        &self.model_digest
     }
 
     /// Returns the index.
@@ -195,6 +209,7 @@ impl Engine {
             };
             return Ok(SearchOutcome {
                 resolution,
+                index_commit: SkipIndex::commit_id(&searcher),
                 retrieved,
             });
         }
@@ -255,6 +270,7 @@ impl Engine {
         };
         Ok(SearchOutcome {
             resolution,
+            index_commit: SkipIndex::commit_id(&searcher),
             retrieved,
         })
     }

@@ -34,7 +34,7 @@ use crate::purpose::PermissiblePurpose;
 pub mod segments;
 mod verify;
 
-pub use segments::{prune, segments, PruneReport, Pruned, Segment};
+pub use segments::{find_line, prune, segments, PruneReport, Pruned, Segment};
 pub use verify::{verify, verify_lines, VerifyFailure, VerifyReport};
 
 /// Default audit log, relative to the working directory.
@@ -167,6 +167,13 @@ pub struct AuditEvent {
     pub error_code: Option<String>,
     /// Rows processed by a bulk job (`POST /v1/rematch`); `None` for single requests.
     pub rows: Option<u64>,
+    /// [`crate::score::Model::digest`] of the model that decided (searches and bulk jobs).
+    pub model_digest: Option<String>,
+    /// [`crate::index::SkipIndex::commit_id`] of the index state searched (for a bulk job, the
+    /// state when it started).
+    pub index_commit: Option<String>,
+    /// [`crate::resolve::Resolution::digest`] of the answer sent (searches).
+    pub answer_digest: Option<String>,
 }
 
 /// Purposes as logged: codes as strings, so old lines verify whatever the code list becomes.
@@ -210,6 +217,15 @@ pub struct AuditLine {
     /// See [`AuditEvent::rows`]. Left out of lines without it, so older lines hash the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<u64>,
+    /// See [`AuditEvent::model_digest`]; left out when absent, as `rows` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_digest: Option<String>,
+    /// See [`AuditEvent::index_commit`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_commit: Option<String>,
+    /// See [`AuditEvent::answer_digest`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_digest: Option<String>,
     /// The previous line's `hash`.
     pub prev_hash: String,
     /// HMAC-SHA256 under the [`AuditKey`] of prev_hash ‖ canonical JSON of this line without
@@ -246,6 +262,9 @@ impl AuditLine {
             unmasked: event.unmasked,
             error_code: event.error_code,
             rows: event.rows,
+            model_digest: event.model_digest,
+            index_commit: event.index_commit,
+            answer_digest: event.answer_digest,
             prev_hash: prev_hash.to_string(),
             hash: String::new(),
         };

@@ -286,6 +286,34 @@ pub fn prune(
     Ok(report)
 }
 
+/// Returns line `seq` of the log, from the segment that holds it or the live file, `None` when
+/// the log has no such line (pruned, or not yet written).
+///
+/// # Errors
+/// When a file cannot be read, or the line found is not sealed with `key` (run `skiptrace
+/// audit verify`).
+pub fn find_line(log: &Path, key: &AuditKey, seq: u64) -> Result<Option<AuditLine>> {
+    let file = segments(log)?
+        .into_iter()
+        .find(|s| s.last_seq >= seq)
+        .map_or_else(|| log.to_path_buf(), |s| s.path);
+    let mut found = None;
+    for_each_line(&file, |line| {
+        if line.seq == seq && found.is_none() {
+            found = Some(line);
+        }
+    })?;
+    match found {
+        Some(line) if line.hash != line.expected_hash(key) => Err(Error::Audit {
+            path: file,
+            message: format!(
+                "line {seq} is not sealed with this key (run `skiptrace audit verify`)"
+            ),
+        }),
+        other => Ok(other),
+    }
+}
+
 fn remove_if_present(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),

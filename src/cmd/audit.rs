@@ -4,18 +4,27 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use skiptrace::access::KeyStore;
 use skiptrace::audit::segments::DEFAULT_RETENTION_DAYS;
-use skiptrace::audit::{default_checkpoint_path, default_key_path, prune, verify, AuditKey};
+use skiptrace::audit::{
+    default_checkpoint_path, default_key_path, find_line, prune, verify, AuditKey,
+};
+use skiptrace::index::SkipIndex;
+use skiptrace::score::Model;
+use skiptrace::search::Engine;
+use skiptrace::server::{replay, SearchRequest};
 
 /// Flags of `skiptrace audit`.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  skiptrace audit verify --audit audit.jsonl\n  \
-skiptrace audit prune --audit audit.jsonl --dry-run\n\n\
+skiptrace audit prune --audit audit.jsonl --dry-run\n  \
+skiptrace audit replay --audit audit.jsonl --seq 42 --request request.json --index index/\n\n\
 verify exits 0 when every line of the rotated segments and the live log verifies under the\n\
 key as one chain and each file holds every line its checkpoints vouch for, 1 with the first\n\
 bad file and line otherwise. Lines written after the last checkpoint (at most a second's\n\
-worth, unless the server was killed) cannot be vouched for."
+worth, unless the server was killed) cannot be vouched for. replay exits 0 when the answer\n\
+is the one logged, 1 when it differs."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -41,6 +50,28 @@ enum AuditCommand {
         /// Say what would be removed, remove nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Run a logged search again and say whether the answer is the one logged. The log holds
+    /// only the query's keyed fingerprint: give the request body as it was sent; its
+    /// fingerprint must match the line's.
+    Replay {
+        #[command(flatten)]
+        files: LogFiles,
+        /// The line (`seq`) to replay.
+        #[arg(long)]
+        seq: u64,
+        /// The search request as sent to `POST /v1/search` (a JSON file).
+        #[arg(long)]
+        request: PathBuf,
+        /// Index directory (the one the server searched).
+        #[arg(long, env = "SKIPTRACE_INDEX", default_value = skiptrace::index::DEFAULT_INDEX_DIR)]
+        index: PathBuf,
+        /// Model file the server used (default: the shipped model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// API key file, to answer as the logged key's role did.
+        #[arg(long, env = "SKIPTRACE_KEYS", default_value = skiptrace::access::DEFAULT_KEYS_FILE)]
+        keys: PathBuf,
     },
 }
 
@@ -104,6 +135,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 }
             }
         }
+        AuditCommand::Replay {
+            files,
+            seq,
+            request,
+            index,
+            model,
+            keys,
+        } => replay_line(&files, seq, &request, &index, model.as_deref(), &keys),
         AuditCommand::Prune {
             files,
             retention_days,
@@ -130,4 +169,74 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Runs `skiptrace audit replay`: exit 0 when the answer is the one logged, 1 when not.
+fn replay_line(
+    files: &LogFiles,
+    seq: u64,
+    request: &std::path::Path,
+    index: &std::path::Path,
+    model: Option<&std::path::Path>,
+    keys: &std::path::Path,
+) -> anyhow::Result<()> {
+    let key = files.key()?;
+    let line = find_line(&files.audit, &key, seq)
+        .with_context(|| format!("reading {}", files.audit.display()))?
+        .with_context(|| format!("{} has no line {seq}", files.audit.display()))?;
+    let text = std::fs::read_to_string(request)
+        .with_context(|| format!("reading {}", request.display()))?;
+    let request: SearchRequest = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a search request", request.display()))?;
+    let key_id = line.key_id.as_deref().unwrap_or_default();
+    let role = KeyStore::load(keys)
+        .with_context(|| format!("reading {}", keys.display()))?
+        .find(key_id)
+        .map(|k| k.role)
+        .with_context(|| format!("{} has no key {key_id}", keys.display()))?;
+    let model = match model {
+        Some(path) => Model::load(path)?,
+        None => Model::default_model(),
+    };
+    let engine = Engine::new(SkipIndex::open(index)?, model);
+    let replayed = replay(&engine, &line, &request, role, &key)?;
+    println!(
+        "line {seq}: {} ({} key {key_id})",
+        if replayed.same_answer {
+            "same answer as logged"
+        } else {
+            "DIFFERENT answer from the one logged"
+        },
+        role
+    );
+    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "not logged".into());
+    println!(
+        "  model:        logged {}, now {}",
+        shown(&replayed.logged_model),
+        replayed.model
+    );
+    println!(
+        "  index commit: logged {}, now {}",
+        shown(&replayed.logged_index_commit),
+        replayed.index_commit
+    );
+    if !replayed.same_answer {
+        println!(
+            "  identities:   logged [{}]",
+            replayed.logged_identities.join(", ")
+        );
+        println!(
+            "                now    [{}]",
+            replayed.identities.join(", ")
+        );
+        if !replayed.same_inputs() {
+            println!(
+                "  The index or model is not the one the line names. The index keeps only its \
+                 newest commit, so the logged state is gone: the difference may come from \
+                 records changed since."
+            );
+        }
+        std::process::exit(1);
+    }
+    Ok(())
 }

@@ -168,6 +168,20 @@ impl SkipIndex {
         Ok(())
     }
 
+    /// Returns an id of the commit a searcher reads: a digest of its segments and their deletes
+    /// (hex, 16 digits), the same in every process that opens that commit and different after
+    /// any change, so an audit line says which state of the index was searched.
+    pub fn commit_id(searcher: &Searcher) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for (segment, deletes) in searcher.generation().segments() {
+            hasher.update(segment.uuid_string().as_bytes());
+            hasher.update(deletes.map_or(String::new(), |d| d.to_string()).as_bytes());
+            hasher.update(b";");
+        }
+        hex::encode(&hasher.finalize()[..8])
+    }
+
     /// Returns the index directory, `None` for an in-RAM index.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()

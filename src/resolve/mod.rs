@@ -168,3 +168,15 @@ pub struct Resolution {
     /// Records retrieved and scored.
     pub candidates_scored: usize,
 }
+
+impl Resolution {
+    /// Returns a digest of the answer (status and identities, with their figures, records and
+    /// contacts, in order; SHA-256 of the JSON, hex, first 16 digits), so an audit line can say
+    /// what was answered and a replay whether the answer is the same.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let answer =
+            serde_json::to_vec(&(&self.status, &self.identities)).expect("a resolution serializes");
+        hex::encode(&Sha256::digest(&answer)[..8])
+    }
+}

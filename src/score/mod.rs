@@ -199,6 +199,15 @@ impl Model {
         model.prepared().map_err(model_error)
     }
 
+    /// Returns a digest of the model's figures (SHA-256 of its canonical JSON, hex, first 16
+    /// digits): the same for the same model however its file is laid out, so an audit line says
+    /// which model decided.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let canonical = serde_json::to_vec(self).expect("a model serializes");
+        hex::encode(&Sha256::digest(&canonical)[..8])
+    }
+
     /// Writes the model as pretty JSON.
     ///
     /// # Errors

@@ -23,6 +23,9 @@ pub(crate) struct AuditDetails {
     pub result_ids: Vec<String>,
     pub record_ids: Vec<String>,
     pub unmasked: bool,
+    pub model_digest: Option<String>,
+    pub index_commit: Option<String>,
+    pub answer_digest: Option<String>,
 }
 
 /// Put on a response whose handler writes its own audit line (a streamed bulk job, logged when
@@ -95,6 +98,9 @@ fn event_of(route: &str, response: &Response) -> AuditEvent {
             .get::<ErrorCode>()
             .map(|c| c.as_str().to_string()),
         rows: None,
+        model_digest: details.model_digest,
+        index_commit: details.index_commit,
+        answer_digest: details.answer_digest,
     }
 }
 

@@ -27,6 +27,7 @@ mod purposes;
 mod quota;
 mod records;
 mod rematch;
+mod replay;
 mod search;
 mod state;
 mod views;
@@ -61,7 +62,8 @@ pub use quota::{
     DEFAULT_ENUMERATION_VARIANTS, ENUMERATION_WINDOW,
 };
 pub use records::{DeleteResponse, IssueView, RecordInput, UpsertResponse, NDJSON};
-pub use search::{PurposeRequest, SearchRequest, SearchResponse, MAX_LIMIT};
+pub use replay::{replay, Replay, ReplayError};
+pub use search::{answer, Answer, PurposeRequest, SearchRequest, SearchResponse, MAX_LIMIT};
 pub use state::AppState;
 pub use views::{
     ContactPointView, FieldExplanationView, IdentityView, PostalAddressView, RecordRefView,

@@ -160,8 +160,11 @@ async fn start(
                 });
             }
         };
+        let index_commit = crate::index::SkipIndex::commit_id(&engine.index().searcher());
         let job = run_job(&engine, reader, &options, &sender, &screen);
         let event = AuditEvent {
+            model_digest: Some(engine.model_digest().to_string()),
+            index_commit: Some(index_commit),
             key_id: Some(key_id),
             route: ROUTE.to_string(),
             status: StatusCode::OK.as_u16(),

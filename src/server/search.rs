@@ -17,7 +17,8 @@ use crate::audit::{person_fingerprint, query_fingerprint};
 use crate::mask::mask_resolution;
 use crate::purpose::{DppaPurpose, GlbaPurpose, PermissiblePurpose};
 use crate::record::{Field, RawRecord};
-use crate::search::{Query, SearchOptions, SearchOutcome, DEFAULT_LIMIT};
+use crate::resolve::Resolution;
+use crate::search::{Engine, Query, SearchOptions, SearchOutcome, DEFAULT_LIMIT};
 
 /// Most identities one search may ask for.
 pub const MAX_LIMIT: usize = 50;
@@ -156,7 +157,11 @@ impl SearchRequest {
         )?)
     }
 
-    fn options(&self) -> Result<SearchOptions, ApiError> {
+    /// Returns the search options the request asks for (`limit`, `min_match_probability`).
+    ///
+    /// # Errors
+    /// A limit or minimum out of range.
+    pub fn options(&self) -> Result<SearchOptions, ApiError> {
         let mut options = SearchOptions::default();
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
@@ -178,7 +183,11 @@ impl SearchRequest {
         Ok(options)
     }
 
-    fn query(&self) -> Result<RawRecord, ApiError> {
+    /// Returns the query fields as a raw record.
+    ///
+    /// # Errors
+    /// A field longer than [`MAX_FIELD_CHARS`].
+    pub fn query(&self) -> Result<RawRecord, ApiError> {
         let mut raw = RawRecord::new().with(Field::RecordId, "query");
         let pairs = [
             (Field::FirstName, &self.first_name),
@@ -268,6 +277,56 @@ pub(crate) async fn search(
     response
 }
 
+/// What [`answer`] found, and in which state of the index.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The answer as the caller sees it (masked and coarsened below the unmasking role).
+    pub resolution: Resolution,
+    /// [`crate::index::SkipIndex::commit_id`] of the commit searched.
+    pub index_commit: String,
+}
+
+/// Runs an admitted search as `POST /v1/search` does (`skiptrace audit replay` runs it again):
+/// the query's fields are checked, the engine searches, and for a caller who may not see SSNs
+/// and DOBs the figures are coarsened before the caller's minimum probability applies to them
+/// (applied to the true figures, it would drop near guesses of an SSN and keep exact ones).
+///
+/// # Errors
+/// A query too thin to search, a field that does not parse, or an index failure.
+pub fn answer(
+    engine: &Engine,
+    query: &Query,
+    mut options: SearchOptions,
+    unmasked: bool,
+) -> Result<Answer, ApiError> {
+    query.check_usable()?;
+    if let Some(issue) = query.issues().first() {
+        return Err(ApiError::invalid_field(
+            issue.field.name(),
+            issue.to_string(),
+        ));
+    }
+    let minimum = options.min_match_probability;
+    if !unmasked {
+        options.min_match_probability = 0.0;
+    }
+    let SearchOutcome {
+        mut resolution,
+        index_commit,
+        ..
+    } = engine.search(query, &options)?;
+    if !unmasked {
+        mask_resolution(&mut resolution, engine.model());
+        resolution
+            .identities
+            .retain(|i| i.match_probability >= minimum);
+    }
+    Ok(Answer {
+        resolution,
+        index_commit,
+    })
+}
+
 async fn run(
     state: &AppState,
     caller: &Caller,
@@ -276,13 +335,7 @@ async fn run(
 ) -> Result<SearchResponse, ApiError> {
     details.purposes = Some(request.purpose()?);
     details.client_reference = request.client_reference()?;
-    let mut options = request.options()?;
-    // Below the unmasking role the probabilities shown are coarsened: the minimum applies to
-    // those, or it would drop near guesses of an SSN and keep exact ones.
-    let minimum = options.min_match_probability;
-    if !caller.role.sees_unmasked() {
-        options.min_match_probability = 0.0;
-    }
+    let options = request.options()?;
     let raw = request.query()?;
     let unmasked = caller.role.sees_unmasked();
     state.take_rows(&caller.key_id, 1)?;
@@ -305,32 +358,23 @@ async fn run(
                 return (fingerprint, Err(error));
             }
         }
-        if let Err(error) = query.check_usable() {
-            return (fingerprint, Err(ApiError::from(error)));
-        }
-        if let Some(issue) = query.issues().first() {
-            let field = issue.field.name();
-            let error = ApiError::invalid_field(field, issue.to_string());
-            return (fingerprint, Err(error));
-        }
         let started = Instant::now();
-        let outcome = engine
-            .search(&query, &options)
-            .map(|SearchOutcome { mut resolution, .. }| {
-                if !unmasked {
-                    mask_resolution(&mut resolution, engine.model());
-                    resolution
-                        .identities
-                        .retain(|i| i.match_probability >= minimum);
-                }
-                (resolution, started.elapsed().as_secs_f64() * 1000.0)
-            })
-            .map_err(ApiError::from);
+        let outcome = answer(&engine, &query, options, unmasked)
+            .map(|answered| (answered, started.elapsed().as_secs_f64() * 1000.0));
         (fingerprint, outcome)
     })
     .await?;
     details.query_fingerprint = Some(fingerprint);
-    let (resolution, took_ms) = outcome?;
+    let (
+        Answer {
+            resolution,
+            index_commit,
+        },
+        took_ms,
+    ) = outcome?;
+    details.model_digest = Some(state.engine().model_digest().to_string());
+    details.index_commit = Some(index_commit);
+    details.answer_digest = Some(resolution.digest());
     // The log names what went out: the records behind identities shown in full, not those of
     // identities shown by name and figures only.
     let identities: Vec<IdentityView> = resolution

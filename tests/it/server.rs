@@ -2223,3 +2223,71 @@ async fn a_flood_of_bad_keys_is_throttled_and_logged_once_per_window() {
     );
     server.stop().await;
 }
+
+/// Runs `skiptrace audit replay` for line `seq` with `request` against the test server's files.
+fn replay_line(server: &TestServer, seq: u64, request: &Value) -> std::process::Output {
+    let dir = server.dir.path();
+    let request_file = dir.join(format!("request-{seq}.json"));
+    std::fs::write(&request_file, request.to_string()).expect("request file");
+    Command::new(binary())
+        .args(["audit", "replay", "--seq", &seq.to_string(), "--request"])
+        .arg(&request_file)
+        .arg("--audit")
+        .arg(server.audit_path())
+        .arg("--index")
+        .arg(dir.join("idx"))
+        .arg("--keys")
+        .arg(dir.join("keys.json"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logged_search_replays_to_the_same_answer_until_the_records_change() {
+    let server = TestServer::default().await;
+    let (status, body) = server.search(&server.searcher, &debtor_query()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let line = audit_lines(&server.audit_path()).pop().expect("a line");
+    let seq = line["seq"].as_u64().expect("seq");
+    for field in ["model_digest", "index_commit", "answer_digest"] {
+        assert!(
+            line[field].as_str().is_some_and(|v| v.len() == 16),
+            "{field}: {line}"
+        );
+    }
+
+    let same = replay_line(&server, seq, &debtor_query());
+    let stdout = String::from_utf8_lossy(&same.stdout);
+    assert!(
+        same.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert!(stdout.contains("same answer as logged"), "{stdout}");
+
+    // Another DOB is another query: the fingerprint proves which one was logged.
+    let mut other = debtor_query();
+    other["dob"] = json!("1985-05-12");
+    let refused = replay_line(&server, seq, &other);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("fingerprint differs"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // A record added since changes the answer, and the replay says the index moved on.
+    let added = json!([{"record_id": "r9", "source": "utility", "first_name": "Dmitri",
+        "last_name": "Kowalczyk", "dob": DOB, "ssn": SSN, "address_line1": "7 New Rd",
+        "city": "Springfield", "state": "IL", "zip": "62704", "phone": "217-555-0142",
+        "last_seen": "2026-11-01"}]);
+    let (status, body) = server.upsert(&server.loader, &added).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let changed = replay_line(&server, seq, &debtor_query());
+    let stdout = String::from_utf8_lossy(&changed.stdout);
+    assert_eq!(changed.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("DIFFERENT answer"), "{stdout}");
+    assert!(stdout.contains("newest commit"), "{stdout}");
+    server.stop().await;
+}
