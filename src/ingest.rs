@@ -190,16 +190,19 @@ pub struct Upserted {
 /// `POST /v1/records` holds one for the server's lifetime: tantivy allows one per index), then
 /// commits and reloads, so the change is durable and visible when this returns. On failure the
 /// uncommitted changes are rolled back, so a failed call never lands with a later one.
+/// `before_commit` gets the ids about to be committed; when it fails nothing is committed (the
+/// server writes the change's audit line there, so no change lands without one).
 ///
 /// # Errors
-/// When the index cannot be written.
+/// When the index cannot be written, or `before_commit` fails.
 pub fn upsert_rows(
     index: &SkipIndex,
     writer: &mut RecordWriter,
     rows: &[InputRow],
+    before_commit: impl FnOnce(&[String]) -> Result<()>,
 ) -> Result<Upserted> {
     let mut upserted = Upserted::default();
-    if let Err(error) = write_rows(index, writer, rows, &mut upserted) {
+    if let Err(error) = write_rows(index, writer, rows, &mut upserted, before_commit) {
         writer.rollback();
         return Err(error);
     }
@@ -213,6 +216,7 @@ fn write_rows(
     writer: &mut RecordWriter,
     rows: &[InputRow],
     upserted: &mut Upserted,
+    before_commit: impl FnOnce(&[String]) -> Result<()>,
 ) -> Result<()> {
     let searcher = index.searcher();
     let summary = &mut upserted.summary;
@@ -233,20 +237,23 @@ fn write_rows(
         summary.indexed += 1;
         upserted.record_ids.push(record.record_id);
     }
+    before_commit(&upserted.record_ids)?;
     writer.commit()
 }
 
-/// Deletes records by id with a writer the caller keeps (see [`upsert_rows`]), commits and
-/// reloads; returns how many were present. On failure nothing is deleted.
+/// Deletes records by id with a writer the caller keeps (see [`upsert_rows`], also for
+/// `before_commit`, given the ids present), commits and reloads; returns how many were
+/// present. On failure nothing is deleted.
 ///
 /// # Errors
-/// When the index cannot be written.
+/// When the index cannot be written, or `before_commit` fails.
 pub fn delete_records(
     index: &SkipIndex,
     writer: &mut RecordWriter,
     record_ids: &[&str],
+    before_commit: impl FnOnce(&[String]) -> Result<()>,
 ) -> Result<u64> {
-    let present = match delete_ids(index, writer, record_ids) {
+    let present = match delete_ids(index, writer, record_ids, before_commit) {
         Ok(present) => present,
         Err(error) => {
             writer.rollback();
@@ -258,15 +265,21 @@ pub fn delete_records(
 }
 
 /// Deletes ids and commits; returns how many were present. The caller rolls back on error.
-fn delete_ids(index: &SkipIndex, writer: &mut RecordWriter, record_ids: &[&str]) -> Result<u64> {
+fn delete_ids(
+    index: &SkipIndex,
+    writer: &mut RecordWriter,
+    record_ids: &[&str],
+    before_commit: impl FnOnce(&[String]) -> Result<()>,
+) -> Result<u64> {
     let searcher = index.searcher();
-    let mut present = 0;
+    let mut present = Vec::new();
     for id in record_ids {
         if index.contains(&searcher, id)? {
-            present += 1;
+            present.push((*id).to_string());
         }
         writer.delete(id);
     }
+    before_commit(&present)?;
     writer.commit()?;
-    Ok(present)
+    Ok(present.len() as u64)
 }

@@ -7,11 +7,12 @@ use std::collections::BTreeSet;
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
-use super::audit_layer::AuditDetails;
+use super::audit_layer::{AuditDetails, AuditedByHandler};
 use super::auth::Caller;
 use super::error::{
     body_rejection, is_json, media_type, unsupported_media_type, ApiError, ErrorCode,
@@ -20,6 +21,7 @@ use super::limits::PointOfNoReturn;
 use super::purposes::purposes_from_query;
 use super::state::AppState;
 use super::views::RecordView;
+use crate::audit::AuditEvent;
 use crate::error::InputError;
 use crate::ingest::{delete_records, upsert_rows, IngestSummary, MAX_REPORTED_ISSUES};
 use crate::input::{ColumnMapping, InputFormat, InputRow, MappingOverrides, RecordReader};
@@ -136,21 +138,56 @@ pub struct RecordInput {
 )]
 pub(crate) async fn upsert(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     point: Option<Extension<PointOfNoReturn>>,
     request: Request,
 ) -> Response {
     let mut details = AuditDetails::default();
-    let mut response = match upsert_body(&state, point, request, &mut details).await {
+    let mut response = match upsert_body(&state, &caller, point, request, &mut details).await {
         Ok(body) => Json(body).into_response(),
         Err(error) => error.into_response(),
     };
+    committed_with_its_line(&mut response, &details);
     response.extensions_mut().insert(details);
     response
 }
 
+/// Returns the step that writes a change's audit line before its commit: a crash between the
+/// two leaves a line for a change that never landed, never a change without its line. No ids,
+/// no change, no line (the middleware logs the request).
+fn audit_before_commit(
+    state: &AppState,
+    caller: &Caller,
+    route: &'static str,
+) -> impl FnOnce(&[String]) -> crate::Result<()> {
+    let state = state.clone();
+    let key_id = caller.key_id.clone();
+    move |ids| {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let event = AuditEvent {
+            key_id: Some(key_id),
+            route: route.to_string(),
+            status: StatusCode::OK.as_u16(),
+            result_ids: ids.to_vec(),
+            ..AuditEvent::default()
+        };
+        state.audit().append(event).map(|_| ())
+    }
+}
+
+/// Marks a successful change as logged by [`audit_before_commit`], so the middleware writes no
+/// second line; a change that failed after its line is logged again with its error.
+fn committed_with_its_line(response: &mut Response, details: &AuditDetails) {
+    if response.status().is_success() && !details.result_ids.is_empty() {
+        response.extensions_mut().insert(AuditedByHandler);
+    }
+}
+
 async fn upsert_body(
     state: &AppState,
+    caller: &Caller,
     point: Option<Extension<PointOfNoReturn>>,
     request: Request,
     details: &mut AuditDetails,
@@ -182,9 +219,10 @@ async fn upsert_body(
             point.pass();
         }
         let index = state.index().clone();
+        let log_it = audit_before_commit(state, caller, "POST /v1/records");
         let upserted = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            upsert_rows(&index, &mut writer, &rows)
+            upsert_rows(&index, &mut writer, &rows, log_it)
         })
         .await??;
         summary = upserted.summary;
@@ -441,7 +479,7 @@ pub(crate) async fn get_record(
 )]
 pub(crate) async fn delete_record(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     point: Option<Extension<PointOfNoReturn>>,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
@@ -463,9 +501,10 @@ pub(crate) async fn delete_record(
         }
         let index = state.index().clone();
         let id = record_id.clone();
+        let log_it = audit_before_commit(&state, &caller, "DELETE /v1/records/{record_id}");
         let present = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            delete_records(&index, &mut writer, &[id.as_str()])
+            delete_records(&index, &mut writer, &[id.as_str()], log_it)
         })
         .await??;
         if present == 0 {
@@ -482,6 +521,7 @@ pub(crate) async fn delete_record(
         Ok(body) => Json(body).into_response(),
         Err(error) => error.into_response(),
     };
+    committed_with_its_line(&mut response, &details);
     response.extensions_mut().insert(details);
     response
 }

@@ -1398,6 +1398,53 @@ async fn a_removed_audit_log_makes_the_server_not_ready_and_withholds_answers() 
     server.stop().await;
 }
 
+/// A change's audit line is durable before its commit: when the line cannot be written the
+/// change does not land, and a change that lands is logged once, naming its records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_record_change_lands_without_its_audit_line() {
+    let server = TestServer::default().await;
+    let record = |id: &str| {
+        json!([{"record_id": id, "source": "api_test", "first_name": "Ann",
+                "last_name": "Lee", "dob": "1980-01-02", "zip": "62704"}])
+    };
+    let (status, body) = server.upsert(&server.loader, &record("w1")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let lines = audit_lines(&server.audit_path());
+    let logged: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["route"] == "POST /v1/records")
+        .collect();
+    assert_eq!(logged.len(), 1, "one line per change: {logged:?}");
+    assert_eq!(
+        (
+            logged[0]["status"].as_u64(),
+            logged[0]["result_ids"].clone()
+        ),
+        (Some(200), json!(["w1"]))
+    );
+
+    std::fs::remove_file(server.audit_path()).expect("rm the log");
+    let (status, body) = server.upsert(&server.loader, &record("w2")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    let response = server
+        .request(Method::DELETE, "/v1/records/w1", Some(&server.loader))
+        .send()
+        .await
+        .expect("delete sent");
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let index = SkipIndex::open(&server.dir.path().join("idx")).expect("index");
+    let searcher = index.searcher();
+    assert!(
+        !index.contains(&searcher, "w2").expect("read"),
+        "an upsert whose line could not be written was committed"
+    );
+    assert!(
+        index.contains(&searcher, "w1").expect("read"),
+        "a delete whose line could not be written was committed"
+    );
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_server_continues_the_audit_chain() {
     let server = TestServer::default().await;
