@@ -76,9 +76,14 @@ pub struct Args {
     #[arg(long, env = "SKIPTRACE_HEADER_READ_TIMEOUT_MS", default_value_t = server::DEFAULT_HEADER_READ_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub header_read_timeout_ms: u64,
-    /// Connections open at once; a new one past it is closed at once.
+    /// Connections open at once; a new one past it is closed at once. The last sixteenth (1 to
+    /// 32) is kept for health checks: only /healthz, /readyz and /metrics are served on it.
     #[arg(long, env = "SKIPTRACE_MAX_CONNECTIONS", default_value_t = server::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
+    /// Connections one source address may hold at once (behind a load balancer, set it to
+    /// --max-connections: every request then shares the balancer's address).
+    #[arg(long, env = "SKIPTRACE_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = server::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS)]
+    pub max_connections_per_address: usize,
     /// Requests a key may make at once before the rate applies.
     #[arg(long, env = "SKIPTRACE_RATE_BURST", default_value_t = server::DEFAULT_RATE_BURST,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -111,6 +116,7 @@ impl Args {
                 enumeration_variants: self.enumeration_variants,
                 header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
                 max_connections: self.max_connections,
+                max_connections_per_address: self.max_connections_per_address,
             },
         })
     }

@@ -79,11 +79,13 @@ pub enum ErrorCode {
     AuditUnavailable,
     /// 503: the request did not finish within the server's timeout.
     Timeout,
+    /// 503: every connection place but the health-check reserve is taken; retry later.
+    Overloaded,
 }
 
 impl ErrorCode {
     /// Every code, in the order the README lists them.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidBody,
         ErrorCode::InvalidField,
@@ -102,6 +104,7 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::AuditUnavailable,
         ErrorCode::Timeout,
+        ErrorCode::Overloaded,
     ];
 
     /// Returns the code as it appears on the wire (`invalid_field`).
@@ -125,6 +128,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::AuditUnavailable => "audit_unavailable",
             ErrorCode::Timeout => "timeout",
+            ErrorCode::Overloaded => "overloaded",
         }
     }
 
@@ -147,7 +151,7 @@ impl ErrorCode {
                 StatusCode::TOO_MANY_REQUESTS
             }
             ErrorCode::Internal | ErrorCode::AuditUnavailable => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Timeout | ErrorCode::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

@@ -56,8 +56,11 @@ pub struct Limits {
     /// Time a client has to send a whole request head, and an idle keep-alive connection waits
     /// for its next one; the connection is closed after.
     pub header_read_timeout: Duration,
-    /// Connections open at once; a new one past it is closed at once.
+    /// Connections open at once; a new one past it is closed at once. The last
+    /// [`super::health_reserve`] of them serve health checks only.
     pub max_connections: usize,
+    /// Connections one source address may hold at once; a new one past it is closed at once.
+    pub max_connections_per_address: usize,
 }
 
 impl Default for Limits {
@@ -75,6 +78,7 @@ impl Default for Limits {
                 super::connections::DEFAULT_HEADER_READ_TIMEOUT_MS,
             ),
             max_connections: super::connections::DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_address: super::connections::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
         }
     }
 }

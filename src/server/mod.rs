@@ -47,7 +47,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use auth::Caller;
-pub use connections::{DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS};
+pub use connections::{
+    health_reserve, DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+};
 pub use error::{ApiError, ApiJson, ErrorBody, ErrorCode, ErrorDetail};
 pub use health::{Health, Readiness};
 pub use limits::{
@@ -322,8 +325,11 @@ impl Server {
         connections::serve(
             self.listener,
             app(self.state),
-            limits.header_read_timeout,
-            limits.max_connections,
+            connections::ConnectionLimits {
+                header_read_timeout: limits.header_read_timeout,
+                max_connections: limits.max_connections,
+                max_per_address: limits.max_connections_per_address,
+            },
             shutdown,
         )
         .await;

@@ -2241,6 +2241,103 @@ async fn slow_header_connections_are_dropped_and_health_checks_come_back() {
     server.stop().await;
 }
 
+/// A connection from `ip` (any 127.x address reaches the loopback server) to the server.
+async fn connect_from(ip: &str, server: &TestServer) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{ip}:0").parse().expect("address"))
+        .expect("bind");
+    let address = server.base.trim_start_matches("http://");
+    socket
+        .connect(address.parse().expect("server address"))
+        .await
+        .expect("connect")
+}
+
+/// Sends one raw GET on `socket` and reads one response (head and Content-Length body).
+async fn raw_get(socket: &mut tokio::net::TcpStream, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    socket
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .expect("write");
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&received).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().expect("length"))
+                })
+                .unwrap_or(0);
+            if received.len() >= end + 4 + length {
+                return text;
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer))
+            .await
+            .expect("a response in time")
+            .expect("read");
+        assert!(n > 0, "closed before a whole response: {text}");
+        received.extend_from_slice(&buffer[..n]);
+    }
+}
+
+/// True when the server closes `socket` within a second, without answering.
+async fn closed_at_once(socket: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 64];
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), socket.read(&mut buffer)).await,
+        Ok(Ok(0) | Err(_))
+    )
+}
+
+/// One address cannot take every connection place, and while every other place is held the
+/// reserve still answers health checks (and only them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_fill_the_server_and_health_checks_keep_a_reserve() {
+    use tokio::io::AsyncWriteExt;
+    let limits = Limits {
+        header_read_timeout: Duration::from_secs(20),
+        max_connections: 16,
+        max_connections_per_address: 8,
+        ..generous_limits()
+    };
+    assert_eq!(skiptrace::server::health_reserve(16), 1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = TestServer::start_in(dir, limits).await;
+    let mut held = Vec::new();
+    for ip in ["127.0.0.2"; 8].into_iter().chain(["127.0.0.3"; 7]) {
+        let mut socket = connect_from(ip, &server).await;
+        socket
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .expect("half a head");
+        held.push(socket);
+    }
+    let mut ninth = connect_from("127.0.0.2", &server).await;
+    assert!(
+        closed_at_once(&mut ninth).await,
+        "a ninth connection from one address is closed"
+    );
+    // Fifteen places are held: the sixteenth is the reserve.
+    let mut reserve = connect_from("127.0.0.4", &server).await;
+    let refused = raw_get(&mut reserve, "/openapi.json").await;
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("overloaded"), "{refused}");
+    let health = raw_get(&mut reserve, "/healthz").await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let mut past_the_limit = connect_from("127.0.0.5", &server).await;
+    assert!(closed_at_once(&mut past_the_limit).await);
+    drop(held);
+    server.stop().await;
+}
+
 /// A flood of bad keys from one address: the first ten get 401 and an audit line each, then the
 /// address gets 429 with one audit line for the window, and a good key still works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
