@@ -81,12 +81,12 @@ pub fn mask_client_reference(reference: &str) -> String {
         let (span, masked) = if len(groups[g]) == 9 {
             (
                 1,
-                Some(format!("***-**-{}", text(groups[g].1 - 4, groups[g].1))),
+                Some(Ssn::Last4(text(groups[g].1 - 4, groups[g].1)).masked()),
             )
         } else if joined(g, 3) && lengths == [3, 2, 4] {
             (
                 3,
-                Some(format!("***-**-{}", text(groups[g + 2].0, groups[g + 2].1))),
+                Some(Ssn::Last4(text(groups[g + 2].0, groups[g + 2].1)).masked()),
             )
         } else if joined(g, 3)
             && (matches!(lengths[..], [1 | 2, 1 | 2, 4] | [4, 1 | 2, 1 | 2]))

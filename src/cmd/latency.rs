@@ -41,10 +41,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let index = SkipIndex::open(&args.index)
         .with_context(|| format!("opening the index {}", args.index.display()))?;
     let engine = Engine::new(index, super::load_model(args.model.as_deref())?);
-    let queries: Vec<Query> = RecordReader::open(&args.queries, &MappingOverrides::default())?
+    let mut reader = RecordReader::open(&args.queries, &MappingOverrides::default())?;
+    let queries: Vec<Query> = reader
+        .by_ref()
         .take(args.warmup + args.limit)
         .map(|row| Query::from_raw(&row.raw))
         .collect();
+    reader.finish()?;
     anyhow::ensure!(
         queries.len() > args.warmup,
         "{} has {} rows, fewer than the {} warm-up rows",

@@ -229,7 +229,7 @@ fn person_contacts(
     records: RecordReader,
     owner: &HashMap<String, String>,
     wanted: &HashSet<&str>,
-) -> HashMap<String, PersonContacts> {
+) -> Result<HashMap<String, PersonContacts>> {
     let mut contacts: HashMap<String, PersonContacts> = HashMap::new();
     let mut records = records;
     loop {
@@ -253,7 +253,8 @@ fn person_contacts(
             entry.emails.extend(email);
         }
     }
-    contacts
+    records.finish()?;
+    Ok(contacts)
 }
 
 /// Returns the masked form of a query.
@@ -354,7 +355,7 @@ pub fn load_synth(
     })?;
     let wanted: HashSet<&str> = debtors.values().map(|d| d.person.as_str()).collect();
     let records_reader = RecordReader::open(&dir.join("records.csv"), record_overrides)?;
-    let contacts = person_contacts(records_reader, &owner, &wanted);
+    let contacts = person_contacts(records_reader, &owner, &wanted)?;
     let with_records: HashSet<&str> = owner.values().map(String::as_str).collect();
 
     let mut queries = Vec::with_capacity(rows.len());

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use super::state::AppState;
 use crate::access::{Authentication, Permission, Role};
 
@@ -138,6 +138,17 @@ pub(crate) async fn guard(
         );
         return after_failure(&state, address, refusal);
     };
+    // A broken key file is the server's fault, not the caller's: 503, not a 401 that tells the
+    // page its key is bad, and no failed authentication counted against the address.
+    if let Some(problem) = state.keys().problem() {
+        tracing::error!(%problem, "key file unusable: every request refused");
+        return ApiError::new(
+            ErrorCode::KeysUnavailable,
+            "the server's key file cannot be read; no request is served until an operator fixes \
+             it",
+        )
+        .into_response();
+    }
     let caller = match state.keys().authenticate(presented) {
         Authentication::Valid { key_id, role } => Caller { key_id, role },
         Authentication::Revoked { key_id } => {

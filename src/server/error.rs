@@ -81,11 +81,13 @@ pub enum ErrorCode {
     Timeout,
     /// 503: every connection place but the health-check reserve is taken; retry later.
     Overloaded,
+    /// 503: the server's key file cannot be read, so no key is accepted until it is fixed.
+    KeysUnavailable,
 }
 
 impl ErrorCode {
     /// Every code, in the order the README lists them.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidBody,
         ErrorCode::InvalidField,
@@ -105,6 +107,7 @@ impl ErrorCode {
         ErrorCode::AuditUnavailable,
         ErrorCode::Timeout,
         ErrorCode::Overloaded,
+        ErrorCode::KeysUnavailable,
     ];
 
     /// Returns the code as it appears on the wire (`invalid_field`).
@@ -129,6 +132,7 @@ impl ErrorCode {
             ErrorCode::AuditUnavailable => "audit_unavailable",
             ErrorCode::Timeout => "timeout",
             ErrorCode::Overloaded => "overloaded",
+            ErrorCode::KeysUnavailable => "keys_unavailable",
         }
     }
 
@@ -151,7 +155,9 @@ impl ErrorCode {
                 StatusCode::TOO_MANY_REQUESTS
             }
             ErrorCode::Internal | ErrorCode::AuditUnavailable => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Timeout | ErrorCode::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Timeout | ErrorCode::Overloaded | ErrorCode::KeysUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 }

@@ -31,7 +31,8 @@ pub struct Readiness {
     pub index_bytes: u64,
     /// `ok` or `failed`.
     pub audit_log: String,
-    /// `ok`, or why the key file cannot be used (every key is refused until it is fixed).
+    /// `ok`, or `unusable` when the key file vanished or no longer parses (every key is refused
+    /// until it is fixed; the reason is in the server log, not here, since this route is open).
     pub keys: String,
 }
 
@@ -59,13 +60,21 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     };
     let audit_ok = state.audit().is_healthy();
     let keys_problem = state.keys().problem();
+    if let Some(problem) = &keys_problem {
+        tracing::error!(%problem, "not ready: key file unusable");
+    }
     let ready = audit_ok && keys_problem.is_none();
     let readiness = Readiness {
         status: if ready { "ready" } else { "not_ready" }.into(),
         records,
         index_bytes,
         audit_log: if audit_ok { "ok" } else { "failed" }.into(),
-        keys: keys_problem.unwrap_or_else(|| "ok".into()),
+        keys: if keys_problem.is_none() {
+            "ok"
+        } else {
+            "unusable"
+        }
+        .into(),
     };
     let status = if ready {
         StatusCode::OK

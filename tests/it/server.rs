@@ -2075,10 +2075,15 @@ async fn a_key_file_that_no_longer_parses_refuses_every_key_until_fixed() {
     assert_eq!(status, StatusCode::OK);
     std::fs::write(&keys, &good[..good.len() / 2]).expect("break the file");
     let (status, body) = server.search(&server.searcher, &debtor_query()).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // The server's fault, not the key's: 503, so the page does not sign its user out.
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "keys_unavailable");
     let (status, body) = server.get("/readyz", None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert_ne!(body["keys"], "ok", "{body}");
+    assert_eq!(
+        body["keys"], "unusable",
+        "no parse detail on an open route: {body}"
+    );
     std::fs::write(&keys, &good).expect("fix the file");
     let (status, _) = server.search(&server.searcher, &debtor_query()).await;
     assert_eq!(status, StatusCode::OK, "the fixed file is read again");
