@@ -48,7 +48,7 @@ echo "records after kill -9 and a second run: $after_kill of $records distinct i
 [ "$after_kill" = "$(count "$work/idx")" ] || fail "records lost after kill -9"
 
 echo "== 2. kill -9 of rematch at three points, --resume each time"
-head -n 5001 "$synth/returned_mail.csv" >"$work/mail.csv"
+head -n 20001 "$synth/returned_mail.csv" >"$work/mail.csv"
 "$bin" rematch --index "$work/idx" --out "$work/whole.csv" "$work/mail.csv" >/dev/null 2>&1
 for delay in 1 2 3; do
   "$bin" rematch --index "$work/idx" --resume --out "$work/resumed.csv" "$work/mail.csv" >/dev/null 2>&1 &

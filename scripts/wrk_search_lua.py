@@ -10,8 +10,15 @@ import sys
 
 source, key, out = sys.argv[1:]
 bodies = []
+# The file's columns as POST /v1/search names them (it refuses unknown fields); the account id
+# and open date are not query fields.
+FIELDS = {"first_name": "first_name", "middle_name": "middle_name", "last_name": "last_name",
+          "name_suffix": "name_suffix", "dob": "dob", "ssn": "ssn",
+          "address_line1": "address_line1", "address_line2": "address_line2", "city": "city",
+          "state": "state", "zip": "zip", "phone": "phone", "phone2": "other_phones",
+          "email": "email", "return_reason": "return_reason"}
 for row in list(csv.DictReader(open(source)))[:1000]:
-    body = {k: v for k, v in row.items() if v and k not in ("account_id", "open_date")}
+    body = {FIELDS[k]: v for k, v in row.items() if v and k in FIELDS}
     body["permissible_purpose"] = {"glba": "consumer_authorized", "dppa": "debt_recovery"}
     bodies.append("[==[%s]==]" % json.dumps(body))
 lua = "local bodies = {\n" + ",\n".join(bodies) + "\n}\nlocal i = 0\n"
