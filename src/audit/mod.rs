@@ -13,7 +13,7 @@
 //!
 //! Never in the log: a key (only its id), a raw SSN or DOB (the query is a keyed fingerprint,
 //! and SSN- or date-shaped parts of a client reference are masked).
-//! The server rotates the live file into segments past a size ([`segments`]); only
+//! The server rotates the live file into segments past a size ([`mod@segments`]); only
 //! `skiptrace audit prune` removes segments, and only those past retention.
 
 use std::fs::File;

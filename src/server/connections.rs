@@ -47,7 +47,7 @@ const HEALTH_RESERVE_MAX: usize = 32;
 const HEALTH_ROUTES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
 /// Places kept for health checks out of `max_connections`: a sixteenth, between 1 and
-/// [`HEALTH_RESERVE_MAX`] (none when the limit is 1).
+/// 32 (none when the limit is 1).
 pub fn health_reserve(max_connections: usize) -> usize {
     if max_connections < 2 {
         return 0;

@@ -186,7 +186,7 @@ impl SearchRequest {
     /// Returns the query fields as a raw record.
     ///
     /// # Errors
-    /// A field longer than [`MAX_FIELD_CHARS`].
+    /// A field longer than `MAX_FIELD_CHARS` (256 characters).
     pub fn query(&self) -> Result<RawRecord, ApiError> {
         let mut raw = RawRecord::new().with(Field::RecordId, "query");
         let pairs = [
