@@ -57,6 +57,7 @@ fn fixture() -> Fixture {
         &index,
         &[&dir.path().join("records.csv")],
         &MappingOverrides::default(),
+        skiptrace::ingest::IndexOptions::default(),
         &|_| {},
     )
     .expect("indexing");

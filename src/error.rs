@@ -17,6 +17,9 @@ pub enum Error {
     /// A record id that is not in the index.
     #[error("record not found: {0}")]
     RecordNotFound(String),
+    /// A whole file is unusable: every row rejected, or more bad rows than the caller allows.
+    #[error("{0}")]
+    UnusableFile(String),
     /// The model file cannot be read or is inconsistent.
     #[error("model {path}: {source}")]
     Model {
@@ -90,7 +93,10 @@ impl Error {
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            Error::Input(_) | Error::UnusableQuery(_) | Error::RecordNotFound(_)
+            Error::Input(_)
+                | Error::UnusableQuery(_)
+                | Error::RecordNotFound(_)
+                | Error::UnusableFile(_)
         )
     }
 }

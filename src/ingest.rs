@@ -9,9 +9,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tracing::instrument;
 
-use crate::error::{InputError, Result};
+use crate::error::{Error, InputError, Result};
 use crate::index::{writer::document, RecordWriter, SkipIndex};
-use crate::input::{InputRow, MappingOverrides, RecordReader};
+use crate::input::{FileEncoding, InputRow, MappingOverrides, RecordReader};
 use crate::normalize::NormalizedRecord;
 
 /// Rows normalized per parallel batch.
@@ -47,6 +47,10 @@ pub struct IngestSummary {
     pub shared_columns: Vec<String>,
     /// The first [`MAX_REPORTED_ISSUES`] problems, by row and column (values masked).
     pub issues: Vec<InputError>,
+    /// The encoding each file was read in (`people.csv: windows-1252 (detected)`).
+    pub encodings: Vec<String>,
+    /// Values of UTF-8 files that were not valid UTF-8 and were read as Windows-1252.
+    pub values_read_as_windows_1252: u64,
 }
 
 impl IngestSummary {
@@ -87,6 +91,15 @@ fn normalize_row(row: &InputRow) -> (Option<NormalizedRecord>, Vec<InputError>) 
     (Some(record), issues)
 }
 
+/// How [`index_files`] reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IndexOptions {
+    /// The files' encoding; `None` detects it per file.
+    pub encoding: Option<FileEncoding>,
+    /// Stop once more than this many rows were rejected (a broken file); `None` reads on.
+    pub max_rejected: Option<u64>,
+}
+
 /// Indexes every file into `index` and commits. `progress` is called with rows read so far.
 ///
 /// # Errors
@@ -97,6 +110,7 @@ pub fn index_files(
     index: &SkipIndex,
     paths: &[&Path],
     overrides: &MappingOverrides,
+    options: IndexOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<IngestSummary> {
     let mut summary = IngestSummary::default();
@@ -106,7 +120,12 @@ pub fn index_files(
     // the chunk needs the delete half of an upsert.
     let mut pending: HashSet<String> = HashSet::new();
     for path in paths {
-        let mut reader = RecordReader::open(path, overrides)?;
+        let mut reader = RecordReader::open_in(path, overrides, options.encoding)?;
+        summary.encodings.push(format!(
+            "{}: {}",
+            path.display(),
+            reader.encoding().describe()
+        ));
         for column in reader.mapping().unmapped() {
             summary
                 .unmapped_columns
@@ -154,6 +173,20 @@ pub fn index_files(
                 summary.indexed += 1;
             }
             progress(summary.read);
+            if let Some(max) = options.max_rejected.filter(|max| summary.rejected > *max) {
+                // What was read so far is committed; a rerun on the fixed file upserts it.
+                writer.finish()?;
+                index.reload()?;
+                let first = summary
+                    .issues
+                    .first()
+                    .map_or_else(String::new, |issue| format!(" The first: {issue}."));
+                return Err(Error::UnusableFile(format!(
+                    "{}: stopped after {} rejected rows (--max-errors {max}).{first}",
+                    path.display(),
+                    summary.rejected
+                )));
+            }
             if pending.len() as u64 >= COMMIT_ROWS {
                 writer.commit()?;
                 index.reload()?;
@@ -164,6 +197,7 @@ pub fn index_files(
         // A broken file stops the run with its line (rows already committed stay: a rerun on
         // the fixed file upserts them).
         reader.finish()?;
+        summary.values_read_as_windows_1252 += reader.values_read_as_windows_1252();
     }
     writer.finish()?;
     index.reload()?;

@@ -191,6 +191,7 @@ fn open_index(args: &Args, inputs: &Inputs) -> anyhow::Result<(SkipIndex, IndexI
         &index,
         &[inputs.records.as_path()],
         &inputs.record_overrides,
+        skiptrace::ingest::IndexOptions::default(),
         &|_| {},
     )?;
     let seconds = started.elapsed().as_secs_f64();

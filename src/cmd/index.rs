@@ -25,6 +25,13 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Character encoding of the files (utf-8, windows-1252, iso-8859-1, utf-16le...); by
+    /// default detected from each file's first megabyte.
+    #[arg(long, value_parser = super::parse_encoding)]
+    pub encoding: Option<skiptrace::input::FileEncoding>,
+    /// Stop once more than N rows were rejected (what was read so far stays indexed).
+    #[arg(long, value_name = "N")]
+    pub max_errors: Option<u64>,
     /// Files to index (CSV delimited by comma, tab, pipe or semicolon, or JSON Lines).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -42,12 +49,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .expect("valid template"),
     );
     let paths: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
-    let summary = index_files(&index, &paths, &overrides, &|read| bar.set_position(read))?;
+    let options = skiptrace::ingest::IndexOptions {
+        encoding: args.encoding,
+        max_rejected: args.max_errors,
+    };
+    let summary = index_files(&index, &paths, &overrides, options, &|read| {
+        bar.set_position(read)
+    })?;
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
-        return Ok(());
+        return some_row_indexed(&summary);
+    }
+    for encoding in &summary.encodings {
+        eprintln!("read as {encoding}");
+    }
+    if summary.values_read_as_windows_1252 > 0 {
+        eprintln!(
+            "{} values were not valid UTF-8 and were read as Windows-1252 (give --encoding to \
+             read the whole file otherwise)",
+            summary.values_read_as_windows_1252
+        );
     }
     for column in &summary.unmapped_columns {
         eprintln!("unmapped column (kept, not used): {column}");
@@ -75,5 +98,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         summary.read as f64 / elapsed.max(1e-9),
         index.num_records()
     );
+    some_row_indexed(&summary)
+}
+
+/// A run that read rows and indexed none fails (exit 2): the file or its mapping is wrong.
+fn some_row_indexed(summary: &skiptrace::ingest::IngestSummary) -> anyhow::Result<()> {
+    if summary.read > 0 && summary.indexed == 0 {
+        return Err(skiptrace::Error::UnusableFile(format!(
+            "every one of the {} rows was rejected (see the problems reported): check the \
+             file's columns and --map",
+            summary.read
+        ))
+        .into());
+    }
     Ok(())
 }

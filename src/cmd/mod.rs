@@ -88,6 +88,12 @@ pub fn progress_bar(length: Option<u64>) -> indicatif::ProgressBar {
     }
 }
 
+/// Parses `--encoding`: any WHATWG label.
+pub fn parse_encoding(label: &str) -> Result<skiptrace::input::FileEncoding, String> {
+    skiptrace::input::FileEncoding::from_label(label)
+        .ok_or_else(|| skiptrace::input::encoding::UNKNOWN_ENCODING_HINT.to_string())
+}
+
 /// Loads a model file, or the shipped default.
 pub fn load_model(path: Option<&std::path::Path>) -> anyhow::Result<skiptrace::score::Model> {
     match path {
@@ -124,6 +130,7 @@ pub fn index_synth_folder(
         &index,
         &[records.as_path()],
         &skiptrace::input::MappingOverrides::default(),
+        skiptrace::ingest::IndexOptions::default(),
         &|_| {},
     )?;
     eprintln!(

@@ -8,7 +8,7 @@ use anyhow::Context;
 use indicatif::ProgressStyle;
 use skiptrace::bulk::{self, MatchStatus, RematchOptions};
 use skiptrace::index::SkipIndex;
-use skiptrace::input::{MappingOverrides, RecordReader};
+use skiptrace::input::{FileEncoding, MappingOverrides, RecordReader};
 use skiptrace::search::{Engine, SearchOptions};
 
 /// Flags of `skiptrace rematch`.
@@ -16,7 +16,8 @@ use skiptrace::search::{Engine, SearchOptions};
 #[command(
     after_help = "Example:\n  skiptrace rematch --index index/ --out rematched.csv returned_mail.csv\n  skiptrace rematch --resume --out rematched.csv returned_mail.csv   # after a kill\n\n\
 Writes one row per input row, in input order: every input column unchanged, then match_status\n\
-(matched, review, no_match, error), match_score, match_band, match_record_id, match_identity,\n\
+(matched, review, no_match, error), outcome_code (new_address_and_phone, new_address,\n\
+new_phone, confirmed_on_file, matched_no_new_contact, review, no_match, error), match_score, match_band, match_record_id, match_identity,\n\
 the best current address, phone and email of a matched row, each with its status (new; confirmed:\n\
 the row's own is still the best; corrected: the row's own with its unit, ZIP or spelling fixed),\n\
 explanation and error. A return_reason or phone_bad column marks the row's contacts as bad: they\n\
@@ -52,7 +53,15 @@ pub struct Args {
     /// it reads `agrees`, as for API callers who may not see full SSNs and DOBs.
     #[arg(long)]
     pub unmasked: bool,
-    /// Output CSV file.
+    /// Character encoding of the input (utf-8, windows-1252, iso-8859-1, utf-16le...); by
+    /// default detected from the file's first megabyte.
+    #[arg(long, value_parser = super::parse_encoding)]
+    pub encoding: Option<FileEncoding>,
+    /// Stop once more than N rows came back as errors (a broken file); the rows written stay
+    /// and --resume carries on.
+    #[arg(long, value_name = "N")]
+    pub max_errors: Option<u64>,
+    /// Output CSV file (always UTF-8).
     #[arg(long)]
     pub out: PathBuf,
     /// Input file: CSV (delimiter sniffed), TSV or JSON Lines.
@@ -71,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let overrides = MappingOverrides::parse(&args.map)?;
-    let reader = RecordReader::open(&args.input, &overrides)
+    let reader = RecordReader::open_in(&args.input, &overrides, args.encoding)
         .with_context(|| format!("reading {}", args.input.display()))?;
     for note in reader.mapping().shared_field_notes() {
         eprintln!("columns read together: {note}");
@@ -91,6 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         review_threshold: args.review_threshold,
         batch_rows: args.batch_rows,
         unmasked: args.unmasked,
+        max_errors: args.max_errors,
     };
     let bar = super::progress_bar(None);
     bar.set_style(
@@ -130,6 +140,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         processed as f64 / summary.seconds.max(1e-9),
         summary.seconds
     );
+    let outcomes: Vec<String> = summary
+        .outcomes
+        .pairs()
+        .map(|(code, rows)| format!("{} {rows}", code.as_str()))
+        .collect();
+    eprintln!("outcomes: {}", outcomes.join(", "));
+    eprintln!("input encoding: {}", summary.input_encoding);
+    if summary.values_read_as_windows_1252 > 0 {
+        eprintln!(
+            "{} values were not valid UTF-8 and were read as Windows-1252 (their rows were \
+             searched; give --encoding to read the whole file otherwise)",
+            summary.values_read_as_windows_1252
+        );
+    }
     eprintln!(
         "rows in = {}, rows out = {}",
         summary.rows_in, summary.rows_out
@@ -140,5 +164,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         summary.rows_in,
         summary.rows_out
     );
+    if processed > 0 && summary.errors == processed {
+        return Err(skiptrace::Error::UnusableFile(format!(
+            "every one of the {processed} rows is an error (see the error column of {}): check \
+             the file's columns and --map",
+            args.out.display()
+        ))
+        .into());
+    }
     Ok(())
 }

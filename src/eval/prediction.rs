@@ -455,11 +455,19 @@ mod tests {
         }
     }
 
+    /// Position of a column in [`OUTPUT_COLUMNS`].
+    fn at(name: &str) -> usize {
+        OUTPUT_COLUMNS
+            .iter()
+            .position(|c| *c == name)
+            .expect("an output column")
+    }
+
     fn row(status: &str, score: &str, record: &str) -> Prediction {
         let mut values = vec![String::new(); OUTPUT_COLUMNS.len()];
-        values[0] = status.into();
-        values[1] = score.into();
-        values[3] = record.into();
+        values[at("match_status")] = status.into();
+        values[at("match_score")] = score.into();
+        values[at("match_record_id")] = record.into();
         OutputColumns::canonical()
             .prediction(1, &values)
             .expect("parsed")
@@ -553,14 +561,14 @@ mod tests {
     fn bad_status_score_or_header_are_located_errors() {
         let columns = OutputColumns::canonical();
         let mut values = vec![String::new(); OUTPUT_COLUMNS.len()];
-        values[0] = "resolved".into();
+        values[at("match_status")] = "resolved".into();
         let error = columns.prediction(4, &values).expect_err("bad status");
         assert!(
             error.to_string().contains("row 4, column match_status"),
             "{error}"
         );
-        values[0] = "matched".into();
-        values[1] = "1.5".into();
+        values[at("match_status")] = "matched".into();
+        values[at("match_score")] = "1.5".into();
         let error = columns
             .prediction(4, &values)
             .expect_err("not a probability");

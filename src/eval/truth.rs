@@ -522,7 +522,7 @@ mod tests {
     use super::*;
 
     fn reader(text: &'static str, overrides: &MappingOverrides) -> RecordReader {
-        RecordReader::from_reader(Box::new(text.as_bytes()), None, overrides, "file")
+        RecordReader::from_reader(Box::new(text.as_bytes()), None, overrides, "file", None)
             .expect("reader")
     }
 

@@ -311,6 +311,7 @@ fn rows_from_ndjson(body: Bytes) -> Result<ParsedRows, ApiError> {
         Some(InputFormat::JsonLines),
         &MappingOverrides::default(),
         "api",
+        None,
     )?;
     let record_id_column = reader.mapping().column_of(Field::RecordId);
     let unmapped = reader

@@ -32,11 +32,16 @@ use super::state::AppState;
 use crate::audit::{person_fingerprint, query_fingerprint, AuditEvent};
 use crate::bulk::{self, RematchOptions, OUTPUT_COLUMNS};
 use crate::error::InputError;
-use crate::input::{InputRow, MappingOverrides, RecordReader};
+use crate::input::encoding::UNKNOWN_ENCODING_HINT;
+use crate::input::{FileEncoding, InputRow, MappingOverrides, RecordReader};
 use crate::search::{Engine, Query as SearchQuery};
 
 /// The route as the audit log names it.
 const ROUTE: &str = "POST /v1/rematch";
+
+/// Response header naming the encoding the file was read in (`windows-1252 (detected)`); the
+/// result is always UTF-8.
+pub const ENCODING_HEADER: &str = "x-skiptrace-input-encoding";
 
 /// Batches in flight between the matcher and the client.
 const CHANNEL_BATCHES: usize = 2;
@@ -49,6 +54,19 @@ pub(crate) struct RematchParams {
     id_column: Option<String>,
     match_threshold: Option<String>,
     review_threshold: Option<String>,
+    encoding: Option<String>,
+}
+
+/// The file's encoding as the query names it (`None`: detect it).
+fn encoding_of(params: &RematchParams) -> Result<Option<FileEncoding>, ApiError> {
+    params
+        .encoding
+        .as_deref()
+        .map(|label| {
+            FileEncoding::from_label(label)
+                .ok_or_else(|| ApiError::invalid_field("encoding", UNKNOWN_ENCODING_HINT))
+        })
+        .transpose()
 }
 
 type Chunk = Result<Bytes, std::io::Error>;
@@ -111,12 +129,14 @@ async fn start(
             body_rejection(rejection)
         }
     })?;
-    let reader = open_reader(body.clone(), params.id_column.as_deref())?;
+    let encoding = encoding_of(&params)?;
+    let reader = open_reader(body.clone(), params.id_column.as_deref(), encoding)?;
+    let read_in = reader.encoding().describe();
     // Bulk costs what it is: each row takes one row of the key's daily quota, all before the
     // first is matched.
     let id_column = params.id_column.clone();
     let rows = tokio::task::spawn_blocking(move || {
-        let mut counter = open_reader(body, id_column.as_deref())?;
+        let mut counter = open_reader(body, id_column.as_deref(), encoding)?;
         let rows = counter.by_ref().count() as u64;
         counter.finish().map_err(|error| {
             ApiError::new(
@@ -191,7 +211,10 @@ async fn start(
     });
     let mut response = (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::HeaderName::from_static(ENCODING_HEADER), read_in),
+        ],
         Body::from_stream(ChunkStream(receiver)),
     )
         .into_response();
@@ -224,7 +247,11 @@ fn options_of(params: &RematchParams) -> Result<RematchOptions, ApiError> {
 
 /// Opens the file and checks it can be matched at all: readable, a column that maps to a
 /// search field, and the `id_column` asked for.
-fn open_reader(body: Bytes, id_column: Option<&str>) -> Result<RecordReader, ApiError> {
+fn open_reader(
+    body: Bytes,
+    id_column: Option<&str>,
+    encoding: Option<FileEncoding>,
+) -> Result<RecordReader, ApiError> {
     let unreadable = |message: String| {
         ApiError::new(
             ErrorCode::InvalidBody,
@@ -236,6 +263,7 @@ fn open_reader(body: Bytes, id_column: Option<&str>) -> Result<RecordReader, Api
         None,
         &MappingOverrides::default(),
         "rematch",
+        encoding,
     )
     .map_err(|e| unreadable(e.to_string()))?;
     if reader.mapping().fields.iter().all(Option::is_none) {

@@ -68,7 +68,11 @@ fn rematch_keeps_every_row_and_matches_the_right_person() {
     let mut stayers_found = 0;
     let mut confirmed = 0;
     let mut confirmed_right = 0;
+    let mut codes: HashMap<String, usize> = HashMap::new();
     for row in &output.1 {
+        let code = at(row, "outcome_code");
+        assert_eq!(code, expected_outcome(&at, row), "{row:?}");
+        *codes.entry(code).or_default() += 1;
         let debtor = truth[at(row, "account_id").as_str()];
         let status = at(row, "match_status");
         assert!(
@@ -140,6 +144,23 @@ fn rematch_keeps_every_row_and_matches_the_right_person() {
             other => panic!("unknown status {other}"),
         }
     }
+    // The summary counts rows per code as the file has them; a population has every kind of
+    // matched row.
+    for (code, rows) in &codes {
+        assert!(
+            stderr.contains(&format!("{code} {rows}")),
+            "{code}: {stderr}"
+        );
+    }
+    for code in [
+        "new_address_and_phone",
+        "new_address",
+        "new_phone",
+        "confirmed_on_file",
+        "no_match",
+    ] {
+        assert!(codes.contains_key(code), "no {code} row: {codes:?}");
+    }
     assert!(matched > 100, "{matched} matched");
     let precision = f64::from(matched_right) / f64::from(matched);
     assert!(precision >= 0.97, "precision {precision}");
@@ -163,6 +184,26 @@ fn rematch_keeps_every_row_and_matches_the_right_person() {
         confirmed_right * 100 >= confirmed * 95,
         "confirmed addresses where the debtor lives: {confirmed_right} of {confirmed}"
     );
+}
+
+/// The outcome code a row must carry, from its status and its best contacts' statuses (the
+/// README's table).
+fn expected_outcome(at: &dyn Fn(&Vec<String>, &str) -> String, row: &Vec<String>) -> String {
+    let status = at(row, "match_status");
+    if status != "matched" {
+        return status;
+    }
+    let address = at(row, "best_address_status");
+    let phone = at(row, "best_phone_status");
+    let on_file = |s: &str| s == "confirmed" || s == "corrected";
+    match (address == "new", phone == "new") {
+        (true, true) => "new_address_and_phone",
+        (true, false) => "new_address",
+        (false, true) => "new_phone",
+        _ if on_file(&address) || on_file(&phone) => "confirmed_on_file",
+        _ => "matched_no_new_contact",
+    }
+    .to_string()
 }
 
 const RECORDS: &str = "record_id,source,first_name,last_name,dob,ssn,address_line1,address_line2,city,state,zip,phone,last_seen
@@ -244,6 +285,19 @@ E,Esme,Hollis,1979-12-01,123-45-6705,22 Maple Ct,,Boise,ID,83702,208-555-0155,,,
     assert_eq!(at(4, "best_phone"), "(208) 555-0105");
     assert_eq!(at(4, "best_phone_status"), "new");
     assert_eq!(at(4, "best_address_status"), "confirmed");
+
+    // One code per row for the collection system: what the row brings the account.
+    let codes: Vec<String> = (0..5).map(|i| at(i, "outcome_code")).collect();
+    assert_eq!(
+        codes[0], "confirmed_on_file",
+        "A: both of the row's own confirmed"
+    );
+    assert_eq!(codes[1], "confirmed_on_file", "B: its address corrected");
+    assert_eq!(codes[3], "new_address_and_phone", "D");
+    assert_eq!(
+        codes[4], "new_phone",
+        "E: a new phone, the address confirmed"
+    );
 }
 
 #[test]
@@ -261,6 +315,10 @@ fn messy_rows_each_come_back_with_a_status_and_their_error() {
     std::fs::write(dir.path().join("messy.csv"), &messy).expect("write messy file");
     let stderr = rematch(dir.path(), "out.csv", "messy.csv", &[]);
     assert!(stderr.contains("rows in = 5, rows out = 5"), "{stderr}");
+    assert!(
+        stderr.contains("input encoding: windows-1252 (detected)"),
+        "a byte that is not UTF-8 makes the file Windows-1252: {stderr}"
+    );
 
     let output = read_table(&dir.path().join("out.csv"));
     assert_eq!(output.1.len(), 5);
@@ -269,15 +327,25 @@ fn messy_rows_each_come_back_with_a_status_and_their_error() {
     assert_eq!(ids, ["A1", "A2", "A3", "A4", ""]);
 
     assert_eq!(at(0, "match_status"), "matched");
+    assert_eq!(at(0, "outcome_code"), "new_address_and_phone");
+    assert_eq!(at(2, "outcome_code"), "error");
     assert_eq!(at(0, "best_address_line1"), "98 OAK AVE");
     assert_eq!(at(0, "best_address_status"), "new");
     assert_eq!(at(0, "best_phone"), "(312) 555-0188");
     assert_eq!(at(0, "best_phone_status"), "new");
     assert_eq!(at(0, "error"), "");
 
-    assert_eq!(at(1, "match_status"), "error");
-    assert!(at(1, "error").contains("UTF-8"), "{}", at(1, "error"));
-    assert_eq!(at(1, "first_name"), "José", "read as Latin-1, kept");
+    assert_ne!(
+        at(1, "match_status"),
+        "error",
+        "the accented row is searched"
+    );
+    assert_eq!(at(1, "error"), "");
+    assert_eq!(
+        at(1, "first_name"),
+        "José",
+        "decoded, and written back as UTF-8"
+    );
 
     assert_eq!(at(2, "match_status"), "error");
     assert!(at(2, "error").contains("columns"), "{}", at(2, "error"));
@@ -295,6 +363,151 @@ fn messy_rows_each_come_back_with_a_status_and_their_error() {
         at(4, "error").contains("unusable query"),
         "{}",
         at(4, "error")
+    );
+}
+
+/// Accented names in the encodings agencies export: every row of a Windows-1252 file and of a
+/// UTF-16 ("Unicode text") file is searched and found, and `--encoding` overrides detection.
+#[test]
+fn files_in_windows_1252_and_utf16_are_read_whole_and_searched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let people = [
+        ("N1", "José", "Núñez", "1970-03-04", "62704"),
+        ("N2", "Renée", "Françoise", "1981-07-19", "60601"),
+        ("N3", "Zoë", "Müller", "1992-11-02", "73301"),
+    ];
+    let mut records = String::from("record_id,source,first_name,last_name,dob,zip\n");
+    for (id, first, last, dob, zip) in people {
+        records.push_str(&format!("{id},credit_header,{first},{last},{dob},{zip}\n"));
+    }
+    write(dir.path(), "accented.csv", &records);
+    run_ok(dir.path(), &["index", "--index", "idx", "accented.csv"]);
+    let mut mail = String::from("account_id,first_name,last_name,dob,zip\n");
+    for (n, (_, first, last, dob, zip)) in people.iter().enumerate() {
+        mail.push_str(&format!("A{n},{first},{last},{dob},{zip}\n"));
+    }
+    let (cp1252, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&mail);
+    assert!(!unmappable);
+    std::fs::write(dir.path().join("cp1252.csv"), &cp1252).expect("write");
+    let mut utf16 = vec![0xff, 0xfe];
+    utf16.extend(mail.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(dir.path().join("utf16.csv"), &utf16).expect("write");
+
+    for (file, said) in [
+        ("cp1252.csv", "windows-1252 (detected)"),
+        ("utf16.csv", "utf-16le (byte-order mark)"),
+    ] {
+        let out = format!("{file}.out.csv");
+        let stderr = rematch(dir.path(), &out, file, &[]);
+        assert!(
+            stderr.contains(&format!("input encoding: {said}")),
+            "{stderr}"
+        );
+        let output = read_table(&dir.path().join(&out));
+        assert_eq!(output.1.len(), people.len());
+        for (row, (id, first, ..)) in output.1.iter().zip(people) {
+            assert_eq!(row[column(&output, "first_name")], first, "{file}");
+            assert_eq!(
+                row[column(&output, "match_status")],
+                "matched",
+                "{file}: {row:?}"
+            );
+            assert_eq!(row[column(&output, "match_record_id")], id, "{file}");
+        }
+    }
+
+    // Read as UTF-8 against its bytes, the Windows-1252 file still loses no row, and says so.
+    let stderr = rematch(
+        dir.path(),
+        "forced.csv",
+        "cp1252.csv",
+        &["--encoding", "utf-8"],
+    );
+    assert!(stderr.contains("input encoding: utf-8 (given)"), "{stderr}");
+    assert!(stderr.contains("read as Windows-1252"), "{stderr}");
+    assert_eq!(
+        read_table(&dir.path().join("forced.csv")).1.len(),
+        people.len()
+    );
+    let refused = run(
+        dir.path(),
+        &[
+            "rematch",
+            "--index",
+            "idx",
+            "--encoding",
+            "klingon",
+            "--out",
+            "x.csv",
+            "cp1252.csv",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("unknown encoding"));
+}
+
+/// A file that is all errors fails the run (exit 2) after writing every row; `--max-errors`
+/// stops a broken file early with the rows before kept; an `index` run that rejects every row
+/// fails too.
+#[test]
+fn a_file_of_errors_fails_the_run_and_max_errors_stops_it_early() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "records.csv", RECORDS);
+    run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    let mut junk = String::from("account_id,first_name,last_name,colour\n");
+    for n in 0..3000 {
+        junk.push_str(&format!("A{n},,,blue\n"));
+    }
+    write(dir.path(), "junk.csv", &junk);
+    let all_errors = run(
+        dir.path(),
+        &[
+            "rematch",
+            "--index",
+            "idx",
+            "--out",
+            "junk.out.csv",
+            "junk.csv",
+        ],
+    );
+    assert_eq!(all_errors.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&all_errors.stderr);
+    assert!(
+        stderr.contains("every one of the 3000 rows is an error"),
+        "{stderr}"
+    );
+    assert_eq!(read_table(&dir.path().join("junk.out.csv")).1.len(), 3000);
+
+    let stopped = run(
+        dir.path(),
+        &[
+            "rematch",
+            "--index",
+            "idx",
+            "--max-errors",
+            "10",
+            "--out",
+            "early.csv",
+            "junk.csv",
+        ],
+    );
+    assert_eq!(stopped.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&stopped.stderr);
+    assert!(stderr.contains("--max-errors 10"), "{stderr}");
+    assert!(stderr.contains("The first: row 1:"), "{stderr}");
+    let written = read_table(&dir.path().join("early.csv")).1.len();
+    assert!(
+        written < 3000,
+        "stopped after the first batch, {written} rows written"
+    );
+
+    write(dir.path(), "unusable.csv", "colour,size\nblue,9\nred,10\n");
+    let rejected = run(dir.path(), &["index", "--index", "idx", "unusable.csv"]);
+    assert_eq!(rejected.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&rejected.stderr).contains("every one of the 2 rows was rejected"),
+        "{}",
+        String::from_utf8_lossy(&rejected.stderr)
     );
 }
 

@@ -25,6 +25,10 @@ use crate::resolve::{ContactKind, ContactPoint, Identity, ResolutionStatus};
 use crate::score::WEAK_THRESHOLD;
 use crate::search::{Engine, Query, SearchOptions, SearchOutcome};
 
+mod outcome;
+
+pub use outcome::{OutcomeCode, OutcomeCounts};
+
 /// Rows read, matched in parallel and written per batch: large enough to keep every core busy,
 /// small enough that a kill loses little work and memory stays flat.
 pub const DEFAULT_BATCH_ROWS: usize = 1024;
@@ -45,8 +49,9 @@ pub const ID_COLUMN_NAMES: [&str; 7] = [
 ];
 
 /// Columns appended after the input columns, in order.
-pub const OUTPUT_COLUMNS: [&str; 21] = [
+pub const OUTPUT_COLUMNS: [&str; 22] = [
     "match_status",
+    "outcome_code",
     "match_score",
     "match_band",
     "match_record_id",
@@ -128,6 +133,9 @@ pub struct RematchOptions {
     /// DOB levels. Otherwise they are coarsened ([`crate::mask::coarsen_identifiers`]) before the
     /// review threshold is applied (the resolution's own verdict rests on the true levels).
     pub unmasked: bool,
+    /// Stop once more than this many rows came back as errors (a broken file): the rows written
+    /// so far stay, and `--resume` carries on. `None` reads on.
+    pub max_errors: Option<u64>,
 }
 
 impl Default for RematchOptions {
@@ -137,6 +145,7 @@ impl Default for RematchOptions {
             review_threshold: DEFAULT_REVIEW_THRESHOLD,
             batch_rows: DEFAULT_BATCH_ROWS,
             unmasked: false,
+            max_errors: None,
         }
     }
 }
@@ -197,6 +206,7 @@ impl RematchResult {
         };
         let columns = vec![
             self.status.as_str().to_string(),
+            OutcomeCode::of(self).as_str().to_string(),
             self.match_probability
                 .map(format_probability)
                 .unwrap_or_default(),
@@ -524,6 +534,13 @@ pub struct RematchSummary {
     pub mean_match_probability: Option<f64>,
     /// Wall time of this run, seconds.
     pub seconds: f64,
+    /// The encoding the file was read in, and how it was decided (`windows-1252 (detected)`).
+    pub input_encoding: String,
+    /// Values of a UTF-8 file that were not valid UTF-8 and were read as Windows-1252 (their
+    /// rows were searched).
+    pub values_read_as_windows_1252: u64,
+    /// Rows of this run per outcome code.
+    pub outcomes: OutcomeCounts,
 }
 
 impl RematchSummary {
@@ -589,14 +606,24 @@ pub fn rematch_file(
     summary.rows_out = point.rows;
     let batch_rows = options.batch_rows.max(1);
     let mut matched_probability_total = 0.0;
+    let mut first_error: Option<String> = None;
     loop {
         let batch: Vec<InputRow> = reader.by_ref().take(batch_rows).collect();
         if batch.is_empty() {
             break;
         }
-        for (values, result) in rematch_batch(engine, &batch, input_columns.len(), options) {
+        for (position, (values, result)) in
+            rematch_batch(engine, &batch, input_columns.len(), options)
+                .into_iter()
+                .enumerate()
+        {
             writer.write_record(&values)?;
+            if result.status == MatchStatus::Error && first_error.is_none() {
+                let row = summary.rows_out + position as u64 + 1;
+                first_error = Some(format!("row {row}: {}", result.errors.join("; ")));
+            }
             summary.count(result.status);
+            summary.outcomes.count(OutcomeCode::of(&result));
             if result.status == MatchStatus::Matched {
                 matched_probability_total += result.match_probability.unwrap_or_default();
             }
@@ -605,10 +632,22 @@ pub fn rematch_file(
         summary.rows_in += batch.len() as u64;
         summary.rows_out += batch.len() as u64;
         progress(summary.rows_in);
+        if let Some(max) = options.max_errors.filter(|max| summary.errors > *max) {
+            return Err(Error::UnusableFile(format!(
+                "stopped after {} error rows (--max-errors {max}); the {} rows before are in {} \
+                 (--resume carries on). The first: {}",
+                summary.errors,
+                summary.rows_out,
+                out.display(),
+                first_error.unwrap_or_default()
+            )));
+        }
     }
     // A broken file stops the run with its line; the rows before it are in OUT, so a rerun
     // with --resume on the fixed file carries on.
     reader.finish()?;
+    summary.input_encoding = reader.encoding().describe();
+    summary.values_read_as_windows_1252 = reader.values_read_as_windows_1252();
     summary.mean_match_probability =
         (summary.matched > 0).then(|| matched_probability_total / summary.matched as f64);
     summary.seconds = started.elapsed().as_secs_f64();

@@ -2,16 +2,23 @@
 //! headers mapped to canonical fields by alias or by explicit `field=COLUMN` overrides.
 //!
 //! Every data row comes out as an [`InputRow`], with its original columns (bulk output repeats
-//! them) and any problems located by row and column. Nothing is skipped silently.
+//! them) and any problems located by row and column. Nothing is skipped silently. The file's
+//! character encoding is found once ([`encoding`]) and every row decoded with it.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, InputError, Result};
 use crate::record::{Field, RawRecord};
+
+pub mod encoding;
+
+pub use encoding::FileEncoding;
+use encoding::{decode_value, TranscodingReader, SAMPLE_BYTES};
 
 /// File layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +239,9 @@ pub struct RecordReader {
     rows: Rows,
     id_prefix: String,
     broken: Broken,
+    encoding: FileEncoding,
+    /// Values of a UTF-8 file that were not valid UTF-8, read as Windows-1252.
+    fallbacks: Arc<AtomicU64>,
 }
 
 /// Where reading stopped because the file is broken (a quote never closed), set by the rows
@@ -247,11 +257,24 @@ impl std::fmt::Debug for RecordReader {
 }
 
 impl RecordReader {
-    /// Opens a file; `id_prefix` for generated record ids is the file name.
+    /// Opens a file, its encoding detected; `id_prefix` for generated record ids is the file
+    /// name.
     ///
     /// # Errors
     /// When the file cannot be opened, is empty, or an override names a missing column.
     pub fn open(path: &Path, overrides: &MappingOverrides) -> Result<RecordReader> {
+        RecordReader::open_in(path, overrides, None)
+    }
+
+    /// [`RecordReader::open`] in a given encoding (`None` detects it).
+    ///
+    /// # Errors
+    /// As [`RecordReader::open`].
+    pub fn open_in(
+        path: &Path,
+        overrides: &MappingOverrides,
+        encoding: Option<FileEncoding>,
+    ) -> Result<RecordReader> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let name = path
             .file_stem()
@@ -263,10 +286,12 @@ impl RecordReader {
             InputFormat::from_path(path),
             overrides,
             &name,
+            encoding,
         )
     }
 
-    /// Reads from any byte stream; `format` `None` sniffs JSON Lines or the CSV delimiter.
+    /// Reads from any byte stream; `format` `None` sniffs JSON Lines or the CSV delimiter,
+    /// `encoding` `None` detects it from the first megabyte.
     ///
     /// # Errors
     /// When the stream is empty or unreadable, or an override names a missing column.
@@ -275,14 +300,26 @@ impl RecordReader {
         format: Option<InputFormat>,
         overrides: &MappingOverrides,
         id_prefix: &str,
+        encoding: Option<FileEncoding>,
     ) -> Result<RecordReader> {
-        let mut buffered = BufReader::with_capacity(1 << 16, reader);
+        let mut sampled = BufReader::with_capacity(SAMPLE_BYTES, reader);
+        let sample = sampled.fill_buf().map_err(|e| Error::io(id_prefix, e))?;
+        let encoding = encoding.unwrap_or_else(|| FileEncoding::detect(sample));
+        let stream: Box<dyn Read + Send> = if encoding.is_utf8() {
+            Box::new(sampled)
+        } else {
+            Box::new(TranscodingReader::new(sampled, encoding.encoding))
+        };
+        let mut buffered = BufReader::with_capacity(1 << 16, stream);
         let head = buffered.fill_buf().map_err(|e| Error::io(id_prefix, e))?;
         let format = format.unwrap_or_else(|| sniff(head));
         let broken = Broken::default();
+        let fallbacks = Arc::new(AtomicU64::new(0));
         let (columns, rows) = match format {
             InputFormat::JsonLines => json_rows(buffered)?,
-            InputFormat::Csv { delimiter } => csv_rows(buffered, delimiter, broken.clone())?,
+            InputFormat::Csv { delimiter } => {
+                csv_rows(buffered, delimiter, broken.clone(), fallbacks.clone())?
+            }
         };
         let mapping = ColumnMapping::new(columns, overrides)?;
         Ok(RecordReader {
@@ -290,7 +327,20 @@ impl RecordReader {
             rows,
             id_prefix: id_prefix.to_string(),
             broken,
+            encoding,
+            fallbacks,
         })
+    }
+
+    /// Returns the encoding the file is read in.
+    pub fn encoding(&self) -> FileEncoding {
+        self.encoding
+    }
+
+    /// Returns how many values so far were not valid UTF-8 in a UTF-8 file and were read as
+    /// Windows-1252 (their rows are searched all the same).
+    pub fn values_read_as_windows_1252(&self) -> u64 {
+        self.fallbacks.load(Ordering::Relaxed)
     }
 
     /// Says whether the whole file was read: reading stops at a quote that is never closed
@@ -372,16 +422,6 @@ fn sniff(head: &[u8]) -> InputFormat {
 /// Data rows: number, values (empty when unreadable) and a problem with the row, if any.
 type Rows = Box<dyn Iterator<Item = (u64, Vec<String>, Option<String>)> + Send>;
 
-fn decode(bytes: &[u8], problems: &mut Vec<&'static str>) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_string(),
-        Err(_) => {
-            problems.push("invalid UTF-8 (read as Latin-1)");
-            bytes.iter().map(|b| char::from(*b)).collect()
-        }
-    }
-}
-
 /// Returns the error for a record one of whose fields swallowed later lines: a line inside a
 /// value that holds as many delimiters as a whole row is a row read into the value, which is
 /// what a quote left open does. A real multi-line value (`12 Main St` / `Springfield, IL`)
@@ -420,6 +460,7 @@ fn csv_rows(
     reader: BufReader<Box<dyn Read + Send>>,
     delimiter: u8,
     broken: Broken,
+    fallbacks: Arc<AtomicU64>,
 ) -> Result<(Vec<String>, Rows)> {
     let mut csv_reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -430,7 +471,7 @@ fn csv_rows(
         .byte_headers()?
         .iter()
         .map(|h| {
-            decode(h, &mut Vec::new())
+            decode_value(h, &mut 0)
                 .trim_start_matches('\u{feff}')
                 .trim()
                 .to_string()
@@ -453,10 +494,15 @@ fn csv_rows(
                         }
                         return None;
                     }
-                    let mut problems = Vec::new();
-                    let values: Vec<String> =
-                        record.iter().map(|v| decode(v, &mut problems)).collect();
-                    (row, values, problems.first().map(|p| p.to_string()))
+                    let mut read_as_1252 = 0;
+                    let values: Vec<String> = record
+                        .iter()
+                        .map(|v| decode_value(v, &mut read_as_1252))
+                        .collect();
+                    if read_as_1252 > 0 {
+                        fallbacks.fetch_add(read_as_1252, Ordering::Relaxed);
+                    }
+                    (row, values, None)
                 }
                 Err(e) => (row, Vec::new(), Some(format!("unreadable row: {e}"))),
             })
@@ -516,7 +562,7 @@ mod tests {
         let overrides =
             MappingOverrides::parse(&overrides.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                 .expect("overrides");
-        RecordReader::from_reader(Box::new(text.as_bytes()), None, &overrides, "test")
+        RecordReader::from_reader(Box::new(text.as_bytes()), None, &overrides, "test", None)
             .expect("reader")
     }
 
@@ -618,6 +664,7 @@ mod tests {
             None,
             &overrides,
             "test",
+            None,
         )
         .expect("reader")
         .collect();
@@ -628,6 +675,7 @@ mod tests {
             None,
             &overrides,
             "test",
+            None,
         )
         .expect("reader")
         .collect();
@@ -636,7 +684,8 @@ mod tests {
             .expect("overrides")
             .ignoring("id");
         assert!(
-            RecordReader::from_reader(Box::new("id\nP1\n".as_bytes()), None, &mapped, "t").is_err(),
+            RecordReader::from_reader(Box::new("id\nP1\n".as_bytes()), None, &mapped, "t", None)
+                .is_err(),
             "mapping the label column is refused"
         );
     }
