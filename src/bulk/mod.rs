@@ -14,6 +14,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -136,6 +138,12 @@ pub struct RematchOptions {
     /// Stop once more than this many rows came back as errors (a broken file): the rows written
     /// so far stay, and `--resume` carries on. `None` reads on.
     pub max_errors: Option<u64>,
+    /// Set to stop [`rematch_file`] after the batch in hand (a server shutting down): the rows
+    /// written stay, the summary says `stopped`, and a resumed run carries on.
+    #[serde(skip)]
+    pub stop: Option<Arc<AtomicBool>>,
+    /// Keep the complete rows of an existing output and append the rest ([`rematch_file`]).
+    pub resume: bool,
 }
 
 impl Default for RematchOptions {
@@ -146,6 +154,8 @@ impl Default for RematchOptions {
             batch_rows: DEFAULT_BATCH_ROWS,
             unmasked: false,
             max_errors: None,
+            stop: None,
+            resume: false,
         }
     }
 }
@@ -541,6 +551,8 @@ pub struct RematchSummary {
     pub values_read_as_windows_1252: u64,
     /// Rows of this run per outcome code.
     pub outcomes: OutcomeCounts,
+    /// True when [`RematchOptions::stop`] ended the run before the input did.
+    pub stopped: bool,
 }
 
 impl RematchSummary {
@@ -565,28 +577,30 @@ impl RematchSummary {
 }
 
 /// Re-matches every row of `reader` into the CSV file `out`: the input columns, then
-/// [`OUTPUT_COLUMNS`]. With `resume`, the rows an earlier run completed in `out` are kept (a
+/// [`OUTPUT_COLUMNS`]. With [`RematchOptions::resume`], the rows an earlier run completed in `out` are kept (a
 /// partial last line is cut off) and the matching input rows skipped; the row at the resume
 /// point must carry the same value in `id_column` (when there is one) in both files. Without
-/// it, `out` is overwritten. `progress` is called with the input rows done so far.
+/// it, `out` is overwritten. `screen` sees each row before it is matched and may mark it an
+/// error (the server's enumeration guard). `progress` is called with the input rows done so
+/// far.
 ///
 /// # Errors
 /// When `out` cannot be read or written, or on resume does not belong to this input.
-#[tracing::instrument(skip_all, fields(out = %out.display(), resume = resume))]
+#[tracing::instrument(skip_all, fields(out = %out.display(), resume = options.resume))]
 pub fn rematch_file(
     engine: &Engine,
     mut reader: RecordReader,
     out: &Path,
     id_column: Option<usize>,
     options: &RematchOptions,
-    resume: bool,
+    screen: &(dyn Fn(&mut InputRow) + Sync),
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RematchSummary> {
     let started = Instant::now();
     let input_columns = reader.mapping().columns.clone();
     let mut header = input_columns.clone();
     header.extend(OUTPUT_COLUMNS.iter().map(|c| c.to_string()));
-    let point = if resume {
+    let point = if options.resume {
         resume_point(out, &header)?
     } else {
         ResumePoint::default()
@@ -608,10 +622,19 @@ pub fn rematch_file(
     let mut matched_probability_total = 0.0;
     let mut first_error: Option<String> = None;
     loop {
-        let batch: Vec<InputRow> = reader.by_ref().take(batch_rows).collect();
+        if options
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+        {
+            summary.stopped = true;
+            break;
+        }
+        let mut batch: Vec<InputRow> = reader.by_ref().take(batch_rows).collect();
         if batch.is_empty() {
             break;
         }
+        batch.iter_mut().for_each(screen);
         for (position, (values, result)) in
             rematch_batch(engine, &batch, input_columns.len(), options)
                 .into_iter()
@@ -645,7 +668,9 @@ pub fn rematch_file(
     }
     // A broken file stops the run with its line; the rows before it are in OUT, so a rerun
     // with --resume on the fixed file carries on.
-    reader.finish()?;
+    if !summary.stopped {
+        reader.finish()?;
+    }
     summary.input_encoding = reader.encoding().describe();
     summary.values_read_as_windows_1252 = reader.values_read_as_windows_1252();
     summary.mean_match_probability =

@@ -56,6 +56,13 @@ impl OutcomeCode {
         }
     }
 
+    /// Returns the code written as `name`, if it is one.
+    pub fn from_name(name: &str) -> Option<OutcomeCode> {
+        OutcomeCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == name.trim())
+    }
+
     /// Returns the code of a row's result.
     pub fn of(result: &RematchResult) -> OutcomeCode {
         let status = |contact: &Option<ContactPoint>| contact.as_ref().and_then(|c| c.status);

@@ -80,6 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         index_dir: args.index,
         keys_path,
         audit_path: args.data.join("audit.jsonl"),
+        jobs_dir: args.data.join("jobs"),
         addr: args.addr,
         ..skiptrace::server::ServerConfig::default()
     };

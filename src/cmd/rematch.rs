@@ -101,6 +101,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         batch_rows: args.batch_rows,
         unmasked: args.unmasked,
         max_errors: args.max_errors,
+        stop: None,
+        resume: args.resume,
     };
     let bar = super::progress_bar(None);
     bar.set_style(
@@ -113,7 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &args.out,
         id_column,
         &options,
-        args.resume,
+        &|_| {},
         &|done| bar.set_position(done),
     )
     .with_context(|| format!("re-matching into {}", args.out.display()))?;

@@ -41,6 +41,10 @@ pub struct Args {
     /// Segments are removed only by `skiptrace audit prune`.
     #[arg(long, env = "SKIPTRACE_AUDIT_ROTATE_BYTES", default_value_t = skiptrace::audit::segments::DEFAULT_ROTATE_BYTES)]
     pub audit_rotate_bytes: u64,
+    /// Where bulk jobs (POST /v1/jobs) keep their files and results; created private. Jobs
+    /// queued or running when the server stopped carry on at the next start.
+    #[arg(long, env = "SKIPTRACE_JOBS", default_value = server::DEFAULT_JOBS_DIR)]
+    pub jobs: PathBuf,
     /// Address to listen on.
     #[arg(long, env = "SKIPTRACE_ADDR", default_value = server::DEFAULT_ADDR)]
     pub addr: SocketAddr,
@@ -103,6 +107,7 @@ impl Args {
             audit_key_path: self.audit_key,
             audit_checkpoints_path: self.audit_checkpoints,
             audit_rotate_bytes: self.audit_rotate_bytes,
+            jobs_dir: self.jobs,
             addr: self.addr,
             model: self.model,
             limits: Limits {

@@ -26,6 +26,7 @@ pub(crate) struct AuditDetails {
     pub model_digest: Option<String>,
     pub index_commit: Option<String>,
     pub answer_digest: Option<String>,
+    pub rows: Option<u64>,
 }
 
 /// Put on a response whose handler writes its own audit line (a streamed bulk job, logged when
@@ -97,7 +98,7 @@ fn event_of(route: &str, response: &Response) -> AuditEvent {
             .extensions()
             .get::<ErrorCode>()
             .map(|c| c.as_str().to_string()),
-        rows: None,
+        rows: details.rows,
         model_digest: details.model_digest,
         index_commit: details.index_commit,
         answer_digest: details.answer_digest,

@@ -33,9 +33,13 @@ pub(crate) struct AuditedKeyId(pub String);
 /// added without an entry here is admin-only until someone decides otherwise.
 pub(crate) fn required_permission(method: &Method, route: &str) -> Permission {
     match (method.as_str(), route) {
-        ("POST", "/v1/search") | ("GET", "/v1/purposes") | ("POST", "/v1/rematch") => {
-            Permission::Search
-        }
+        ("POST", "/v1/search")
+        | ("GET", "/v1/purposes")
+        | ("POST", "/v1/rematch")
+        | ("POST" | "GET", "/v1/jobs")
+        | ("POST", "/v1/jobs/preview")
+        | ("GET" | "DELETE", "/v1/jobs/{job_id}")
+        | ("GET", "/v1/jobs/{job_id}/result") => Permission::Search,
         ("GET", "/v1/records/{record_id}") => Permission::ReadRecords,
         ("POST", "/v1/records") | ("DELETE", "/v1/records/{record_id}") => Permission::WriteRecords,
         _ => Permission::Administer,

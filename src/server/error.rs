@@ -83,11 +83,14 @@ pub enum ErrorCode {
     Overloaded,
     /// 503: the server's key file cannot be read, so no key is accepted until it is fixed.
     KeysUnavailable,
+    /// 409: the job is not in a state for this (its result before it is done, a delete while
+    /// it runs).
+    Conflict,
 }
 
 impl ErrorCode {
     /// Every code, in the order the README lists them.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidBody,
         ErrorCode::InvalidField,
@@ -108,6 +111,7 @@ impl ErrorCode {
         ErrorCode::Timeout,
         ErrorCode::Overloaded,
         ErrorCode::KeysUnavailable,
+        ErrorCode::Conflict,
     ];
 
     /// Returns the code as it appears on the wire (`invalid_field`).
@@ -133,6 +137,7 @@ impl ErrorCode {
             ErrorCode::Timeout => "timeout",
             ErrorCode::Overloaded => "overloaded",
             ErrorCode::KeysUnavailable => "keys_unavailable",
+            ErrorCode::Conflict => "conflict",
         }
     }
 
@@ -147,6 +152,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -314,6 +320,7 @@ impl From<Error> for ApiError {
         match error {
             Error::UnusableQuery(message) => ApiError::new(ErrorCode::UnusableQuery, message),
             Error::RecordNotFound(id) => ApiError::not_found(format!("no record {id}")),
+            Error::UnusableFile(message) => ApiError::new(ErrorCode::Conflict, message),
             Error::Input(input) => {
                 let error = ApiError::new(ErrorCode::InvalidBody, input.to_string());
                 match input.column {

@@ -20,6 +20,8 @@ mod auth;
 mod connections;
 mod error;
 mod health;
+mod job_store;
+mod jobs;
 mod limits;
 mod metrics;
 mod openapi;
@@ -81,6 +83,9 @@ use crate::index::SkipIndex;
 use crate::score::Model;
 use crate::search::Engine;
 
+pub use job_store::{JobState, JobStore, JobView, DEFAULT_JOBS_DIR};
+pub use jobs::{ColumnPreview, FilePreview, JobList};
+
 /// Default listening address: loopback only. Anything else needs TLS in front (docs/domain.md §6:
 /// encryption in transit for any non-loopback deployment).
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -101,6 +106,8 @@ pub struct ServerConfig {
     pub audit_checkpoints_path: Option<PathBuf>,
     /// Size at which the audit log rotates (0: never).
     pub audit_rotate_bytes: u64,
+    /// Where bulk jobs keep their files (created when absent).
+    pub jobs_dir: PathBuf,
     /// Address to listen on.
     pub addr: SocketAddr,
     /// Model file; `None` for the shipped model.
@@ -118,6 +125,7 @@ impl Default for ServerConfig {
             audit_key_path: None,
             audit_checkpoints_path: None,
             audit_rotate_bytes: crate::audit::segments::DEFAULT_ROTATE_BYTES,
+            jobs_dir: PathBuf::from(job_store::DEFAULT_JOBS_DIR),
             addr: DEFAULT_ADDR.parse().expect("the default address parses"),
             model: None,
             limits: Limits::default(),
@@ -158,12 +166,16 @@ pub fn app(state: AppState) -> Router {
         .route_layer(map_response(no_store));
     // Bulk: the same guard and audit, but no per-request timeout (a file takes as long as it
     // takes) and a larger body limit.
+    let file_limit = DefaultBodyLimit::max(state.limits().max_rematch_body_bytes);
     let bulk = Router::new()
+        .route("/v1/rematch", post(rematch::rematch).layer(file_limit))
         .route(
-            "/v1/rematch",
-            post(rematch::rematch)
-                .layer(DefaultBodyLimit::max(state.limits().max_rematch_body_bytes)),
+            "/v1/jobs",
+            post(jobs::submit).layer(file_limit).get(jobs::list),
         )
+        .route("/v1/jobs/preview", post(jobs::preview).layer(file_limit))
+        .route("/v1/jobs/{job_id}", get(jobs::status).delete(jobs::delete))
+        .route("/v1/jobs/{job_id}/result", get(jobs::result))
         .route_layer(from_fn_with_state(state.clone(), auth::guard))
         .route_layer(from_fn_with_state(state.clone(), audit_layer::audit))
         .route_layer(map_response(no_store));
@@ -259,11 +271,13 @@ impl Server {
             &config.audit_checkpoints_path(),
         )?
         .rotate_at(config.audit_rotate_bytes);
+        let jobs = JobStore::open(&config.jobs_dir)?;
         let state = AppState::new(
             Engine::new(index, model),
             keys,
             audit,
             config.limits.clone(),
+            jobs,
         )?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
@@ -305,6 +319,14 @@ impl Server {
         );
         let state = self.state.clone();
         let limits = self.state.limits().clone();
+        let worker = {
+            let state = state.clone();
+            let runtime = tokio::runtime::Handle::current();
+            std::thread::Builder::new()
+                .name("skiptrace-jobs".into())
+                .spawn(move || jobs::work(&state, &runtime))
+                .map_err(|e| Error::io("jobs worker", e))?
+        };
         // Checkpoints of the audit log while it is idle (see `AuditLog::checkpoint_if_due`).
         let checkpointing = {
             let state = state.clone();
@@ -335,6 +357,9 @@ impl Server {
         .await;
         checkpointing.abort();
         let _ = checkpointing.await;
+        // The job in hand stops after its batch and stays queued for the next start.
+        state.jobs().shut_down();
+        let _ = tokio::task::spawn_blocking(move || worker.join()).await;
         // Connection tasks drop their handles on the state a moment after serve returns; wait
         // for them, so that the index writer and the audit log (final checkpoint) are released
         // when this returns and a restart on the same index can take the writer at once.

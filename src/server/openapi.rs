@@ -21,6 +21,13 @@ roles `searcher` (search), `loader` (records), `admin` (everything, unmasked SSN
         super::records::upsert,
         super::records::get_record,
         super::records::delete_record,
+        super::rematch::rematch,
+        super::jobs::submit,
+        super::jobs::list,
+        super::jobs::status,
+        super::jobs::delete,
+        super::jobs::result,
+        super::jobs::preview,
         super::health::healthz,
         super::health::readyz,
         super::health::metrics,
@@ -35,6 +42,7 @@ roles `searcher` (search), `loader` (records), `admin` (everything, unmasked SSN
     tags(
         (name = "search", description = "Find a debtor"),
         (name = "records", description = "Load, read and remove records"),
+        (name = "jobs", description = "Re-match returned-mail files: at once (POST /v1/rematch) or as background jobs"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]
@@ -73,6 +81,11 @@ mod tests {
             "/v1/purposes",
             "/v1/records",
             "/v1/records/{record_id}",
+            "/v1/rematch",
+            "/v1/jobs",
+            "/v1/jobs/preview",
+            "/v1/jobs/{job_id}",
+            "/v1/jobs/{job_id}/result",
             "/healthz",
             "/readyz",
             "/metrics",
@@ -83,6 +96,18 @@ mod tests {
         let glba = &document["components"]["schemas"]["GlbaPurpose"];
         assert!(glba.to_string().contains("consumer_authorized"), "{glba}");
         assert!(document["components"]["schemas"]["SearchRequest"].is_object());
+        assert!(document["components"]["schemas"]["JobView"].is_object());
+        let submit = &document["paths"]["/v1/jobs"]["post"];
+        let names: Vec<&str> = submit["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        for name in ["glba", "dppa", "map", "encoding", "id_column"] {
+            assert!(names.contains(&name), "{name} documented: {names:?}");
+        }
+        assert!(submit["requestBody"]["content"]["text/csv"].is_object());
     }
 
     #[test]

@@ -44,7 +44,7 @@ const ROUTE: &str = "POST /v1/rematch";
 pub const ENCODING_HEADER: &str = "x-skiptrace-input-encoding";
 
 /// Batches in flight between the matcher and the client.
-const CHANNEL_BATCHES: usize = 2;
+pub(crate) const CHANNEL_BATCHES: usize = 2;
 
 /// The query parameters, all as text so each bad one is a 400 naming it.
 #[derive(Debug, Default, Deserialize)]
@@ -72,7 +72,7 @@ fn encoding_of(params: &RematchParams) -> Result<Option<FileEncoding>, ApiError>
 type Chunk = Result<Bytes, std::io::Error>;
 
 /// The receiving end of the batch channel, as the body's stream.
-struct ChunkStream(mpsc::Receiver<Chunk>);
+pub(crate) struct ChunkStream(pub(crate) mpsc::Receiver<Chunk>);
 
 impl futures_core::Stream for ChunkStream {
     type Item = Chunk;
@@ -83,6 +83,32 @@ impl futures_core::Stream for ChunkStream {
 }
 
 /// Re-matches a returned-mail file, streaming CSV back.
+#[utoipa::path(
+    post,
+    path = "/v1/rematch",
+    tag = "jobs",
+    params(
+        ("glba" = String, Query, description = "GLBA permissible purpose code (see GET /v1/purposes)"),
+        ("dppa" = String, Query, description = "DPPA permissible purpose code"),
+        ("id_column" = Option<String>, Query, description = "Account id column (default: account_id, account, acct, ...)"),
+        ("encoding" = Option<String>, Query, description = "The file's encoding (utf-8, windows-1252, utf-16le...); detected by default"),
+        ("match_threshold" = Option<f64>, Query, description = "Probability a match needs"),
+        ("review_threshold" = Option<f64>, Query, description = "Probability a review needs"),
+    ),
+    request_body(
+        description = "The returned-mail file: CSV (comma, tab, pipe or semicolon) or JSON Lines",
+        content((String = "text/csv"), (String = "application/x-ndjson"))
+    ),
+    responses(
+        (status = 200, description = "The file's rows with the re-matching columns, streamed; header x-skiptrace-input-encoding says how the file was read", content_type = "text/csv", body = String),
+        (status = 400, description = "No purpose, or a file that cannot be read", body = super::error::ErrorBody),
+        (status = 401, description = "No key, or an unknown or revoked key", body = super::error::ErrorBody),
+        (status = 403, description = "The key's role may not search", body = super::error::ErrorBody),
+        (status = 413, description = "Larger than --max-rematch-body-bytes", body = super::error::ErrorBody),
+        (status = 429, description = "Rate limit, or the key's daily rows", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub(crate) async fn rematch(
     State(state): State<AppState>,
     caller: Caller,
@@ -158,30 +184,10 @@ async fn start(
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let engine = job_state.engine().clone();
-        // A file of guesses is screened row by row as searches are: a row past the threshold
-        // is an error row, not a search.
-        let screen = |row: &mut InputRow| {
-            if options.unmasked {
-                return;
-            }
-            let audit_key = job_state.audit().key();
-            let query = SearchQuery::from_raw(&row.raw);
-            let record = query.record();
-            if record.ssn.is_none() && record.dob.is_none() {
-                return;
-            }
-            let person = person_fingerprint(record, audit_key);
-            let variant = query_fingerprint(record, audit_key);
-            if let Err(error) = job_state.screen_probe(&key_id, &person, &variant) {
-                row.issues.push(InputError {
-                    row: row.row,
-                    column: None,
-                    message: format!("refused: {}", error.message()),
-                });
-            }
-        };
+        let screen = enumeration_screen(&job_state, &key_id, options.unmasked);
         let index_commit = crate::index::SkipIndex::commit_id(&engine.index().searcher());
         let job = run_job(&engine, reader, &options, &sender, &screen);
+        drop(screen);
         let event = AuditEvent {
             model_digest: Some(engine.model_digest().to_string()),
             index_commit: Some(index_commit),
@@ -221,6 +227,36 @@ async fn start(
     response.extensions_mut().insert(AuditedByHandler);
     response.extensions_mut().insert(details.clone());
     Ok(response)
+}
+
+/// Returns the screen a bulk file's rows pass before they are matched: a file of guesses is
+/// screened row by row as searches are, and a row past the enumeration threshold becomes an
+/// error row, not a search. Callers who see unmasked values are not screened.
+pub(crate) fn enumeration_screen<'a>(
+    state: &'a AppState,
+    key_id: &'a str,
+    unmasked: bool,
+) -> impl Fn(&mut InputRow) + Sync + 'a {
+    move |row: &mut InputRow| {
+        if unmasked {
+            return;
+        }
+        let audit_key = state.audit().key();
+        let query = SearchQuery::from_raw(&row.raw);
+        let record = query.record();
+        if record.ssn.is_none() && record.dob.is_none() {
+            return;
+        }
+        let person = person_fingerprint(record, audit_key);
+        let variant = query_fingerprint(record, audit_key);
+        if let Err(error) = state.screen_probe(key_id, &person, &variant) {
+            row.issues.push(InputError {
+                row: row.row,
+                column: None,
+                message: format!("refused: {}", error.message()),
+            });
+        }
+    }
 }
 
 fn probability(name: &str, value: Option<&str>) -> Result<Option<f64>, ApiError> {

@@ -7,6 +7,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 use super::auth::FailedAuthentications;
 use super::error::ApiError;
+use super::job_store::JobStore;
 use super::limits::{Limits, RateLimiter};
 use super::metrics::ServerMetrics;
 use super::quota::{DailyRowQuota, EnumerationGuard};
@@ -34,6 +35,7 @@ struct Shared {
     failed_authentications: FailedAuthentications,
     enumeration: EnumerationGuard,
     metrics: ServerMetrics,
+    jobs: Arc<JobStore>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -58,6 +60,7 @@ impl AppState {
         keys: KeyFileWatch,
         audit: AuditLog,
         limits: Limits,
+        jobs: JobStore,
     ) -> Result<AppState> {
         let writer = engine.index().writer()?;
         let permits = Arc::new(Semaphore::new(limits.max_concurrency.max(1)));
@@ -80,6 +83,7 @@ impl AppState {
                 failed_authentications: FailedAuthentications::default(),
                 enumeration,
                 metrics: ServerMetrics::new(),
+                jobs: Arc::new(jobs),
             }),
         })
     }
@@ -102,6 +106,11 @@ impl AppState {
     /// Returns the audit log.
     pub fn audit(&self) -> &AuditLog {
         &self.shared.audit
+    }
+
+    /// Returns the bulk jobs.
+    pub fn jobs(&self) -> &Arc<JobStore> {
+        &self.shared.jobs
     }
 
     /// Returns the limits.

@@ -4,6 +4,7 @@
 mod cli;
 mod engine;
 mod eval;
+mod jobs;
 mod rematch;
 mod server;
 mod synth;

@@ -1457,6 +1457,7 @@ async fn a_restarted_server_continues_the_audit_chain() {
         index_dir: dir.join("idx"),
         keys_path: dir.join("keys.json"),
         audit_path: dir.join("audit.jsonl"),
+        jobs_dir: dir.join("jobs"),
         addr: "127.0.0.1:0".parse().expect("address"),
         model: None,
         limits: generous_limits(),

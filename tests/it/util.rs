@@ -125,6 +125,7 @@ impl TestServer {
             index_dir: dir.path().join("idx"),
             keys_path: dir.path().join("keys.json"),
             audit_path: dir.path().join("audit.jsonl"),
+            jobs_dir: dir.path().join("jobs"),
             addr: "127.0.0.1:0".parse().expect("address"),
             model: None,
             limits,
