@@ -101,9 +101,11 @@ impl Error {
     }
 }
 
-/// A problem with one input value, located by row and column like rust-csv's `Position`.
+/// A problem with one input value, located by row and column like rust-csv's `Position`. It
+/// reads `row 4, column dob: ...`, `row 4: ...` for a whole row, `column dob: ...` for the
+/// header, and just the message for the file as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
-#[error("row {row}, column {}: {message}", column_name(.column))]
+#[error("{}{message}", located(*.row, .column))]
 pub struct InputError {
     /// 1-based data row (the header is row 0).
     pub row: u64,
@@ -117,6 +119,16 @@ pub struct InputError {
 
 /// How reports and the API name the whole row in place of a column.
 pub const WHOLE_ROW: &str = "*";
+
+/// The `row N, column C: ` prefix of an [`InputError`], leaving out what is not known.
+fn located(row: u64, column: &Option<String>) -> String {
+    match (row, column) {
+        (0, None) => String::new(),
+        (0, Some(column)) => format!("column {column}: "),
+        (row, None) => format!("row {row}: "),
+        (row, Some(column)) => format!("row {row}, column {column}: "),
+    }
+}
 
 fn column_name(column: &Option<String>) -> &str {
     column.as_deref().unwrap_or(WHOLE_ROW)

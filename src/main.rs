@@ -14,13 +14,27 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// "call us".
 const EXIT_USER_ERROR: u8 = 2;
 
+/// Prints a failed run's error and the causes that add to it (an I/O error's own text is
+/// usually already in the message above it).
+fn report(error: &anyhow::Error) {
+    let mut said = error.to_string();
+    eprintln!("error: {said}");
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !said.contains(&text) {
+            eprintln!("  because: {text}");
+        }
+        said = text;
+    }
+}
+
 fn main() -> ExitCode {
     let cli = cmd::Cli::parse();
-    cmd::init_tracing();
+    cmd::init_tracing(&cli);
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("Error: {error:?}");
+            report(&error);
             let user_error = error.chain().any(|cause| {
                 cause
                     .downcast_ref::<skiptrace::error::Error>()

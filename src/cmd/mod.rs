@@ -21,7 +21,24 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour in log lines: auto (only on a terminal, and not with NO_COLOR set), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// Errors only: no progress bars, no warnings.
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
+
+/// When log lines carry colour codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Set by `--quiet`: progress bars stay hidden.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -47,14 +64,44 @@ enum Command {
     Synth(synth::Args),
     /// Estimate a match model from the indexed records, without labels.
     Train(train::Args),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
+    #[command(
+        after_help = "Example:\n  skiptrace completions bash > /etc/bash_completion.d/skiptrace\n  \
+skiptrace completions zsh > \"${fpath[1]}/_skiptrace\""
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    #[command(after_help = "Example:\n  skiptrace man > /usr/local/share/man/man1/skiptrace.1")]
+    Man,
 }
 
-/// Installs the tracing subscriber: `RUST_LOG` or `skiptrace=info`, on stderr.
-pub fn init_tracing() {
+/// Installs the tracing subscriber on stderr. `RUST_LOG` decides what is logged; without it a
+/// server logs its own events at info and every other command only warnings (`-q`: errors).
+/// Colour codes only on a terminal, unless `--color` says otherwise or `NO_COLOR` is set.
+pub fn init_tracing(cli: &Cli) {
+    use std::io::IsTerminal;
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    let default = if cli.quiet {
+        "error"
+    } else if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+        "skiptrace=info,warn"
+    } else {
+        "warn"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("skiptrace=info,tower_http=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let ansi = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && !no_color,
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .init();
 }
@@ -73,13 +120,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Train(args) => train::run(args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "skiptrace", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                // `skiptrace man | head` is not a failure.
+                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+                _ => Ok(()),
+            }
+        }
     }
 }
 
 /// Returns a progress bar drawn on stderr when it is a terminal, hidden otherwise.
 pub fn progress_bar(length: Option<u64>) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || QUIET.load(std::sync::atomic::Ordering::Relaxed) {
         return indicatif::ProgressBar::hidden();
     }
     match length {

@@ -129,17 +129,37 @@ impl Args {
 
 /// Runs `skiptrace serve` until SIGINT or SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    serve_until_signal(args.config()?)
+    let config = args.config()?;
+    anyhow::ensure!(
+        config.keys_path.exists(),
+        "there is no key file at {keys}: make a key first with `skiptrace keys add --role \
+         searcher --name 'collections desk' --keys {keys}` (the server answers no call without one)",
+        keys = config.keys_path.display()
+    );
+    serve_until_signal(config)
 }
 
-/// Serves `config` until SIGINT or SIGTERM (also used by `skiptrace demo`).
+/// Serves `config` until SIGINT or SIGTERM (also used by `skiptrace demo`), after one line on
+/// stderr saying where the page is and what the index holds.
 pub fn serve_until_signal(config: ServerConfig) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime
-        .block_on(server::serve(config, shutdown_signal()))
+        .block_on(async {
+            let server = server::Server::bind(&config).await?;
+            let index = server.state().index();
+            eprintln!(
+                "skiptrace serving http://{}/ (the collectors' page; API under /v1, docs at \
+                 /openapi.json): index {} with {} records ({:.1} MB); Ctrl-C stops",
+                server.local_addr()?,
+                config.index_dir.display(),
+                index.num_records(),
+                index.size_on_disk() as f64 / 1e6
+            );
+            server.run(shutdown_signal()).await
+        })
         .context("serving")
 }
 

@@ -145,7 +145,20 @@ impl SkipIndex {
     pub fn writer(&self) -> Result<RecordWriter> {
         let writer = self
             .index
-            .writer_with_num_threads(WRITER_THREADS, WRITER_MEMORY_BYTES)?;
+            .writer_with_num_threads(WRITER_THREADS, WRITER_MEMORY_BYTES)
+            .map_err(|error| match error {
+                tantivy::TantivyError::LockFailure(
+                    tantivy::directory::error::LockError::LockBusy,
+                    _,
+                ) => Error::IndexDirectory {
+                    path: self.path.clone().unwrap_or_default(),
+                    message: "is in use by another skiptrace process (a running `skiptrace \
+                                  serve` or `skiptrace index`): stop it first, or load records \
+                                  through the server's POST /v1/records"
+                        .into(),
+                },
+                other => other.into(),
+            })?;
         Ok(RecordWriter::new(writer, self.fields.clone()))
     }
 

@@ -20,8 +20,16 @@ pub struct Date {
 pub const MIN_YEAR: u16 = 1900;
 /// Latest year accepted in any date.
 pub const MAX_YEAR: u16 = 2100;
-/// Two-digit years above this are read as 19YY, others as 20YY (M/D/YY dates).
-pub const TWO_DIGIT_YEAR_PIVOT: u16 = 30;
+/// Returns the century a two-digit year (M/D/YY dates) is read in: 20YY when that year has
+/// begun, 19YY otherwise, so a date of birth (or a last-seen date) never lands in the future.
+fn two_digit_year(year: u16) -> u16 {
+    let this_year = u16::try_from(time::OffsetDateTime::now_utc().year()).unwrap_or(MAX_YEAR);
+    if 2000 + year <= this_year {
+        2000 + year
+    } else {
+        1900 + year
+    }
+}
 
 const MONTH_NAMES: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -181,8 +189,7 @@ fn expand_year(text: &str) -> Option<u16> {
     let year: u16 = number(text)?;
     match text.len() {
         4 => Some(year),
-        2 if year > TWO_DIGIT_YEAR_PIVOT => Some(1900 + year),
-        2 => Some(2000 + year),
+        2 => Some(two_digit_year(year)),
         _ => None,
     }
 }
@@ -328,6 +335,17 @@ mod tests {
         #[test]
         fn never_panics(text in "\\PC{0,20}") {
             let _ = parse_date(&text);
+        }
+
+        /// A two-digit year is never read into the future: `MM/DD/YY` is this century's
+        /// year once it has begun, the last century's otherwise.
+        #[test]
+        fn a_two_digit_year_never_lands_in_the_future(yy in 0u16..100, month in 1u8..=12) {
+            let this_year = u16::try_from(time::OffsetDateTime::now_utc().year()).expect("year");
+            let date = parse_date(&format!("{month}/1/{yy:02}")).expect("parses");
+            prop_assert!(date.year <= this_year, "{date}");
+            prop_assert!(date.year > this_year - 100, "{date}");
+            prop_assert_eq!(date.year % 100, yy);
         }
     }
 }

@@ -193,3 +193,81 @@ fn demo_generates_indexes_and_shows_a_resolved_debtor() {
     let again = run(dir.path(), &["demo", "--people", "3000", "--no-serve"]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("reusing the demo population"));
 }
+
+/// Piped stderr carries no colour codes unless asked for; a missing key file and an index held
+/// by another writer each say what to do; file-level errors name no row 0.
+#[test]
+fn errors_say_what_to_do_and_piped_output_has_no_colour_codes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "records.csv", &records());
+    run_ok(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    let logged = |extra: &[&str]| {
+        let mut args = extra.to_vec();
+        args.extend(["index", "--index", "idx", "records.csv"]);
+        let output = std::process::Command::new(crate::util::binary())
+            .args(&args)
+            .current_dir(dir.path())
+            .env("RUST_LOG", "info")
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("runs");
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let piped = logged(&[]);
+    assert!(piped.contains("indexing finished"), "{piped}");
+    assert!(
+        !piped.contains('\u{1b}'),
+        "no ANSI codes when piped: {piped:?}"
+    );
+    assert!(logged(&["--color", "always"]).contains('\u{1b}'));
+
+    let serve = run(
+        dir.path(),
+        &["serve", "--index", "idx", "--keys", "missing.json"],
+    );
+    assert!(!serve.status.success());
+    let said = String::from_utf8_lossy(&serve.stderr);
+    assert!(said.contains("skiptrace keys add"), "{said}");
+
+    let held = skiptrace::index::SkipIndex::open(&dir.path().join("idx"))
+        .expect("index")
+        .writer()
+        .expect("the writer");
+    let busy = run(dir.path(), &["index", "--index", "idx", "records.csv"]);
+    assert!(!busy.status.success());
+    let said = String::from_utf8_lossy(&busy.stderr);
+    assert!(
+        said.contains("in use by another skiptrace process"),
+        "{said}"
+    );
+    drop(held);
+
+    write(dir.path(), "empty.csv", "");
+    let empty = run(dir.path(), &["index", "--index", "idx", "empty.csv"]);
+    assert_eq!(empty.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&empty.stderr);
+    assert!(!said.contains("row 0"), "{said}");
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_flags() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bash = run_ok(dir.path(), &["completions", "bash"]);
+    assert!(
+        bash.contains("--max-errors"),
+        "rematch's flags are completed"
+    );
+    let zsh = run_ok(dir.path(), &["completions", "zsh"]);
+    assert!(
+        zsh.starts_with("#compdef skiptrace"),
+        "{}",
+        &zsh[..40.min(zsh.len())]
+    );
+    let man = run_ok(dir.path(), &["man"]);
+    assert!(
+        man.contains(".TH skiptrace 1"),
+        "{}",
+        &man[..200.min(man.len())]
+    );
+}
