@@ -10,7 +10,7 @@ use super::{AuditKey, AuditLine, Checkpoint, GENESIS_HASH};
 use crate::error::{Error, Result};
 
 /// The outcome of [`verify`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VerifyReport {
     /// Lines that verified before the first failure (all of them when there is none).
     pub lines_verified: u64,
@@ -21,7 +21,7 @@ pub struct VerifyReport {
 }
 
 /// Where and why a log failed verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VerifyFailure {
     /// The file (a segment, the live log, or the retention anchor); `None` from
     /// [`verify_lines`].

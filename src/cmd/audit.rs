@@ -37,6 +37,9 @@ enum AuditCommand {
     Verify {
         #[command(flatten)]
         files: LogFiles,
+        /// Print the report as JSON on stdout (the exit status is the same).
+        #[arg(long)]
+        json: bool,
     },
     /// Remove the oldest rotated segments past retention: every line older than the retention
     /// period and no account in them active since. The live log is never touched; a sealed
@@ -108,11 +111,18 @@ impl LogFiles {
 /// Runs `skiptrace audit`; a broken chain exits with status 1.
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
-        AuditCommand::Verify { files } => {
+        AuditCommand::Verify { files, json } => {
             let key = files.key()?;
             let audit = &files.audit;
             let report = verify(audit, &key, &files.checkpoints())
                 .with_context(|| format!("reading {}", audit.display()))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                if report.failure.is_some() {
+                    std::process::exit(1);
+                }
+                return Ok(());
+            }
             match report.failure {
                 None => {
                     println!(

@@ -61,6 +61,10 @@ pub struct Args {
     /// and --resume carries on.
     #[arg(long, value_name = "N")]
     pub max_errors: Option<u64>,
+    /// Print the run's summary as JSON on stdout (counts by status and outcome code, encoding,
+    /// rows/s).
+    #[arg(long)]
+    pub json: bool,
     /// Output CSV file (always UTF-8).
     #[arg(long)]
     pub out: PathBuf,
@@ -121,6 +125,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     .with_context(|| format!("re-matching into {}", args.out.display()))?;
     bar.finish_and_clear();
 
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    }
     if summary.rows_resumed > 0 {
         eprintln!(
             "resumed after {} rows already in {}",

@@ -147,7 +147,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         skiptrace::mask::mask_resolution(&mut resolution, engine.model());
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&resolution)?);
+        // The API's JSON: dates as ISO strings, SSN and DOB masked unless --unmasked.
+        let response = skiptrace::server::SearchResponse {
+            status: resolution.status.as_str().to_string(),
+            identities: resolution
+                .identities
+                .iter()
+                .map(|i| skiptrace::server::IdentityView::of(i, args.unmasked))
+                .collect(),
+            candidates_scored: resolution.candidates_scored,
+            took_ms,
+        };
+        println!("{}", serde_json::to_string_pretty(&response)?);
         return Ok(());
     }
     print_resolution(&resolution, args.unmasked);

@@ -416,6 +416,30 @@ fn files_in_windows_1252_and_utf16_are_read_whole_and_searched() {
         }
     }
 
+    // The summary as JSON, for scripts: the encoding and the rows per outcome code.
+    let json = run_ok(
+        dir.path(),
+        &[
+            "rematch",
+            "--index",
+            "idx",
+            "--json",
+            "--out",
+            "j.csv",
+            "cp1252.csv",
+        ],
+    );
+    let summary: serde_json::Value = serde_json::from_str(&json).expect("a JSON summary");
+    assert_eq!(summary["input_encoding"], "windows-1252 (detected)");
+    assert_eq!(summary["rows_out"], people.len());
+    let coded: u64 = summary["outcomes"]
+        .as_object()
+        .expect("outcomes by code")
+        .values()
+        .filter_map(serde_json::Value::as_u64)
+        .sum();
+    assert_eq!(coded, people.len() as u64);
+
     // Read as UTF-8 against its bytes, the Windows-1252 file still loses no row, and says so.
     let stderr = rematch(
         dir.path(),

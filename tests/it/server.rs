@@ -1306,6 +1306,14 @@ async fn the_audit_log_chains_every_search_and_change_and_verify_catches_tamperi
         "{}",
         String::from_utf8_lossy(&broken.stderr)
     );
+    let as_json = Command::new(binary())
+        .args(["audit", "verify", "--json", "--audit"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_eq!(as_json.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&as_json.stdout).expect("a JSON report");
+    assert_eq!(report["failure"]["line"], 3, "{report}");
 
     let mut deleted: Vec<&str> = original.lines().collect();
     deleted.remove(1);
