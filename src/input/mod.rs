@@ -54,16 +54,22 @@ pub struct MappingOverrides {
 }
 
 impl MappingOverrides {
-    /// Parses `field=COLUMN` strings.
+    /// Parses `field=COLUMN` strings; `none=COLUMN` keeps a column out of every field (one a
+    /// header alias would map wrongly).
     ///
     /// # Errors
     /// When an entry has no `=` or names no canonical field.
     pub fn parse(entries: &[String]) -> Result<MappingOverrides> {
         let mut overrides = Vec::new();
+        let mut ignored = Vec::new();
         for entry in entries {
             let (field, column) = entry
                 .split_once('=')
                 .ok_or_else(|| InputError::new(0, entry.clone(), "mapping must be field=COLUMN"))?;
+            if field.trim() == "none" {
+                ignored.push(column.trim().to_string());
+                continue;
+            }
             let field = Field::from_name(field).ok_or_else(|| {
                 let known: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
                 InputError::new(
@@ -74,10 +80,7 @@ impl MappingOverrides {
             })?;
             overrides.push((field, column.trim().to_string()));
         }
-        Ok(MappingOverrides {
-            overrides,
-            ignored: Vec::new(),
-        })
+        Ok(MappingOverrides { overrides, ignored })
     }
 
     /// Returns these overrides with `column` kept out of every field, whatever its name (an
@@ -654,6 +657,17 @@ mod tests {
         assert_eq!(rows[0].raw.get(Field::Zip), "62704");
         assert_eq!(rows[1].issues.len(), 1);
         assert_eq!(rows[2].raw.get(Field::FirstName), "b");
+    }
+
+    #[test]
+    fn a_none_mapping_keeps_a_column_out_of_every_field() {
+        let rows: Vec<InputRow> = reader("surname,zip\nLee,62704\n", &["none=surname"]).collect();
+        assert_eq!(rows[0].raw.get(Field::LastName), "");
+        assert_eq!(rows[0].raw.get(Field::Zip), "62704");
+        assert_eq!(
+            rows[0].values[0], "Lee",
+            "the value is still read and written back"
+        );
     }
 
     #[test]

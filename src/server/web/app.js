@@ -102,14 +102,19 @@ const CONTACT_STATUS_WORDS = {
   corrected: 'corrected: the one on file, with its unit, ZIP or spelling fixed',
 };
 
-const REMATCH_STATUS_WORDS = {
-  matched: 'matched: resolved, best contacts can be used',
+/** One outcome code per row of a re-matched file (as collection systems import them). */
+const OUTCOME_WORDS = {
+  new_address_and_phone: 'new address and phone',
+  new_address: 'new address',
+  new_phone: 'new phone',
+  confirmed_on_file: 'confirmed on file (or corrected)',
+  matched_no_new_contact: 'matched, no new contact',
   review: 'review: check by hand before any contact (no contacts given)',
   no_match: 'no match',
   error: 'error: the row could not be searched (see its error column)',
 };
 
-const state = { key: null, rematch: null, downloadUrl: null };
+const state = { key: null, following: null, downloadUrl: null };
 
 const $ = (id) => document.getElementById(id);
 
@@ -330,7 +335,7 @@ async function signIn(key) {
 
 /** Forgets the key and every result on screen; `message` says why when it was not asked for. */
 function signOut(message) {
-  if (state.rematch) state.rematch.abort();
+  state.following = null;
   state.key = null;
   sessionStorage.removeItem(KEY_STORAGE);
   $('search-form').reset();
@@ -338,7 +343,10 @@ function signOut(message) {
   hideBanner('search-error');
   hideBanner('rematch-error');
   resetResults();
-  resetRematch();
+  resetJobView();
+  $('jobs').hidden = true;
+  $('jobs-list').querySelector('tbody').replaceChildren();
+  $('rematch-mapping').hidden = true;
   $('work').hidden = true;
   $('nav').hidden = true;
   $('signin-view').hidden = false;
@@ -404,6 +412,8 @@ function showView(view) {
   const [on, off] = search ? ['tab-search', 'tab-rematch'] : ['tab-rematch', 'tab-search'];
   $(on).setAttribute('aria-current', 'page');
   $(off).removeAttribute('aria-current');
+  // The jobs live on the server: after a reload the list (and its downloads) come back.
+  if (!search) listJobs();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -695,129 +705,198 @@ function records(list) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Re-matching a returned-mail file
+// Re-matching a returned-mail file, as a background job (POST /v1/jobs)
 
-/**
- * Reads CSV as it streams in (RFC 4180: quoted fields, doubled quotes, newlines inside quotes)
- * and counts the rows after the header by their match_status. Keeps only that column.
- */
-class CsvTally {
-  constructor() {
-    this.header = null;
-    this.headerFields = [];
-    this.statusIndex = -1;
-    this.fieldIndex = 0;
-    this.field = '';
-    this.status = '';
-    this.inQuotes = false;
-    this.justClosed = false;
-    this.rows = 0;
-    this.counts = {};
-  }
+/** How often a running job is asked for its progress, in milliseconds. */
+const JOB_POLL_MS = 1000;
 
-  push(text) {
-    for (const ch of text) {
-      if (this.inQuotes) {
-        if (ch === '"') {
-          this.inQuotes = false;
-          this.justClosed = true;
-        } else {
-          this.add(ch);
-        }
-        continue;
-      }
-      if (ch === '"') {
-        if (this.justClosed) this.add('"');
-        this.inQuotes = true;
-        this.justClosed = false;
-        continue;
-      }
-      this.justClosed = false;
-      if (ch === ',') this.endField();
-      else if (ch === '\n') this.endRecord();
-      else if (ch !== '\r') this.add(ch);
-    }
-  }
+/** Bytes of the file sent to /v1/jobs/preview: enough for the header and a few rows. */
+const PREVIEW_BYTES = 64 * 1024;
 
-  add(ch) {
-    if (this.header === null || this.fieldIndex === this.statusIndex) this.field += ch;
-  }
+/** The preview of the chosen file (its columns and guessed fields), or null. */
+let preview = null;
 
-  endField() {
-    if (this.header === null) this.headerFields.push(this.field);
-    else if (this.fieldIndex === this.statusIndex) this.status = this.field;
-    this.field = '';
-    this.fieldIndex += 1;
+/** Shows the columns of the chosen file, each with the field skiptrace guessed, to correct. */
+async function previewFile() {
+  hideBanner('rematch-error');
+  clearFieldErrors();
+  const mapping = $('rematch-mapping');
+  mapping.replaceChildren();
+  mapping.hidden = true;
+  preview = null;
+  const file = $('rematch-file').files[0];
+  if (!file) return;
+  try {
+    const response = await api('POST', '/v1/jobs/preview', {
+      body: file.slice(0, PREVIEW_BYTES),
+      contentType: 'text/csv',
+    });
+    preview = await response.json();
+  } catch (problem) {
+    handleProblem(problem, 'rematch-error');
+    return;
   }
-
-  endRecord() {
-    this.endField();
-    if (this.header === null) {
-      this.header = this.headerFields;
-      this.statusIndex = this.header.indexOf('match_status');
-    } else {
-      this.rows += 1;
-      this.counts[this.status] = (this.counts[this.status] || 0) + 1;
-    }
-    this.fieldIndex = 0;
-    this.status = '';
-  }
+  const options = (chosen) => [
+    el('option', { value: '', selected: chosen === null }, 'not used'),
+    ...preview.fields.map((field) => el('option', { value: field, selected: field === chosen },
+      words(FIELD_WORDS, field))),
+  ];
+  const rows = preview.columns.map((column, index) => el('tr', {},
+    el('th', { scope: 'row' }, column.column === preview.id_column
+      ? `${column.column} (account id: tracks the row)` : column.column),
+    el('td', {}, el('select', {
+      id: `map-${index}`,
+      dataset: { column: column.column, guessed: column.field || '' },
+      'aria-label': `Field for the column ${column.column}`,
+    }, ...options(column.field)))));
+  mapping.append(
+    el('caption', {}, `The file's columns and the fields they will be read as (the file is read `
+      + `as ${preview.encoding}). Correct any the server guessed wrong before starting.`),
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Column'),
+      el('th', { scope: 'col' }, 'Field'))),
+    el('tbody', {}, ...rows),
+  );
+  mapping.hidden = false;
 }
 
-/** Returns the data rows of the file: CSV rows after the header, or JSON Lines. */
-async function countRows(file, jsonLines) {
-  const reader = file.stream().getReader();
-  let lines = 0;
-  let content = false;
-  let inQuotes = false;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    for (const byte of value) {
-      if (byte === 0x22 && !jsonLines) inQuotes = !inQuotes;
-      else if (byte === 0x0a && !inQuotes) {
-        if (content) lines += 1;
-        content = false;
-      } else if (byte !== 0x0d && byte !== 0x20 && byte !== 0x09) content = true;
-    }
+/** The `map` parameters for every column whose field the collector changed. */
+function chosenMapping() {
+  const entries = [];
+  for (const select of document.querySelectorAll('#rematch-mapping select')) {
+    if (select.value === select.dataset.guessed) continue;
+    entries.push(`${select.value || 'none'}=${select.dataset.column}`);
   }
-  if (content) lines += 1;
-  return jsonLines ? lines : Math.max(0, lines - 1);
+  return entries;
 }
 
-function resetRematch() {
-  if (state.downloadUrl) URL.revokeObjectURL(state.downloadUrl);
-  state.downloadUrl = null;
-  const link = $('rematch-download');
-  link.hidden = true;
-  link.removeAttribute('href');
+function resetJobView() {
   $('rematch-progress').hidden = true;
   $('rematch-text').textContent = '';
   $('rematch-counts').hidden = true;
   $('rematch-counts').replaceChildren();
+  $('rematch-download').hidden = true;
 }
 
-function showProgress(rows, expected) {
+/** Shows a job's state: progress, rate and time left while it runs, counts when done. */
+function showJob(job) {
   const progress = $('rematch-progress');
-  progress.max = Math.max(1, expected, rows);
-  progress.value = rows;
-  $('rematch-text').textContent = `${rows.toLocaleString()} of ${expected.toLocaleString()} rows re-matched…`;
+  progress.hidden = false;
+  progress.max = Math.max(1, job.rows_total);
+  progress.value = job.rows_done;
+  const of = `${job.rows_done.toLocaleString()} of ${job.rows_total.toLocaleString()} rows`;
+  let text;
+  switch (job.state) {
+    case 'queued':
+      text = `Queued: ${of} re-matched so far; it starts when the jobs before it are done.`;
+      break;
+    case 'running': {
+      const rate = job.rows_per_second ? `, ${job.rows_per_second.toLocaleString()} rows a second` : '';
+      const eta = job.eta_seconds ? `, about ${formatDuration(job.eta_seconds)} left` : '';
+      text = `Re-matching: ${of}${rate}${eta}…`;
+      break;
+    }
+    case 'done':
+      text = `Done: ${job.rows_done.toLocaleString()} rows re-matched, one per row of `
+        + `${job.file_name || 'the file'}.`;
+      break;
+    default:
+      text = `The job stopped: ${job.error || 'unknown error'}. The rows before it are kept.`;
+  }
+  $('rematch-text').textContent = text;
+  if (job.outcomes) showCounts(job.outcomes);
+  const link = $('rematch-download');
+  link.hidden = job.state !== 'done';
+  link.dataset.job = job.job_id;
+  link.dataset.name = downloadName(job);
+  link.textContent = `Download ${downloadName(job)}`;
 }
 
-function showCounts(counts) {
+function formatDuration(seconds) {
+  if (seconds < 90) return `${Math.ceil(seconds)} seconds`;
+  if (seconds < 5400) return `${Math.ceil(seconds / 60)} minutes`;
+  return `${(seconds / 3600).toFixed(1)} hours`;
+}
+
+function downloadName(job) {
+  return `${(job.file_name || `job-${job.job_id}`).replace(/\.[^.]*$/, '')}-rematched.csv`;
+}
+
+function showCounts(outcomes) {
   const list = $('rematch-counts');
-  list.replaceChildren(...Object.keys(REMATCH_STATUS_WORDS).flatMap((status) => [
-    el('dt', {}, words(REMATCH_STATUS_WORDS, status)),
-    el('dd', { dataset: { status } }, (counts[status] || 0).toLocaleString()),
+  list.replaceChildren(...Object.keys(OUTCOME_WORDS).flatMap((code) => [
+    el('dt', {}, words(OUTCOME_WORDS, code)),
+    el('dd', { dataset: { outcome: code } }, (outcomes[code] || 0).toLocaleString()),
   ]));
   list.hidden = false;
+}
+
+/** Fetches a finished job's result with the key and saves it as a file. */
+async function downloadJob(jobId, name, bannerId) {
+  try {
+    const response = await api('GET', `/v1/jobs/${encodeURIComponent(jobId)}/result`);
+    const blob = await response.blob();
+    if (state.downloadUrl) URL.revokeObjectURL(state.downloadUrl);
+    state.downloadUrl = URL.createObjectURL(blob);
+    const save = el('a', { href: state.downloadUrl, download: name });
+    document.body.append(save);
+    save.click();
+    save.remove();
+  } catch (problem) {
+    handleProblem(problem, bannerId);
+  }
+}
+
+/** Follows a job until it ends, then refreshes the list of jobs. */
+async function followJob(jobId) {
+  state.following = jobId;
+  while (state.following === jobId) {
+    let job;
+    try {
+      const response = await api('GET', `/v1/jobs/${encodeURIComponent(jobId)}`);
+      job = await response.json();
+    } catch (problem) {
+      handleProblem(problem, 'rematch-error');
+      break;
+    }
+    showJob(job);
+    if (job.state === 'done' || job.state === 'failed') break;
+    await new Promise((resolve) => { setTimeout(resolve, JOB_POLL_MS); });
+  }
+  if (state.following === jobId) state.following = null;
+  await listJobs();
+}
+
+/** Shows the key's jobs, newest first, each finished one with its download. */
+async function listJobs() {
+  let jobs;
+  try {
+    const response = await api('GET', '/v1/jobs');
+    jobs = (await response.json()).jobs;
+  } catch (problem) {
+    handleProblem(problem, 'rematch-error');
+    return;
+  }
+  const table = $('jobs-list');
+  const rows = jobs.map((job) => el('tr', { dataset: { job: job.job_id } },
+    el('td', {}, job.file_name || job.job_id),
+    el('td', {}, job.state),
+    el('td', {}, `${job.rows_done.toLocaleString()} / ${job.rows_total.toLocaleString()}`),
+    el('td', {}, new Date(job.created_at).toLocaleString()),
+    el('td', {}, job.state === 'done'
+      ? el('button', {
+        type: 'button',
+        class: 'quiet download-job',
+        dataset: { job: job.job_id, name: downloadName(job) },
+      }, 'Download')
+      : '')));
+  table.querySelector('tbody').replaceChildren(...rows);
+  $('jobs').hidden = jobs.length === 0;
 }
 
 async function rematch(event) {
   event.preventDefault();
   clearFieldErrors();
   hideBanner('rematch-error');
-  if (state.rematch) return;
   const file = $('rematch-file').files[0];
   if (!file) {
     const text = 'Choose the returned-mail file first.';
@@ -827,78 +906,27 @@ async function rematch(event) {
   }
   const purpose = chosenPurpose('rematch-error');
   if (!purpose) return;
-  resetRematch();
+  resetJobView();
   const jsonLines = /\.(jsonl|ndjson)$/i.test(file.name);
-  const controller = new AbortController();
-  state.rematch = controller;
+  const query = new URLSearchParams({ glba: purpose.glba, dppa: purpose.dppa, file_name: file.name });
+  for (const entry of chosenMapping()) query.append('map', entry);
   const start = $('rematch-start');
   start.disabled = true;
-  $('rematch-cancel').hidden = false;
-  $('rematch-text').textContent = 'Reading the file…';
-  let rows = 0;
+  $('rematch-text').textContent = 'Sending the file…';
   try {
-    const expected = await countRows(file, jsonLines);
-    $('rematch-progress').hidden = false;
-    showProgress(0, expected);
-    const query = new URLSearchParams({ glba: purpose.glba, dppa: purpose.dppa });
-    const response = await api('POST', `/v1/rematch?${query}`, {
+    const response = await api('POST', `/v1/jobs?${query}`, {
       body: file,
       contentType: jsonLines ? 'application/x-ndjson' : 'text/csv',
-      signal: controller.signal,
     });
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    const tally = new CsvTally();
-    const chunks = [];
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      tally.push(decoder.decode(value, { stream: true }));
-      rows = tally.rows;
-      showProgress(rows, expected);
-    }
-    tally.push(decoder.decode());
-    rows = tally.rows;
-    finishRematch(file, chunks, tally, expected);
+    const job = await response.json();
+    showJob(job);
+    followJob(job.job_id);
   } catch (problem) {
-    if (problem && problem.name === 'AbortError') {
-      $('rematch-text').textContent = `Cancelled after ${rows.toLocaleString()} rows. Nothing to download.`;
-    } else if (problem instanceof ApiProblem) {
-      $('rematch-text').textContent = '';
-      $('rematch-progress').hidden = true;
-      handleProblem(problem, 'rematch-error');
-    } else {
-      // The stream broke off: the server could not finish (or record) the job.
-      $('rematch-text').textContent = '';
-      showBanner('rematch-error', `The server broke off the file after ${rows.toLocaleString()} `
-        + 'rows, so the result is incomplete and is not offered for download. Run the file again.');
-    }
+    $('rematch-text').textContent = '';
+    handleProblem(problem, 'rematch-error');
   } finally {
-    state.rematch = null;
     start.disabled = false;
-    $('rematch-cancel').hidden = true;
   }
-}
-
-function finishRematch(file, chunks, tally, expected) {
-  const blob = new Blob(chunks, { type: 'text/csv' });
-  state.downloadUrl = URL.createObjectURL(blob);
-  const link = $('rematch-download');
-  link.href = state.downloadUrl;
-  link.download = `${file.name.replace(/\.[^.]*$/, '')}-rematched.csv`;
-  link.textContent = `Download ${link.download}`;
-  link.hidden = false;
-  const progress = $('rematch-progress');
-  progress.max = Math.max(1, tally.rows);
-  progress.value = tally.rows;
-  let text = `Done: ${tally.rows.toLocaleString()} rows re-matched, one per row of ${file.name}.`;
-  if (tally.rows !== expected) {
-    text += ` (This page counted ${expected.toLocaleString()} rows in the file; the server read `
-      + `${tally.rows.toLocaleString()}: check the file's line breaks.)`;
-  }
-  $('rematch-text').textContent = text;
-  showCounts(tally.counts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -927,8 +955,14 @@ function start() {
     resetResults();
   });
   $('rematch-form').addEventListener('submit', rematch);
-  $('rematch-cancel').addEventListener('click', () => {
-    if (state.rematch) state.rematch.abort();
+  $('rematch-file').addEventListener('change', previewFile);
+  $('rematch-download').addEventListener('click', (event) => {
+    const link = event.currentTarget;
+    downloadJob(link.dataset.job, link.dataset.name, 'rematch-error');
+  });
+  $('jobs-list').addEventListener('click', (event) => {
+    const button = event.target.closest('button.download-job');
+    if (button) downloadJob(button.dataset.job, button.dataset.name, 'rematch-error');
   });
   const saved = sessionStorage.getItem(KEY_STORAGE);
   if (saved) signIn(saved);
