@@ -144,6 +144,9 @@ pub struct RematchOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// Keep the complete rows of an existing output and append the rest ([`rematch_file`]).
     pub resume: bool,
+    /// Ranked addresses and phones appended per matched row, N of each ([`contact_columns`]);
+    /// 0 appends none.
+    pub contacts: usize,
 }
 
 impl Default for RematchOptions {
@@ -156,6 +159,7 @@ impl Default for RematchOptions {
             max_errors: None,
             stop: None,
             resume: false,
+            contacts: 0,
         }
     }
 }
@@ -183,6 +187,9 @@ pub struct RematchResult {
     pub explanation: String,
     /// Why the row could not be processed, and values that were left out (masked).
     pub errors: Vec<String>,
+    /// The top identity's addresses then phones, best first, up to
+    /// [`RematchOptions::contacts`] of each (matched rows only; never one the row marks bad).
+    pub ranked: Vec<ContactPoint>,
     /// What the row's search looked at (`None` when the row was not searched); not written to
     /// the output.
     #[serde(skip)]
@@ -203,6 +210,7 @@ impl RematchResult {
             best_email: None,
             explanation: String::new(),
             errors,
+            ranked: Vec::new(),
             trace: None,
         }
     }
@@ -282,6 +290,62 @@ fn value_issues(issues: &[crate::normalize::FieldIssue]) -> Vec<String> {
 }
 
 /// Returns the best current contact of a kind, with its status; never one the row marks bad.
+/// The names of the ranked-contact columns for `n` of each kind: `address_1`,
+/// `address_1_status`, `address_1_confidence`, `address_1_last_seen`, ..., then the phones'.
+pub fn contact_columns(n: usize) -> Vec<String> {
+    let mut columns = Vec::with_capacity(8 * n);
+    for kind in ["address", "phone"] {
+        for i in 1..=n {
+            for suffix in ["", "_status", "_confidence", "_last_seen"] {
+                columns.push(format!("{kind}_{i}{suffix}"));
+            }
+        }
+    }
+    columns
+}
+
+/// Addresses then phones of an identity, best first, up to `n` of each, none the row marks bad.
+fn ranked_contacts(identity: &Identity, n: usize) -> Vec<ContactPoint> {
+    let of = |kind: ContactKind| {
+        identity
+            .contacts
+            .iter()
+            .filter(move |c| c.kind == kind && !c.marked_bad)
+            .take(n)
+            .cloned()
+    };
+    of(ContactKind::Address)
+        .chain(of(ContactKind::Phone))
+        .collect()
+}
+
+impl RematchResult {
+    /// Returns the values of [`contact_columns`]`(n)`: each contact's value, its status (`new`,
+    /// `confirmed`, `corrected` for the best; `on_file` for the row's own), confidence and last
+    /// seen; empty where there are fewer.
+    pub fn contact_values(&self, n: usize) -> Vec<String> {
+        let mut values = Vec::with_capacity(8 * n);
+        for kind in [ContactKind::Address, ContactKind::Phone] {
+            let mut of_kind = self.ranked.iter().filter(|c| c.kind == kind);
+            for _ in 0..n {
+                match of_kind.next() {
+                    Some(contact) => values.extend([
+                        contact.value.clone(),
+                        contact.status.map_or_else(
+                            || if contact.on_file { "on_file" } else { "" }.to_string(),
+                            |s| s.as_str().to_string(),
+                        ),
+                        format_probability(contact.confidence),
+                        contact.last_seen.map(|d| d.to_string()).unwrap_or_default(),
+                    ]),
+                    None => values.extend(std::iter::repeat_n(String::new(), 4)),
+                }
+            }
+        }
+        values
+    }
+}
+
 fn best_contact(identity: &Identity, kind: ContactKind) -> Option<ContactPoint> {
     let contact = identity.best_contact(kind)?;
     debug_assert!(
@@ -363,6 +427,7 @@ pub fn rematch_row(engine: &Engine, row: &InputRow, options: &RematchOptions) ->
         best_email: vouched.and_then(|t| best_contact(t, ContactKind::Email)),
         explanation: top.map(Identity::compact_explanation).unwrap_or_default(),
         errors,
+        ranked: vouched.map_or_else(Vec::new, |t| ranked_contacts(t, options.contacts)),
         trace: Some(trace),
     };
     result
@@ -389,6 +454,9 @@ pub fn rematch_batch(
             let mut values = row.values.clone();
             values.resize(width, String::new());
             values.extend(result.to_columns());
+            if options.contacts > 0 {
+                values.extend(result.contact_values(options.contacts));
+            }
             (values, result)
         })
         .collect()
@@ -600,6 +668,7 @@ pub fn rematch_file(
     let input_columns = reader.mapping().columns.clone();
     let mut header = input_columns.clone();
     header.extend(OUTPUT_COLUMNS.iter().map(|c| c.to_string()));
+    header.extend(contact_columns(options.contacts));
     let point = if options.resume {
         resume_point(out, &header)?
     } else {

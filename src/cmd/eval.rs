@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use indicatif::ProgressStyle;
 use skiptrace::bulk::{self, RematchOptions};
 use skiptrace::eval::report::{self, Dataset, EvalReport, IndexInfo, SystemSource};
 use skiptrace::eval::truth::{self, LabelledSet};
@@ -250,17 +249,10 @@ fn rematch_systems(
             _ => "skiptrace".to_string(),
         };
         let engine = Engine::new(index.clone(), model);
-        let bar = super::progress_bar(Some(set.rows.len() as u64));
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{msg} {bar:30} {pos}/{len} queries ({per_sec}) {elapsed}",
-            )
-            .expect("valid template"),
-        );
-        bar.set_message(name.clone());
+        let bar = super::RowsBar::new(Some(set.rows.len() as u64), &format!("matched by {name}"));
         let (predictions, match_seconds) =
-            evaluation::rematch_queries(&engine, set, &options, &|done| bar.set_position(done));
-        bar.finish_and_clear();
+            evaluation::rematch_queries(&engine, set, &options, &|done| bar.set(done));
+        bar.finish();
         eprintln!(
             "{name}: re-matched {} queries in {match_seconds:.1}s",
             set.rows.len()

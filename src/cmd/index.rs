@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use indicatif::ProgressStyle;
 use skiptrace::index::SkipIndex;
 use skiptrace::ingest::index_files;
 use skiptrace::input::MappingOverrides;
@@ -43,20 +42,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let index = SkipIndex::open_or_create(&args.index)
         .with_context(|| format!("opening index {}", args.index.display()))?;
     let started = std::time::Instant::now();
-    let bar = super::progress_bar(None);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos} rows read ({per_sec}) {elapsed}")
-            .expect("valid template"),
-    );
     let paths: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    let bar = super::RowsBar::new(super::estimate_rows(&paths), "read");
     let options = skiptrace::ingest::IndexOptions {
         encoding: args.encoding,
         max_rejected: args.max_errors,
     };
-    let summary = index_files(&index, &paths, &overrides, options, &|read| {
-        bar.set_position(read)
-    })?;
-    bar.finish_and_clear();
+    let summary = index_files(&index, &paths, &overrides, options, &|read| bar.set(read))?;
+    bar.finish();
     let elapsed = started.elapsed().as_secs_f64();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);

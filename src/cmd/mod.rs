@@ -149,6 +149,75 @@ pub fn progress_bar(length: Option<u64>) -> indicatif::ProgressBar {
     }
 }
 
+/// A progress bar over rows: with a total (estimated from the files' sizes), it shows the share
+/// done, rows a second (rounded) and the time left; drawn only on a terminal and without `-q`.
+pub struct RowsBar {
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+}
+
+impl RowsBar {
+    /// A bar for `what` (`read`, `matched`) over about `total` rows (a spinner when unknown).
+    pub fn new(total: Option<u64>, what: &str) -> RowsBar {
+        let bar = progress_bar(total);
+        let template = match total {
+            Some(_) => format!(
+                "{{bar:30}} {{percent:>3}}% {{human_pos}} of ~{{human_len}} rows {what}, {{msg}}, \
+                 {{eta}} left"
+            ),
+            None => format!("{{spinner}} {{human_pos}} rows {what}, {{msg}}, {{elapsed}}"),
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(&template).expect("a valid template"),
+        );
+        RowsBar {
+            bar,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Moves the bar to `rows` done.
+    pub fn set(&self, rows: u64) {
+        if self.bar.length().is_some_and(|length| rows > length) {
+            self.bar.set_length(rows);
+        }
+        self.bar.set_position(rows);
+        let seconds = self.started.elapsed().as_secs_f64();
+        if seconds > 0.2 {
+            self.bar
+                .set_message(format!("{:.0} rows/s", rows as f64 / seconds));
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Estimates the data rows of files from their sizes and the mean line length of their first
+/// megabyte (a progress bar's total; `None` when a file cannot be read).
+pub fn estimate_rows(paths: &[&std::path::Path]) -> Option<u64> {
+    use std::io::Read;
+    let mut total = 0u64;
+    for path in paths {
+        let size = std::fs::metadata(path).ok()?.len();
+        let mut sample = Vec::with_capacity(1 << 20);
+        std::fs::File::open(path)
+            .ok()?
+            .take(1 << 20)
+            .read_to_end(&mut sample)
+            .ok()?;
+        let lines = sample.iter().filter(|b| **b == b'\n').count() as u64;
+        if lines == 0 {
+            return None;
+        }
+        let per_line = sample.len() as u64 / lines;
+        total += (size / per_line.max(1)).saturating_sub(1);
+    }
+    Some(total)
+}
+
 /// Parses `--encoding`: any WHATWG label.
 pub fn parse_encoding(label: &str) -> Result<skiptrace::input::FileEncoding, String> {
     skiptrace::input::FileEncoding::from_label(label)

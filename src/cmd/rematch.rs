@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use indicatif::ProgressStyle;
 use skiptrace::bulk::{self, MatchStatus, RematchOptions};
 use skiptrace::index::SkipIndex;
 use skiptrace::input::{FileEncoding, MappingOverrides, RecordReader};
@@ -61,6 +60,11 @@ pub struct Args {
     /// and --resume carries on.
     #[arg(long, value_name = "N")]
     pub max_errors: Option<u64>,
+    /// Append the top N addresses and phones of each matched row (address_1, address_1_status,
+    /// address_1_confidence, address_1_last_seen, ..., phone_1, ...) after the usual columns.
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::value_parser!(u8).range(0..=10))]
+    pub contacts: u8,
     /// Print the run's summary as JSON on stdout (counts by status and outcome code, encoding,
     /// rows/s).
     #[arg(long)]
@@ -107,12 +111,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         max_errors: args.max_errors,
         stop: None,
         resume: args.resume,
+        contacts: usize::from(args.contacts),
     };
-    let bar = super::progress_bar(None);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos} rows matched ({per_sec}) {elapsed}")
-            .expect("valid template"),
-    );
+    let bar = super::RowsBar::new(super::estimate_rows(&[&args.input]), "matched");
     let summary = bulk::rematch_file(
         &engine,
         reader,
@@ -120,10 +121,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         id_column,
         &options,
         &|_| {},
-        &|done| bar.set_position(done),
+        &|done| bar.set(done),
     )
     .with_context(|| format!("re-matching into {}", args.out.display()))?;
-    bar.finish_and_clear();
+    bar.finish();
 
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -298,6 +298,45 @@ E,Esme,Hollis,1979-12-01,123-45-6705,22 Maple Ct,,Boise,ID,83702,208-555-0155,,,
         codes[4], "new_phone",
         "E: a new phone, the address confirmed"
     );
+
+    // Several ranked contacts on request: the best first with its status, then the others.
+    rematch(
+        dir.path(),
+        "ranked.csv",
+        "returned.csv",
+        &["--contacts", "2"],
+    );
+    let ranked = read_table(&dir.path().join("ranked.csv"));
+    let at = |i: usize, name: &str| ranked.1[i][column(&ranked, name)].clone();
+    assert_eq!(
+        &ranked.0[ranked.0.len() - 16..ranked.0.len() - 12],
+        [
+            "address_1",
+            "address_1_status",
+            "address_1_confidence",
+            "address_1_last_seen"
+        ]
+    );
+    assert!(
+        at(3, "address_1").starts_with("15 BIRCH LN"),
+        "{}",
+        at(3, "address_1")
+    );
+    assert_eq!(at(3, "address_1_status"), "new");
+    assert!(
+        at(3, "address_2").starts_with("880 COLFAX AVE"),
+        "{}",
+        at(3, "address_2")
+    );
+    assert_eq!(
+        at(3, "address_2_status"),
+        "",
+        "only the best carries a status"
+    );
+    assert_eq!(at(3, "phone_1"), "(720) 555-0104");
+    assert_eq!(at(3, "phone_2"), "(720) 555-0144");
+    assert_eq!(at(3, "phone_2_last_seen"), "2026-06-30");
+    assert_eq!(at(0, "phone_1_status"), "confirmed");
 }
 
 #[test]
