@@ -441,6 +441,21 @@ impl KeyFileWatch {
         })
     }
 
+    /// Returns the current role of the key `key_id`, `None` when it is revoked or gone (or the
+    /// file is unusable).
+    pub fn live_role(&self, key_id: &str) -> Option<Role> {
+        self.refresh();
+        let state = self.state.read().ok()?;
+        if state.broken.is_some() {
+            return None;
+        }
+        state
+            .store
+            .find(key_id)
+            .filter(|k| k.revoked_at.is_none())
+            .map(|k| k.role)
+    }
+
     /// Checks a presented key against the current file.
     pub fn authenticate(&self, presented: &str) -> Authentication {
         self.refresh();

@@ -740,6 +740,13 @@ pub fn rematch_file(
     if !summary.stopped {
         reader.finish()?;
     }
+    // Durable before the caller reports the run done (a job's "done" must not outlive a short
+    // file after a power cut).
+    writer
+        .into_inner()
+        .map_err(|e| Error::io(out, e.into_error()))?
+        .sync_all()
+        .map_err(|e| Error::io(out, e))?;
     summary.input_encoding = reader.encoding().describe();
     summary.values_read_as_windows_1252 = reader.values_read_as_windows_1252();
     summary.mean_match_probability =

@@ -48,7 +48,8 @@ enum AuditCommand {
         #[command(flatten)]
         files: LogFiles,
         /// Days a line is kept after its account's last activity in the log.
-        #[arg(long, default_value_t = DEFAULT_RETENTION_DAYS)]
+        #[arg(long, default_value_t = DEFAULT_RETENTION_DAYS,
+              value_parser = clap::value_parser!(u32).range(1..))]
         retention_days: u32,
         /// Say what would be removed, remove nothing.
         #[arg(long)]

@@ -3,9 +3,9 @@
 //! often as UTF-8 ones, and Excel's "Unicode text" is UTF-16).
 //!
 //! - A byte-order mark decides (UTF-8, UTF-16LE, UTF-16BE).
-//! - A sample that is UTF-8 (or plain ASCII, which says nothing) is read as UTF-8. A value that
-//!   is not valid UTF-8 further on is read as Windows-1252, the usual culprit, and counted: the
-//!   row is still searched.
+//! - A sample that is UTF-8 (or plain ASCII, which says nothing) is read as UTF-8. A CSV value
+//!   that is not valid UTF-8 further on is read as Windows-1252, the usual culprit, and counted:
+//!   the row is still searched (a JSON Lines line that is not UTF-8 is an error row).
 //! - Otherwise `chardetng` guesses from the sample (Windows-1252 for accented Latin text), and
 //!   the whole file is transcoded to UTF-8 before it is parsed.
 //!
@@ -86,8 +86,9 @@ impl FileEncoding {
         format!("{} ({how})", self.encoding.name().to_ascii_lowercase())
     }
 
-    /// True when the bytes are parsed as they are (UTF-8 without a BOM to strip); otherwise the
-    /// stream goes through a [`TranscodingReader`] first.
+    /// True when the bytes are parsed as they are (UTF-8, a BOM left to the CSV header and the
+    /// format sniffing to skip); otherwise the stream goes through a [`TranscodingReader`]
+    /// first.
     pub fn is_utf8(&self) -> bool {
         self.encoding == UTF_8
     }

@@ -409,6 +409,7 @@ fn is_full_ssn(value: &str) -> bool {
 }
 
 fn sniff(head: &[u8]) -> InputFormat {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let first_line = head.split(|b| *b == b'\n').next().unwrap_or(&[]);
     let trimmed = first_line.trim_ascii_start();
     if trimmed.first() == Some(&b'{') {

@@ -106,12 +106,18 @@ async fn health_only(request: Request, next: Next) -> Response {
     if HEALTH_ROUTES.contains(&request.uri().path()) {
         return next.run(request).await;
     }
-    super::error::ApiError::new(
+    let mut response = super::error::ApiError::new(
         super::error::ErrorCode::Overloaded,
         "every connection place is taken; only health checks are served on this one: retry \
          later",
     )
-    .into_response()
+    .into_response();
+    // Close it, so the retry gets a normal place once one is free.
+    response.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 /// How long shutdown waits for requests in flight before closing their connections.

@@ -204,8 +204,17 @@ impl JobStore {
             if !path.exists() {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            let mut record: JobRecord = serde_json::from_str(&text)?;
+            let parsed = std::fs::read_to_string(&path)
+                .map_err(|e| Error::io(&path, e))
+                .and_then(|text| Ok(serde_json::from_str::<JobRecord>(&text)?));
+            let mut record = match parsed {
+                Ok(record) => record,
+                // One damaged job must not keep the server down; it stays on disk for a look.
+                Err(error) => {
+                    tracing::error!(%error, path = %path.display(), "job skipped: unreadable");
+                    continue;
+                }
+            };
             if matches!(record.progress.state, JobState::Queued | JobState::Running) {
                 record.progress.state = JobState::Queued;
                 pending.push((record.spec.created_at.clone(), record.spec.job_id.clone()));
@@ -325,10 +334,11 @@ impl JobStore {
                 "job {job_id} is running; delete it once it has ended"
             )));
         }
-        jobs.remove(job_id);
-        self.lock_queue().retain(|id| id != job_id);
+        // The files first: a job whose personal data could not be removed stays listed.
         let dir = self.job_dir(job_id);
         std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        jobs.remove(job_id);
+        self.lock_queue().retain(|id| id != job_id);
         Ok(true)
     }
 
@@ -449,7 +459,8 @@ impl JobStore {
         let bytes = serde_json::to_vec_pretty(record)?;
         let temporary = path.with_extension("json.tmp");
         write_durably(&temporary, &bytes)?;
-        std::fs::rename(&temporary, &path).map_err(|e| Error::io(&path, e))
+        std::fs::rename(&temporary, &path).map_err(|e| Error::io(&path, e))?;
+        sync_dir(&self.job_dir(&record.spec.job_id))
     }
 
     fn lock_jobs(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Entry>> {
@@ -491,6 +502,17 @@ pub fn count_outcomes(result: &Path) -> Result<(u64, OutcomeCounts)> {
         }
     }
     Ok((rows, counts))
+}
+
+/// Syncs a directory, so the files created or renamed in it survive a crash.
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {

@@ -223,6 +223,14 @@ async fn submit_job(
         params.review_threshold.as_deref(),
         DEFAULT_REVIEW_THRESHOLD,
     )?;
+    if let Some(name) = &params.file_name {
+        if name.chars().count() > MAX_FILE_NAME_CHARS || name.chars().any(char::is_control) {
+            return Err(ApiError::invalid_field(
+                "file_name",
+                format!("file_name is at most {MAX_FILE_NAME_CHARS} printable characters"),
+            ));
+        }
+    }
     let body = body_of(body)?;
     let (params, body, (rows, _)) = tokio::task::spawn_blocking(move || {
         let checked = check_file(&body, &params);
@@ -252,6 +260,12 @@ async fn submit_job(
     let view = tokio::task::spawn_blocking(move || store.submit(spec, &body)).await??;
     Ok(view)
 }
+
+/// Longest `file_name` a job takes.
+const MAX_FILE_NAME_CHARS: usize = 200;
+
+/// Bytes of a body `POST /v1/jobs/preview` reads: the header and a few rows are enough.
+const PREVIEW_BYTES: usize = 1 << 20;
 
 fn new_job_id() -> String {
     use rand::RngCore;
@@ -366,6 +380,17 @@ async fn result_body(
         .jobs()
         .view(job_id, &caller.key_id, all)
         .ok_or_else(|| no_job(job_id))?;
+    // A result matched with unmasked levels goes only to a caller who may still see them.
+    if state
+        .jobs()
+        .spec(job_id)
+        .is_some_and(|spec| spec.unmasked && !caller.role.sees_unmasked())
+    {
+        return Err(ApiError::forbidden(
+            "this job was matched for a role that sees unmasked SSNs and DOBs; this key may not \
+             download it",
+        ));
+    }
     if view.state != super::job_store::JobState::Done {
         return Err(ApiError::new(
             ErrorCode::Conflict,
@@ -419,7 +444,16 @@ async fn result_body(
     });
     let name = view.file_name.as_deref().map_or_else(
         || format!("job-{job_id}"),
-        |n| n.replace(['"', '\\', '/'], "_"),
+        // A header value is visible ASCII: anything else becomes `_`.
+        |n| {
+            n.chars()
+                .map(|c| match c {
+                    '"' | '\\' | '/' => '_',
+                    c if c == ' ' || c.is_ascii_graphic() => c,
+                    _ => '_',
+                })
+                .collect()
+        },
     );
     Ok((
         StatusCode::OK,
@@ -500,13 +534,26 @@ pub(crate) async fn preview(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FilePreview>, ApiError> {
     let params = params_of(query)?;
-    let body = body_of(body)?;
+    let mut body = body_of(body)?;
+    body.truncate(PREVIEW_BYTES);
+    let overrides = params.overrides()?;
+    let encoding = params.encoding()?;
+    tokio::task::spawn_blocking(move || preview_of(body, &overrides, encoding))
+        .await?
+        .map(Json)
+}
+
+fn preview_of(
+    body: Bytes,
+    overrides: &MappingOverrides,
+    encoding: Option<FileEncoding>,
+) -> Result<FilePreview, ApiError> {
     let reader = RecordReader::from_reader(
         Box::new(std::io::Cursor::new(body)),
         None,
-        &params.overrides()?,
+        overrides,
         "preview",
-        params.encoding()?,
+        encoding,
     )
     .map_err(|e| {
         ApiError::new(
@@ -519,7 +566,7 @@ pub(crate) async fn preview(
         .ok()
         .flatten()
         .map(|i| mapping.columns[i].clone());
-    Ok(Json(FilePreview {
+    Ok(FilePreview {
         encoding: reader.encoding().describe(),
         columns: mapping
             .columns
@@ -535,7 +582,7 @@ pub(crate) async fn preview(
             .iter()
             .map(|f| f.name().to_string())
             .collect(),
-    }))
+    })
 }
 
 /// Runs queued jobs one at a time until the store stops. Runs on a thread of its own.
@@ -559,7 +606,17 @@ fn run(state: &AppState, runtime: &tokio::runtime::Handle, job_id: &str) -> crat
     let Some(_permit) = runtime.block_on(state.engine_permit()) else {
         return Ok(());
     };
+    // The key may have been revoked, or its role lowered, since it submitted the job.
+    let role = state.keys().live_role(&spec.key_id);
+    if role.is_none_or(|role| spec.unmasked && !role.sees_unmasked()) {
+        return store.fail(
+            job_id,
+            "the key that submitted the job was revoked or its role changed; submit it again"
+                .into(),
+        );
+    }
     store.start(job_id)?;
+    let index_commit = crate::index::SkipIndex::commit_id(&state.engine().index().searcher());
     let overrides = MappingOverrides::parse(&spec.map)?;
     let encoding = spec.encoding.as_deref().and_then(FileEncoding::from_label);
     let reader = RecordReader::open_in(&store.input_path(job_id), &overrides, encoding)?;
@@ -591,5 +648,20 @@ fn run(state: &AppState, runtime: &tokio::runtime::Handle, job_id: &str) -> crat
         return store.interrupted(job_id);
     }
     let (rows, outcomes) = count_outcomes(&result)?;
-    store.finish(job_id, rows, &outcomes)
+    store.finish(job_id, rows, &outcomes)?;
+    // The run itself, tied to the model and index state that decided it (the download's line
+    // names the records disclosed).
+    state.audit().append(crate::audit::AuditEvent {
+        key_id: Some(spec.key_id.clone()),
+        route: "JOB /v1/jobs/{job_id}".to_string(),
+        status: StatusCode::OK.as_u16(),
+        purposes: purposes_from_query(Some(&spec.glba), Some(&spec.dppa)).ok(),
+        result_ids: vec![job_id.to_string()],
+        rows: Some(rows),
+        unmasked: spec.unmasked,
+        model_digest: Some(state.engine().model_digest().to_string()),
+        index_commit: Some(index_commit),
+        ..crate::audit::AuditEvent::default()
+    })?;
+    Ok(())
 }

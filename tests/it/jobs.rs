@@ -74,6 +74,19 @@ async fn a_job_survives_a_restart_and_ends_with_the_result_rematch_writes() {
     assert_eq!(preview["id_column"], "account_id", "{preview}");
     assert_eq!(preview["columns"][1]["field"], "first_name", "{preview}");
 
+    // A file name goes into a download header: control characters are refused up front.
+    let response = server
+        .request(
+            Method::POST,
+            &format!("/v1/jobs?{PURPOSES}&file_name=a%0Ab.csv"),
+            Some(&server.searcher),
+        )
+        .body(file.lines().take(3).collect::<Vec<_>>().join("\n"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
     let response = server
         .request(
             Method::POST,
@@ -111,6 +124,11 @@ async fn a_job_survives_a_restart_and_ends_with_the_result_rematch_writes() {
     );
 
     // Restart mid-job: the job carries on where its result stopped.
+    let keys = [
+        server.admin.clone(),
+        server.searcher.clone(),
+        server.loader.clone(),
+    ];
     let dir = server.stop_and_keep().await;
     let stopped: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join(format!("jobs/{id}/job.json"))).expect("job"),
@@ -125,9 +143,8 @@ async fn a_job_survives_a_restart_and_ends_with_the_result_rematch_writes() {
         stopped["progress"]["state"], "queued",
         "queued again for the next start"
     );
-    let server = TestServer::start_in(dir, generous_limits()).await;
-    // Keys are new after the restart; an admin sees every key's jobs.
-    let done = poll(&server, &server.admin, &id, |v| v["state"] == "done").await;
+    let server = TestServer::start_with_keys(dir, generous_limits(), keys).await;
+    let done = poll(&server, &server.searcher, &id, |v| v["state"] == "done").await;
     assert_eq!(done["rows_done"], rows);
     let counted: u64 = done["outcomes"]
         .as_object()
@@ -138,7 +155,20 @@ async fn a_job_survives_a_restart_and_ends_with_the_result_rematch_writes() {
     assert_eq!(counted, rows, "every row has an outcome code: {done}");
     let (status, list) = get_json(&server, &server.admin, "/v1/jobs").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(list["jobs"][0]["job_id"], id.as_str());
+    assert_eq!(
+        list["jobs"][0]["job_id"],
+        id.as_str(),
+        "an admin sees every key's jobs"
+    );
+    let audit = std::fs::read_to_string(server.audit_path()).expect("audit");
+    let run = audit
+        .lines()
+        .rfind(|l| l.contains("JOB /v1/jobs"))
+        .expect("the job's run is audited");
+    assert!(
+        run.contains("\"index_commit\"") && run.contains("\"model_digest\""),
+        "{run}"
+    );
 
     let response = server
         .request(

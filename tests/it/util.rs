@@ -121,6 +121,17 @@ impl TestServer {
         let searcher = keys.add(Role::Searcher, "collections desk").key;
         let loader = keys.add(Role::Loader, "nightly load").key;
         keys.save(&dir.path().join("keys.json")).expect("save keys");
+        TestServer::start_with_keys(dir, limits, [admin, searcher, loader]).await
+    }
+
+    /// Starts a server over `dir` as it is, keys included (a restart): `keys` are the admin,
+    /// searcher and loader keys already in `dir/keys.json`.
+    pub async fn start_with_keys(
+        dir: tempfile::TempDir,
+        limits: Limits,
+        keys: [String; 3],
+    ) -> TestServer {
+        let [admin, searcher, loader] = keys;
         let config = ServerConfig {
             index_dir: dir.path().join("idx"),
             keys_path: dir.path().join("keys.json"),
