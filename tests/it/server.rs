@@ -2351,6 +2351,8 @@ async fn one_address_cannot_fill_the_server_and_health_checks_keep_a_reserve() {
     drop(reserve);
     // The health check gets the reserve place once the refused connection has let it go.
     let mut health = String::new();
+    // The connection that got the reserve place, kept open so the place stays taken.
+    let mut on_reserve = None;
     for _ in 0..40 {
         let mut socket = connect_from("127.0.0.4", &server).await;
         use tokio::io::AsyncWriteExt;
@@ -2366,6 +2368,7 @@ async fn one_address_cannot_fill_the_server_and_health_checks_keep_a_reserve() {
             {
                 health = String::from_utf8_lossy(&buffer[..n]).into_owned();
                 if health.starts_with("HTTP/1.1 200") {
+                    on_reserve = Some(socket);
                     break;
                 }
             }
@@ -2375,6 +2378,7 @@ async fn one_address_cannot_fill_the_server_and_health_checks_keep_a_reserve() {
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let mut past_the_limit = connect_from("127.0.0.5", &server).await;
     assert!(closed_at_once(&mut past_the_limit).await);
+    drop(on_reserve);
     drop(held);
     server.stop().await;
 }
