@@ -153,7 +153,14 @@ impl PersonName {
     /// "Mrs. Maria de la Cruz".
     pub fn parse_full(full: &str) -> PersonName {
         if let Some((last, rest)) = full.split_once(',') {
-            let mut rest_tokens = without_titles(text::tokens(rest));
+            // The surname is known: a title after the comma is no given name ("Lee, Mrs").
+            let mut rest_tokens = text::tokens(rest);
+            while rest_tokens
+                .first()
+                .is_some_and(|t| TITLES.contains(&t.as_str()))
+            {
+                rest_tokens.remove(0);
+            }
             let mut last_tokens = text::tokens(last);
             let mut suffix = take_suffix(&mut rest_tokens);
             if let Some(found) = take_suffix(&mut last_tokens) {
@@ -410,6 +417,16 @@ mod tests {
                 name.suffix.map_or("", Suffix::as_str));
             prop_assert_eq!(again.last, name.last);
             prop_assert_eq!(again.suffix, name.suffix);
+        }
+
+        #[test]
+        fn a_title_alone_is_no_given_name(last in "[A-Z][a-z]{2,10}") {
+            for title in ["Mrs", "Mr.", "Dr"] {
+                let a = PersonName::parse_full(&format!("{last}, {title}"));
+                let b = PersonName::parse_full(&format!("{title} {last}"));
+                prop_assert_eq!(&a, &b);
+                prop_assert_eq!(a.first.as_str(), "");
+            }
         }
 
         #[test]
