@@ -148,16 +148,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if args.json {
         // The API's JSON: dates as ISO strings, SSN and DOB masked unless --unmasked.
-        let response = skiptrace::server::SearchResponse {
-            status: resolution.status.as_str().to_string(),
-            identities: resolution
-                .identities
-                .iter()
-                .map(|i| skiptrace::server::IdentityView::of(i, args.unmasked))
-                .collect(),
-            candidates_scored: resolution.candidates_scored,
-            took_ms,
-        };
+        let response = skiptrace::server::SearchResponse::of(&resolution, args.unmasked, took_ms);
         println!("{}", serde_json::to_string_pretty(&response)?);
         return Ok(());
     }

@@ -217,6 +217,45 @@ impl ColumnMapping {
             .collect()
     }
 
+    /// Builds data row `row` (1-based) from its values in the file's column order. `problem`
+    /// is a reading problem of the row (bad encoding, a malformed line): such a row keeps its
+    /// values but is never searched, and neither is a row with another count of values than
+    /// there are columns. A row without a record id column gets `ID_PREFIX:ROW`.
+    pub fn row(
+        &self,
+        row: u64,
+        mut values: Vec<String>,
+        problem: Option<String>,
+        id_prefix: &str,
+    ) -> InputRow {
+        let mut issues = Vec::new();
+        if let Some(message) = problem {
+            issues.push(InputError::whole_row(row, message));
+        }
+        if !values.is_empty() && values.len() != self.columns.len() {
+            issues.push(InputError::whole_row(
+                row,
+                format!(
+                    "row has {} columns, header has {}",
+                    values.len(),
+                    self.columns.len()
+                ),
+            ));
+        }
+        values.resize(self.columns.len(), String::new());
+        let mut raw = RawRecord::new();
+        self.fill(&values, &mut raw);
+        if raw.get(Field::RecordId).is_empty() {
+            raw.set(Field::RecordId, &format!("{id_prefix}:{row}"));
+        }
+        InputRow {
+            row,
+            values,
+            raw,
+            issues,
+        }
+    }
+
     /// Returns the column index holding `field`, if any.
     pub fn column_of(&self, field: Field) -> Option<usize> {
         self.fields.iter().position(|f| *f == Some(field))
@@ -363,35 +402,6 @@ impl RecordReader {
     pub fn mapping(&self) -> &ColumnMapping {
         &self.mapping
     }
-
-    fn build_row(&self, row: u64, mut values: Vec<String>, problem: Option<String>) -> InputRow {
-        let mut issues = Vec::new();
-        if let Some(message) = problem {
-            issues.push(InputError::whole_row(row, message));
-        }
-        if !values.is_empty() && values.len() != self.mapping.columns.len() {
-            issues.push(InputError::whole_row(
-                row,
-                format!(
-                    "row has {} columns, header has {}",
-                    values.len(),
-                    self.mapping.columns.len()
-                ),
-            ));
-        }
-        values.resize(self.mapping.columns.len(), String::new());
-        let mut raw = RawRecord::new();
-        self.mapping.fill(&values, &mut raw);
-        if raw.get(Field::RecordId).is_empty() {
-            raw.set(Field::RecordId, &format!("{}:{row}", self.id_prefix));
-        }
-        InputRow {
-            row,
-            values,
-            raw,
-            issues,
-        }
-    }
 }
 
 impl Iterator for RecordReader {
@@ -399,7 +409,7 @@ impl Iterator for RecordReader {
 
     fn next(&mut self) -> Option<InputRow> {
         let (row, values, problem) = self.rows.next()?;
-        Some(self.build_row(row, values, problem))
+        Some(self.mapping.row(row, values, problem, &self.id_prefix))
     }
 }
 

@@ -143,6 +143,24 @@ pub struct SearchResponse {
     pub took_ms: f64,
 }
 
+impl SearchResponse {
+    /// The answer to a search as the API writes it: dates as ISO strings, and SSNs and DOBs
+    /// masked unless `unmasked` (the resolution must already be masked and coarsened for a
+    /// caller who may not see them, [`answer`]).
+    pub fn of(resolution: &Resolution, unmasked: bool, took_ms: f64) -> SearchResponse {
+        SearchResponse {
+            status: resolution.status.as_str().to_string(),
+            identities: resolution
+                .identities
+                .iter()
+                .map(|i| IdentityView::of(i, unmasked))
+                .collect(),
+            candidates_scored: resolution.candidates_scored,
+            took_ms,
+        }
+    }
+}
+
 /// Longest client reference accepted, in characters.
 pub const MAX_CLIENT_REFERENCE_CHARS: usize = 128;
 
@@ -377,24 +395,21 @@ async fn run(
     details.answer_digest = Some(resolution.digest());
     // The log names what went out: the records behind identities shown in full, not those of
     // identities shown by name and figures only.
-    let identities: Vec<IdentityView> = resolution
+    let response = SearchResponse::of(&resolution, unmasked, took_ms);
+    details.result_ids = response
         .identities
         .iter()
-        .map(|i| IdentityView::of(i, unmasked))
+        .map(|i| i.identity_id.clone())
         .collect();
-    details.result_ids = identities.iter().map(|i| i.identity_id.clone()).collect();
-    details.record_ids = identities
+    details.record_ids = response
+        .identities
         .iter()
         .flat_map(|i| i.records.iter().map(|r| r.record_id.clone()))
         .collect();
     details.unmasked = unmasked
-        && identities
+        && response
+            .identities
             .iter()
             .any(|i| i.ssn.is_some() || i.dob.is_some());
-    Ok(SearchResponse {
-        status: resolution.status.as_str().to_string(),
-        identities,
-        candidates_scored: resolution.candidates_scored,
-        took_ms,
-    })
+    Ok(response)
 }
