@@ -16,16 +16,7 @@ server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 export RUST_LOG=warn
 
-python3 - "$synth/returned_mail.csv" "$rows" "$work/file.csv" <<'EOF'
-import sys
-source, rows, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-lines = open(source, encoding="utf-8").read().splitlines()
-header, body = lines[0], lines[1:]
-with open(out, "w", encoding="utf-8") as f:
-    f.write(header + "\n")
-    for n in range(rows):
-        f.write(f"C{n // len(body)}-{body[n % len(body)]}\n")
-EOF
+python3 "$(dirname "$0")/repeat_rows.py" "$synth/returned_mail.csv" "$rows" "$work/file.csv"
 
 started=$(date +%s.%N)
 "$bin" rematch --index "$index" --out "$work/cli.csv" "$work/file.csv" 2>"$work/cli.log"

@@ -7,6 +7,7 @@ mod index;
 mod keys;
 mod latency;
 mod rematch;
+mod replicate;
 mod search;
 mod serve;
 mod synth;
@@ -56,6 +57,8 @@ enum Command {
     Latency(latency::Args),
     /// Re-match a whole debtor file (CSV or JSON Lines) into a CSV with the best current contacts.
     Rematch(Box<rematch::Args>),
+    /// Keep a copy of an index in step with its writer's commits (for read replicas).
+    Replicate(replicate::Args),
     /// Search for one debtor: ranked identities, explanation, contact points.
     Search(Box<search::Args>),
     /// Serve the HTTP query API (keys, permissible purpose, audit log).
@@ -116,6 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(args) => keys::run(args),
         Command::Latency(args) => latency::run(args),
         Command::Rematch(args) => rematch::run(*args),
+        Command::Replicate(args) => replicate::run(args),
         Command::Search(args) => search::run(*args),
         Command::Serve(args) => serve::run(args),
         Command::Synth(args) => synth::run(args),

@@ -16,6 +16,7 @@ Routes: POST /v1/search, GET /v1/purposes, POST /v1/rematch, POST /v1/records,\n
 GET|DELETE /v1/records/{record_id}, GET /healthz, /readyz, /metrics, /openapi.json; the collectors'\n\
 page at GET / (open http://127.0.0.1:8080/ and sign in with a searcher key).\n\
 Stops on SIGINT or SIGTERM after requests in flight finish.\n\
+Replicas: skiptrace serve --read-only --index COPY (with skiptrace replicate --from INDEX --to COPY).\n\
 Listens on loopback by default: put a TLS-terminating proxy in front of any other address."
 )]
 pub struct Args {
@@ -92,6 +93,16 @@ pub struct Args {
     #[arg(long, env = "SKIPTRACE_RATE_BURST", default_value_t = server::DEFAULT_RATE_BURST,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_burst: u32,
+    /// Serve as a read-only replica: open an existing index without taking its writer (any
+    /// number of replicas beside one writer), refuse record changes (405 read_only), and load
+    /// each new commit once its meta.json changes (a writer on the same directory, or
+    /// `skiptrace replicate` into a copy). See docs/scaling.md.
+    #[arg(long, env = "SKIPTRACE_READ_ONLY")]
+    pub read_only: bool,
+    /// How often a read-only replica looks for a new commit, in milliseconds.
+    #[arg(long, env = "SKIPTRACE_RELOAD_EVERY_MS", default_value_t = server::DEFAULT_RELOAD_EVERY_MS,
+          value_parser = clap::value_parser!(u64).range(10..))]
+    pub reload_every_ms: u64,
 }
 
 impl Args {
@@ -123,6 +134,8 @@ impl Args {
                 max_connections: self.max_connections,
                 max_connections_per_address: self.max_connections_per_address,
             },
+            read_only: self.read_only,
+            reload_every: Duration::from_millis(self.reload_every_ms),
         })
     }
 }

@@ -6,6 +6,7 @@
 //! [`PersonName`](crate::normalize::PersonName)).
 
 pub mod keys;
+pub mod replica;
 pub mod schema;
 pub mod writer;
 

@@ -86,11 +86,14 @@ pub enum ErrorCode {
     /// 409: the job is not in a state for this (its result before it is done, a delete while
     /// it runs).
     Conflict,
+    /// 405: record changes sent to a read-only replica (`serve --read-only`); send them to the
+    /// writer.
+    ReadOnly,
 }
 
 impl ErrorCode {
     /// Every code, in the order the README lists them.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidBody,
         ErrorCode::InvalidField,
@@ -112,6 +115,7 @@ impl ErrorCode {
         ErrorCode::Overloaded,
         ErrorCode::KeysUnavailable,
         ErrorCode::Conflict,
+        ErrorCode::ReadOnly,
     ];
 
     /// Returns the code as it appears on the wire (`invalid_field`).
@@ -138,6 +142,7 @@ impl ErrorCode {
             ErrorCode::Overloaded => "overloaded",
             ErrorCode::KeysUnavailable => "keys_unavailable",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::ReadOnly => "read_only",
         }
     }
 
@@ -153,7 +158,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Conflict => StatusCode::CONFLICT,
-            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::MethodNotAllowed | ErrorCode::ReadOnly => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UnusableQuery => StatusCode::UNPROCESSABLE_ENTITY,

@@ -34,6 +34,11 @@ pub struct Readiness {
     /// `ok`, or `unusable` when the key file vanished or no longer parses (every key is refused
     /// until it is fixed; the reason is in the server log, not here, since this route is open).
     pub keys: String,
+    /// The index commit searched ([`crate::index::SkipIndex::commit_id`]): a load balancer or
+    /// a deploy script compares it across the writer and its replicas.
+    pub index_commit: String,
+    /// `true` on a read-only replica (`serve --read-only`).
+    pub read_only: bool,
 }
 
 /// Answers while the process is up.
@@ -53,9 +58,12 @@ pub(crate) async fn healthz() -> Json<Health> {
     ))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     let index = state.index().clone();
-    let figures =
-        tokio::task::spawn_blocking(move || (index.num_records(), index.size_on_disk())).await;
-    let Ok((records, index_bytes)) = figures else {
+    let figures = tokio::task::spawn_blocking(move || {
+        let commit = crate::index::SkipIndex::commit_id(&index.searcher());
+        (index.num_records(), index.size_on_disk(), commit)
+    })
+    .await;
+    let Ok((records, index_bytes, index_commit)) = figures else {
         return ApiError::internal(&"readiness probe failed").into_response();
     };
     let audit_ok = state.audit().is_healthy();
@@ -75,6 +83,8 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
             "unusable"
         }
         .into(),
+        index_commit,
+        read_only: state.is_read_only(),
     };
     let status = if ready {
         StatusCode::OK

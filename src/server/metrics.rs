@@ -29,6 +29,9 @@ pub const AUDIT_HEALTHY: &str = "skiptrace_audit_log_healthy";
 /// Searches refused as enumeration (one person, many SSNs or DOBs), by key id.
 pub const ENUMERATION_SUSPECTED: &str = "skiptrace_enumeration_suspected_total";
 
+/// Commits a read-only replica loaded since it started.
+pub const INDEX_RELOADS: &str = "skiptrace_index_reloads_total";
+
 /// Latency buckets in seconds: a search takes milliseconds; a large upsert, seconds.
 const LATENCY_BUCKETS_SECONDS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -65,6 +68,10 @@ impl ServerMetrics {
             metrics::describe_gauge!(INDEX_SIZE_BYTES, metrics::Unit::Bytes, "index size on disk");
             metrics::describe_gauge!(AUDIT_HEALTHY, "1 while the audit log accepts lines");
             metrics::describe_counter!(
+                INDEX_RELOADS,
+                "new index commits a read-only replica loaded"
+            );
+            metrics::describe_counter!(
                 ENUMERATION_SUSPECTED,
                 "searches refused: one person searched with many SSNs or DOBs"
             );
@@ -93,6 +100,11 @@ impl ServerMetrics {
     pub(crate) fn record_enumeration(&self, key_id: &str) {
         let labels = [("key_id", key_id.to_string())];
         self.with(|| metrics::counter!(ENUMERATION_SUSPECTED, &labels).increment(1));
+    }
+
+    /// Counts a commit a read-only replica loaded.
+    pub(crate) fn record_reload(&self) {
+        self.with(|| metrics::counter!(INDEX_RELOADS).increment(1));
     }
 
     /// Renders every metric in the Prometheus text format, index figures refreshed first.

@@ -114,7 +114,15 @@ pub struct ServerConfig {
     pub model: Option<PathBuf>,
     /// Limits.
     pub limits: Limits,
+    /// Serve as a read-only replica: open an existing index without its writer, refuse
+    /// record changes, and reload whenever its `meta.json` changes (docs/scaling.md).
+    pub read_only: bool,
+    /// How often a read-only replica looks for a new commit.
+    pub reload_every: std::time::Duration,
 }
+
+/// How often a read-only replica looks at its index's `meta.json` by default.
+pub const DEFAULT_RELOAD_EVERY_MS: u64 = 1000;
 
 impl Default for ServerConfig {
     fn default() -> ServerConfig {
@@ -129,6 +137,8 @@ impl Default for ServerConfig {
             addr: DEFAULT_ADDR.parse().expect("the default address parses"),
             model: None,
             limits: Limits::default(),
+            read_only: false,
+            reload_every: std::time::Duration::from_millis(DEFAULT_RELOAD_EVERY_MS),
         }
     }
 }
@@ -247,16 +257,22 @@ fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub struct Server {
     listener: tokio::net::TcpListener,
     state: AppState,
+    reload_every: std::time::Duration,
 }
 
 impl Server {
-    /// Opens the index, keys and audit log, takes the index writer and binds the address.
+    /// Opens the index, keys and audit log, takes the index writer (unless read-only) and
+    /// binds the address.
     ///
     /// # Errors
-    /// When any of them cannot be opened, the index is locked by another writer, or the address
-    /// cannot be bound.
+    /// When any of them cannot be opened, the index is locked by another writer, a read-only
+    /// server finds no index, or the address cannot be bound.
     pub async fn bind(config: &ServerConfig) -> Result<Server> {
-        let index = SkipIndex::open_or_create(&config.index_dir)?;
+        let index = if config.read_only {
+            SkipIndex::open(&config.index_dir)?
+        } else {
+            SkipIndex::open_or_create(&config.index_dir)?
+        };
         let model = match &config.model {
             Some(path) => Model::load(path)?,
             None => Model::default_model(),
@@ -278,6 +294,7 @@ impl Server {
             audit,
             config.limits.clone(),
             jobs,
+            config.read_only,
         )?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
@@ -285,7 +302,11 @@ impl Server {
         if !config.addr.ip().is_loopback() {
             tracing::warn!(addr = %config.addr, "listening beyond loopback without TLS: put a TLS-terminating proxy in front");
         }
-        Ok(Server { listener, state })
+        Ok(Server {
+            listener,
+            state,
+            reload_every: config.reload_every,
+        })
     }
 
     /// Returns the bound address (the real port when bound to port 0).
@@ -344,6 +365,10 @@ impl Server {
                 }
             })
         };
+        let reloading = self
+            .state
+            .is_read_only()
+            .then(|| tokio::spawn(follow_commits(state.clone(), self.reload_every)));
         connections::serve(
             self.listener,
             app(self.state),
@@ -357,6 +382,10 @@ impl Server {
         .await;
         checkpointing.abort();
         let _ = checkpointing.await;
+        if let Some(reloading) = reloading {
+            reloading.abort();
+            let _ = reloading.await;
+        }
         // The job in hand stops after its batch and stays queued for the next start.
         state.jobs().shut_down();
         let _ = tokio::task::spawn_blocking(move || worker.join()).await;
@@ -366,6 +395,43 @@ impl Server {
         state.release(std::time::Duration::from_secs(5)).await;
         tracing::info!("server stopped");
         Ok(())
+    }
+}
+
+/// A read-only replica's loop: every `every`, reloads the index when its `meta.json` changed
+/// (a writer sharing the directory committed, or `skiptrace replicate` installed a commit).
+/// A reload that fails (a commit whose segments were merged away meanwhile) is tried again.
+async fn follow_commits(state: AppState, every: std::time::Duration) {
+    let Some(dir) = state.index().path().map(std::path::Path::to_path_buf) else {
+        return;
+    };
+    let mut watch = crate::index::replica::CommitWatch::new(&dir);
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if !watch.changed() {
+            continue;
+        }
+        let index = state.index().clone();
+        match tokio::task::spawn_blocking(move || index.reload()).await {
+            Ok(Ok(())) => {
+                state.metrics().record_reload();
+                tracing::info!(
+                    records = state.index().num_records(),
+                    commit = %SkipIndex::commit_id(&state.index().searcher()),
+                    "new commit loaded"
+                );
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "new commit not loaded yet; trying again");
+                watch.forget();
+            }
+            Err(error) => {
+                tracing::error!(%error, "reload task failed");
+                watch.forget();
+            }
+        }
     }
 }
 

@@ -214,7 +214,7 @@ async fn upsert_body(
         let Some(permit) = state.engine_permit().await else {
             return Err(ApiError::internal(&"engine permits closed"));
         };
-        let mut writer = state.writer().await;
+        let mut writer = state.writer().await?;
         if let Some(Extension(point)) = &point {
             point.pass();
         }
@@ -490,7 +490,7 @@ pub(crate) async fn delete_record(
         let Some(permit) = state.engine_permit().await else {
             return Err(ApiError::internal(&"engine permits closed"));
         };
-        let mut writer = state.writer().await;
+        let mut writer = state.writer().await?;
         if !state
             .index()
             .contains(&state.index().searcher(), &record_id)?

@@ -25,7 +25,8 @@ pub struct AppState {
 
 struct Shared {
     engine: Engine,
-    writer: Arc<Mutex<RecordWriter>>,
+    /// `None` on a read-only replica.
+    writer: Option<Arc<Mutex<RecordWriter>>>,
     keys: KeyFileWatch,
     audit: AuditLog,
     limits: Limits,
@@ -50,8 +51,9 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// Builds the state and takes the index writer, held for the server's lifetime (tantivy
-    /// allows one writer per index: `skiptrace index` cannot run on the same index meanwhile).
+    /// Builds the state and, unless `read_only`, takes the index writer, held for the
+    /// server's lifetime (tantivy allows one writer per index: `skiptrace index` cannot run on
+    /// the same index meanwhile). A read-only replica takes none and refuses record changes.
     ///
     /// # Errors
     /// When another process holds the index writer lock.
@@ -61,8 +63,13 @@ impl AppState {
         audit: AuditLog,
         limits: Limits,
         jobs: JobStore,
+        read_only: bool,
     ) -> Result<AppState> {
-        let writer = engine.index().writer()?;
+        let writer = if read_only {
+            None
+        } else {
+            Some(Arc::new(Mutex::new(engine.index().writer()?)))
+        };
         let permits = Arc::new(Semaphore::new(limits.max_concurrency.max(1)));
         let rate_limiter = RateLimiter::new(limits.rate_per_second, limits.rate_burst);
         let quota = DailyRowQuota::new(limits.daily_rows_per_key);
@@ -73,7 +80,7 @@ impl AppState {
         Ok(AppState {
             shared: Arc::new(Shared {
                 engine,
-                writer: Arc::new(Mutex::new(writer)),
+                writer,
                 keys,
                 audit,
                 limits,
@@ -181,8 +188,22 @@ impl AppState {
         self.shared.permits.clone().acquire_owned().await.ok()
     }
 
+    /// Says whether this server is a read-only replica (no index writer).
+    pub fn is_read_only(&self) -> bool {
+        self.shared.writer.is_none()
+    }
+
     /// Waits for the index writer.
-    pub(crate) async fn writer(&self) -> OwnedMutexGuard<RecordWriter> {
-        self.shared.writer.clone().lock_owned().await
+    ///
+    /// # Errors
+    /// `read_only` on a read-only replica.
+    pub(crate) async fn writer(&self) -> Result<OwnedMutexGuard<RecordWriter>, ApiError> {
+        match &self.shared.writer {
+            Some(writer) => Ok(writer.clone().lock_owned().await),
+            None => Err(ApiError::new(
+                super::error::ErrorCode::ReadOnly,
+                "this server is a read-only replica: send record changes to the writer",
+            )),
+        }
     }
 }

@@ -6,6 +6,7 @@ mod engine;
 mod eval;
 mod jobs;
 mod rematch;
+mod replicas;
 mod server;
 mod synth;
 mod train;
