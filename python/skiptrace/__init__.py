@@ -21,10 +21,16 @@ import pyarrow.compute as pc
 
 from . import _engine
 
-__all__ = ["Index", "OUTPUT_COLUMNS", "__version__"]
+__all__ = ["Index", "OUTPUT_COLUMNS", "output_columns", "__version__"]
 
 #: The columns `rematch` appends after the input's, in order (as `skiptrace rematch` writes).
 OUTPUT_COLUMNS: Sequence[str] = tuple(_engine.OUTPUT_COLUMNS)
+
+
+def output_columns(contacts: int = 0) -> list:
+    """The columns `rematch` appends after the input's: OUTPUT_COLUMNS, then with `contacts`
+    > 0 the ranked addresses' and phones' (address_1, address_1_status, ..., phone_1, ...)."""
+    return list(_engine.output_columns(contacts))
 
 __version__: str = _engine.VERSION
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Iterable, Iterator, List, Optional, Sequence
+from typing import Iterable, Iterator, Optional
 
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
@@ -113,18 +113,6 @@ def number_rows(df: DataFrame) -> DataFrame:
     )
 
 
-def output_columns(input_columns: Sequence[str], contacts: int = 0) -> List[str]:
-    """The columns `skiptrace rematch` writes after the input's (with `contacts` ranked ones)."""
-    import skiptrace
-
-    columns = list(skiptrace.OUTPUT_COLUMNS)
-    for kind in ("address", "phone"):
-        for n in range(1, contacts + 1):
-            stem = f"{kind}_{n}"
-            columns += [stem, f"{stem}_status", f"{stem}_confidence", f"{stem}_last_seen"]
-    return columns
-
-
 def rematch_dataframe(
     df: DataFrame,
     index: str,
@@ -155,7 +143,9 @@ def rematch_dataframe(
     numbered = df if ROW_NUMBER in df.columns else number_rows(df)
     inputs = [c for c in numbered.columns if c not in (ROW_NUMBER, PROBLEM)]
     problem_column = PROBLEM if PROBLEM in numbered.columns else None
-    outputs = output_columns(inputs, contacts)
+    import skiptrace
+
+    outputs = skiptrace.output_columns(contacts)
     schema = StructType(
         [StructField(ROW_NUMBER, LongType(), False)]
         + [StructField(c, StringType(), False) for c in inputs + outputs]

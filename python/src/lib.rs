@@ -21,6 +21,10 @@ use skiptrace::score::Model;
 use skiptrace::search::{Engine, Query, SearchOptions};
 use skiptrace::server::{answer, SearchRequest, SearchResponse};
 
+/// Rust allocations of the module (not Python's) go to mimalloc, as in the `skiptrace` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// An index opened for searching and re-matching (never for writing: any number of processes
 /// may open the same directory while one `skiptrace index` or `serve` writes it).
 #[pyclass(frozen, module = "skiptrace._engine")]
@@ -182,8 +186,7 @@ impl Index {
                 .install(|| bulk::rematch_batch(&self.engine, &rows, columns.len(), &options))
         });
         let mut names = columns;
-        names.extend(bulk::OUTPUT_COLUMNS.iter().map(|c| c.to_string()));
-        names.extend(bulk::contact_columns(contacts));
+        names.extend(output_columns(contacts));
         let arrays: Vec<ArrayRef> = (0..names.len())
             .map(|j| {
                 let column: StringArray = lines
@@ -249,10 +252,21 @@ fn engine_error(error: skiptrace::Error) -> PyErr {
     }
 }
 
+/// The columns `Index.rematch` (and `skiptrace rematch`) append after the input's: the usual
+/// ones, then with `contacts` > 0 the ranked addresses' and phones' columns.
+#[pyfunction]
+#[pyo3(signature = (contacts = 0))]
+fn output_columns(contacts: usize) -> Vec<String> {
+    let mut columns: Vec<String> = bulk::OUTPUT_COLUMNS.iter().map(|c| c.to_string()).collect();
+    columns.extend(bulk::contact_columns(contacts));
+    columns
+}
+
 /// The module: `Index`, and the names of `rematch`'s own output columns.
 #[pymodule]
 fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Index>()?;
+    m.add_function(wrap_pyfunction!(output_columns, m)?)?;
     m.add("OUTPUT_COLUMNS", bulk::OUTPUT_COLUMNS.to_vec())?;
     m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
     Ok(())
