@@ -140,7 +140,11 @@ def rematch_dataframe(
     else:
         index_ref = ("path", index)
     threads = threads_per_task or int(spark.conf.get("spark.task.cpus", "1"))
-    numbered = df if ROW_NUMBER in df.columns else number_rows(df)
+    if ROW_NUMBER in df.columns:
+        # The caller's own numbering (say, a Parquet file written with it) is kept.
+        numbered = df.withColumn(ROW_NUMBER, F.col(ROW_NUMBER).cast(LongType()))
+    else:
+        numbered = number_rows(df)
     inputs = [c for c in numbered.columns if c not in (ROW_NUMBER, PROBLEM)]
     problem_column = PROBLEM if PROBLEM in numbered.columns else None
     import skiptrace

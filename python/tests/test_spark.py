@@ -90,6 +90,23 @@ def test_parquet_input_gives_the_same_rows(spark, population, tmp_path):
     assert rows_by_number(from_parquet) == rows_by_number(from_csv)
 
 
+def test_a_row_number_the_input_carries_is_kept(spark, population, cli_rematch, tmp_path):
+    """A file numbered by the caller, its rows stored in another order: the numbers decide."""
+    path = population / "returned_mail.csv"
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = list(reader)
+    numbered = list(zip(range(1, len(rows) + 1), rows))[::-1]
+    table = pa.table({"row_number": pa.array([n for n, _ in numbered], pa.int64()),
+                      **{h: [r[i] for _, r in numbered] for i, h in enumerate(header)}})
+    parquet = tmp_path / "numbered.parquet"
+    pq.write_table(table, parquet)
+    result = skiptrace_spark.rematch_dataframe(
+        skiptrace_spark.read_input(spark, str(parquet)), str(population / "idx"))
+    assert rows_by_number(result) == cli_rematch(path)[1:]
+
+
 def test_a_failed_task_reruns_without_duplicating_rows(spark, population, tmp_path):
     path = population / "returned_mail.csv"
     expected = rows_by_number(skiptrace_spark.rematch_dataframe(
