@@ -59,6 +59,8 @@ pub enum Permission {
     ReadRecords,
     /// Upsert or delete records.
     WriteRecords,
+    /// Report collection outcomes on contacts (collectors search, loaders load dispositions).
+    ReportOutcomes,
     /// Anything not listed above (default deny for every other role).
     Administer,
 }
@@ -85,10 +87,10 @@ impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         match self {
             Role::Admin => true,
-            Role::Searcher => permission == Permission::Search,
+            Role::Searcher => matches!(permission, Permission::Search | Permission::ReportOutcomes),
             Role::Loader => matches!(
                 permission,
-                Permission::ReadRecords | Permission::WriteRecords
+                Permission::ReadRecords | Permission::WriteRecords | Permission::ReportOutcomes
             ),
         }
     }

@@ -78,6 +78,7 @@ pub mod ingest;
 pub mod input;
 pub mod mask;
 pub mod normalize;
+pub mod outcomes;
 pub mod purpose;
 pub mod record;
 pub mod reference;

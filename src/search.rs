@@ -235,7 +235,13 @@ impl Engine {
         let records: Vec<&NormalizedRecord> = scored.iter().map(|s| &s.record).collect();
         let clusters = cluster(&records, &self.model, &|r| frequencies.of(r));
         let evidence_as_of = scored.iter().filter_map(|s| s.record.seen()).max();
-        let on_file = OnFileContacts::of(query).with_evidence_as_of(evidence_as_of);
+        let outcomes = self
+            .index
+            .outcomes()
+            .for_records(scored.iter().map(|s| s.record.record_id.as_str()));
+        let on_file = OnFileContacts::of(query)
+            .with_evidence_as_of(evidence_as_of)
+            .with_outcomes(outcomes, crate::normalize::Date::today());
         let mut groups: Vec<IdentityGroup> = clusters
             .groups
             .iter()

@@ -6,6 +6,7 @@ mod eval;
 mod index;
 mod keys;
 mod latency;
+mod outcomes;
 mod rematch;
 mod replicate;
 mod search;
@@ -55,6 +56,9 @@ enum Command {
     Keys(keys::Args),
     /// Measure single-client search latency in the library over a queries file.
     Latency(latency::Args),
+    /// Record collection outcomes (right party, wrong party, disconnected, cease...) for later
+    /// searches and re-matches.
+    Outcomes(outcomes::Args),
     /// Re-match a whole debtor file (CSV or JSON Lines) into a CSV with the best current contacts.
     Rematch(Box<rematch::Args>),
     /// Keep a copy of an index in step with its writer's commits (for read replicas).
@@ -118,6 +122,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Index(args) => index::run(args),
         Command::Keys(args) => keys::run(args),
         Command::Latency(args) => latency::run(args),
+        Command::Outcomes(args) => outcomes::run(args),
         Command::Rematch(args) => rematch::run(*args),
         Command::Replicate(args) => replicate::run(args),
         Command::Search(args) => search::run(*args),

@@ -40,12 +40,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     loop {
         match sync_commit(&args.from, &args.to) {
             Ok(report) if !report.unchanged => eprintln!(
-                "commit copied to {}: {} segments, {} files ({:.1} MB) copied, {} removed",
+                "commit copied to {}: {} segments, {} files ({:.1} MB) copied, {} removed{}",
                 args.to.display(),
                 report.segments,
                 report.files_copied,
                 report.bytes_copied as f64 / 1e6,
-                report.files_removed
+                report.files_removed,
+                if report.outcomes_copied {
+                    "; outcome log copied"
+                } else {
+                    ""
+                }
             ),
             Ok(_) => {}
             // A commit merged away while it was copied: the next pass copies the newer one.

@@ -11,6 +11,7 @@ pub mod schema;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::TermQuery;
@@ -26,6 +27,7 @@ pub use writer::RecordWriter;
 
 use crate::error::{Error, Result};
 use crate::normalize::NormalizedRecord;
+use crate::outcomes::OutcomeStore;
 
 /// Longest record id accepted, in bytes. tantivy drops terms over 65,530 bytes from the index,
 /// so a longer id could be written but never found, updated or deleted: each upsert would add
@@ -55,6 +57,8 @@ pub struct SkipIndex {
     fields: Fields,
     reader: IndexReader,
     path: Option<PathBuf>,
+    /// Collection outcomes kept beside the segments (`outcomes.jsonl`).
+    outcomes: Arc<OutcomeStore>,
 }
 
 impl std::fmt::Debug for SkipIndex {
@@ -131,11 +135,16 @@ impl SkipIndex {
             // cost more than its hits saved: rematch of 20,000 rows ran 8% faster without it.
             .doc_store_cache_num_blocks(0)
             .try_into()?;
+        let outcomes = match &path {
+            Some(dir) => OutcomeStore::open(dir)?,
+            None => OutcomeStore::in_memory(),
+        };
         Ok(SkipIndex {
             index,
             fields,
             reader,
             path,
+            outcomes: Arc::new(outcomes),
         })
     }
 
@@ -161,6 +170,11 @@ impl SkipIndex {
                 other => other.into(),
             })?;
         Ok(RecordWriter::new(writer, self.fields.clone()))
+    }
+
+    /// Returns the collection outcomes reported on this index's records.
+    pub fn outcomes(&self) -> &Arc<OutcomeStore> {
+        &self.outcomes
     }
 
     /// Returns the schema's field handles.

@@ -32,11 +32,13 @@ pub struct SyncReport {
     pub files_removed: usize,
     /// Segments in the commit.
     pub segments: usize,
+    /// The outcome log (`outcomes.jsonl`) had grown and was copied.
+    pub outcomes_copied: bool,
 }
 
 /// Copies the last commit of the index in `from` into `to` (created when absent): first each
 /// segment file the commit lists that `to` lacks (or holds at another size, a copy cut short),
-/// synced, then `meta.json` by an atomic rename, then removes files of segments the commit no
+/// synced, and the outcome log when it grew, then `meta.json` by an atomic rename, then removes files of segments the commit no
 /// longer lists. A reader of `to` therefore never sees a `meta.json` whose files are missing.
 ///
 /// The writer of `from` may commit meanwhile: the `meta.json` read first is the one installed,
@@ -57,9 +59,18 @@ pub fn sync_commit(from: &Path, to: &Path) -> Result<SyncReport> {
         segments: segments.len(),
         ..SyncReport::default()
     };
+    // The outcome log travels with the index (it only grows: another size is news).
+    let outcomes = from.join(crate::outcomes::OUTCOMES_FILE);
+    if let Ok(size) = fs::metadata(&outcomes).map(|m| m.len()) {
+        let target = to.join(crate::outcomes::OUTCOMES_FILE);
+        if fs::metadata(&target).map_or(true, |m| m.len() != size) {
+            copy_synced(&outcomes, &target)?;
+            report.outcomes_copied = true;
+        }
+    }
     let installed = fs::read(to.join(META_FILE)).ok();
     if installed.as_deref() == Some(meta.as_slice()) {
-        report.unchanged = true;
+        report.unchanged = !report.outcomes_copied;
         return Ok(report);
     }
     for entry in fs::read_dir(from).map_err(|e| Error::io(from, e))? {
@@ -244,6 +255,21 @@ mod tests {
             to.join("notes.txt").exists(),
             "only segment files are removed"
         );
+    }
+
+    #[test]
+    fn the_outcome_log_travels_with_the_index() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let (from, to) = (root.path().join("writer"), root.path().join("replica"));
+        let source = crate::index::SkipIndex::open_or_create(&from).expect("source");
+        add(&source, "R1", "Lee");
+        assert!(!sync_commit(&from, &to).expect("sync").outcomes_copied);
+        let log = crate::outcomes::OUTCOMES_FILE;
+        fs::write(from.join(log), b"{}\n").expect("write");
+        let report = sync_commit(&from, &to).expect("sync");
+        assert!(report.outcomes_copied && !report.unchanged, "{report:?}");
+        assert_eq!(fs::read(to.join(log)).expect("copied"), b"{}\n");
+        assert!(sync_commit(&from, &to).expect("again").unchanged);
     }
 
     #[test]

@@ -57,6 +57,14 @@ impl Date {
         self.month != 0 && self.day != 0
     }
 
+    /// Today's date (UTC).
+    pub fn today() -> Date {
+        let days = time::OffsetDateTime::now_utc()
+            .unix_timestamp()
+            .div_euclid(86_400);
+        Date::from_days_since_epoch(days)
+    }
+
     /// Returns the number of days since 1970-01-01 (unknown parts taken as the first).
     pub fn days_since_epoch(&self) -> i64 {
         days_from_civil(

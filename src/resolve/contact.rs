@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::compare::address::same_place;
 use crate::normalize::phone::format_phone;
 use crate::normalize::{Address, AddressMark, Date, NormalizedRecord, PhoneType};
+use crate::outcomes::{apply_outcomes, ContactOutcomes};
 
 /// Years after which a contact point's recency factor halves.
 pub const RECENCY_HALF_LIFE_YEARS: f64 = 1.5;
@@ -52,7 +53,7 @@ pub const CONFIRM_MAX_STALENESS_DAYS: i64 = 548;
 pub const PHONE_CONFIRM_MAX_STALENESS_DAYS: i64 = 1096;
 
 /// Kind of contact point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContactKind {
     /// Postal address.
@@ -186,6 +187,10 @@ pub struct ContactPoint {
     /// record at the new address under a married name, sharing only her mobile).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub from_fragment: bool,
+    /// The collection outcome that moved its confidence ("right party reached 2026-10-02 by
+    /// desk 4"), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
 }
 
 /// Returns a contact point's confidence: a recency factor (halving every
@@ -306,6 +311,10 @@ pub struct OnFileContacts {
     pub as_of: Option<Date>,
     /// The newest date any record the search looked at was seen: how current the evidence is.
     pub evidence_as_of: Option<Date>,
+    /// What collectors reported on the contacts of the records the search looked at.
+    pub outcomes: ContactOutcomes,
+    /// The date outcomes are aged to (today, for a search).
+    pub today: Option<Date>,
 }
 
 impl OnFileContacts {
@@ -325,7 +334,17 @@ impl OnFileContacts {
             email: query.email.clone(),
             as_of: query.on_file.as_of,
             evidence_as_of: None,
+            outcomes: ContactOutcomes::default(),
+            today: None,
         }
+    }
+
+    /// Returns these contacts with the outcomes reported on the search's records, aged to
+    /// `today`.
+    pub fn with_outcomes(mut self, outcomes: ContactOutcomes, today: Date) -> OnFileContacts {
+        self.outcomes = outcomes;
+        self.today = Some(today);
+        self
     }
 
     /// Returns these contacts with the date of the newest evidence the search saw.
@@ -445,6 +464,8 @@ fn street_names_agree(a: &str, b: &str) -> bool {
 struct Ranked {
     point: ContactPoint,
     relation: Option<OnFileRelation>,
+    /// A right party was reached on it: it ranks first of its kind.
+    right_party: bool,
 }
 
 /// Merges the contact points of an identity's records, ranks each kind best first, and marks
@@ -478,9 +499,16 @@ pub fn merge_contacts(
     fold_unitless_addresses(&mut merged);
     let newest = records.iter().filter_map(|r| r.seen()).max();
     let superseded = superseded_addresses(&merged);
+    let outcomes = on_file
+        .outcomes
+        .of_identity(records.iter().map(|r| r.record_id.as_str()));
+    let today = on_file
+        .today
+        .or(newest)
+        .unwrap_or_else(|| Date::from_days_since_epoch(0));
     let mut ranked: Vec<Ranked> = merged
         .into_iter()
-        .map(|((kind, key), m)| {
+        .filter_map(|((kind, key), m)| {
             let relation = on_file.relation(kind, &key, &m);
             let phone_type = m.phone_type();
             let mut score = confidence(kind, m.last_seen, newest, m.sources.len());
@@ -488,6 +516,11 @@ pub fn merge_contacts(
                 ContactKind::Address if superseded.contains(&key) => score *= SUPERSEDED_FACTOR,
                 ContactKind::Phone => score *= line_type_factor(phone_type),
                 _ => {}
+            }
+            let verdict = apply_outcomes(kind, &key, score, &outcomes, today);
+            // Someone else's, or a channel the debtor closed: never offered to this debtor.
+            if verdict.hidden.is_some() {
+                return None;
             }
             let postal = m.address.as_ref().map(PostalAddress::of);
             let point = ContactPoint {
@@ -501,19 +534,25 @@ pub fn merge_contacts(
                 last_seen: m.last_seen,
                 sources: m.sources.into_iter().collect(),
                 record_count: m.record_count,
-                confidence: score,
+                confidence: verdict.confidence,
                 on_file: relation.is_some(),
                 marked_bad: on_file.marks_bad(kind, relation),
                 status: None,
                 from_fragment: false,
+                outcome: verdict.note,
             };
-            Ranked { point, relation }
+            Some(Ranked {
+                point,
+                relation,
+                right_party: verdict.right_party,
+            })
         })
         .collect();
     ranked.sort_by(|a, b| {
+        let right_party = b.right_party.cmp(&a.right_party);
         let (a, b) = (&a.point, &b.point);
-        b.confidence
-            .total_cmp(&a.confidence)
+        right_party
+            .then(b.confidence.total_cmp(&a.confidence))
             .then(b.last_seen.cmp(&a.last_seen))
             .then(b.first_seen.cmp(&a.first_seen))
             .then(a.value.cmp(&b.value))
@@ -527,7 +566,8 @@ pub fn merge_contacts(
     points
 }
 
-/// Marks the best current contact of `kind` in `ranked` (best first): the first one the file
+/// Marks the best current contact of `kind` in `ranked` (best first): the first one a right
+/// party was reached on, else the first one the file
 /// does not mark as bad and that is not older than what the row has, except that for an
 /// address marked incomplete a correction of it wins when there is one. The row's own is not
 /// confirmed when it was last reported more than [`CONFIRM_MAX_STALENESS_DAYS`] (addresses) or
@@ -583,7 +623,10 @@ fn choose_best(ranked: &mut [Ranked], kind: ContactKind, on_file: &OnFileContact
             && r.relation.is_none()
             && (before_known_good || moved_from || older_and_weaker)
     };
-    let eligible = |r: &Ranked| r.point.kind == kind && !r.point.marked_bad && !older_than_own(r);
+    // A right party reached on it is newer evidence than any record date or file mark.
+    let eligible = |r: &Ranked| {
+        r.point.kind == kind && (r.right_party || (!r.point.marked_bad && !older_than_own(r)))
+    };
     let max_staleness_days = match kind {
         ContactKind::Address => CONFIRM_MAX_STALENESS_DAYS,
         ContactKind::Phone | ContactKind::Email => PHONE_CONFIRM_MAX_STALENESS_DAYS,
@@ -597,6 +640,7 @@ fn choose_best(ranked: &mut [Ranked], kind: ContactKind, on_file: &OnFileContact
             ContactKind::Phone | ContactKind::Email => r.point.last_seen.max(on_file.as_of),
         };
         r.relation.is_some()
+            && !r.right_party
             && matches!(
                 (evidence, on_file.evidence_as_of),
                 (Some(seen), Some(newest))

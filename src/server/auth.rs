@@ -41,6 +41,7 @@ pub(crate) fn required_permission(method: &Method, route: &str) -> Permission {
         | ("GET" | "DELETE", "/v1/jobs/{job_id}")
         | ("GET", "/v1/jobs/{job_id}/result") => Permission::Search,
         ("GET", "/v1/records/{record_id}") => Permission::ReadRecords,
+        ("POST", "/v1/outcomes") => Permission::ReportOutcomes,
         ("POST", "/v1/records") | ("DELETE", "/v1/records/{record_id}") => Permission::WriteRecords,
         _ => Permission::Administer,
     }

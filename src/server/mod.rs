@@ -25,6 +25,7 @@ mod jobs;
 mod limits;
 mod metrics;
 mod openapi;
+mod outcomes;
 mod purposes;
 mod quota;
 mod records;
@@ -61,6 +62,7 @@ pub use limits::{
     DEFAULT_TIMEOUT_MS,
 };
 pub use openapi::ApiDoc;
+pub use outcomes::OutcomesResponse;
 pub use purposes::{PurposeList, PurposeView};
 pub use quota::{
     DailyRowQuota, EnumerationGuard, QuotaRefusal, DEFAULT_DAILY_ROWS_PER_KEY,
@@ -165,6 +167,7 @@ pub fn app(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/v1/search", post(search::search))
         .route("/v1/purposes", get(purposes::purposes))
+        .route("/v1/outcomes", post(outcomes::report))
         .route("/v1/records", post(records::upsert))
         .route(
             "/v1/records/{record_id}",
@@ -369,6 +372,7 @@ impl Server {
             .state
             .is_read_only()
             .then(|| tokio::spawn(follow_commits(state.clone(), self.reload_every)));
+        let outcomes = tokio::spawn(follow_outcomes(state.clone(), self.reload_every));
         connections::serve(
             self.listener,
             app(self.state),
@@ -386,6 +390,8 @@ impl Server {
             reloading.abort();
             let _ = reloading.await;
         }
+        outcomes.abort();
+        let _ = outcomes.await;
         // The job in hand stops after its batch and stays queued for the next start.
         state.jobs().shut_down();
         let _ = tokio::task::spawn_blocking(move || worker.join()).await;
@@ -431,6 +437,28 @@ async fn follow_commits(state: AppState, every: std::time::Duration) {
                 tracing::error!(%error, "reload task failed");
                 watch.forget();
             }
+        }
+    }
+}
+
+/// Every `every`, reads the outcome log again when another process appended to it
+/// (`skiptrace outcomes` beside the server, `skiptrace replicate` into a replica's copy).
+async fn follow_outcomes(state: AppState, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let store = state.index().outcomes().clone();
+        match tokio::task::spawn_blocking(move || store.refresh()).await {
+            Ok(Ok(true)) => tracing::info!(
+                outcomes = state.index().outcomes().len(),
+                "outcome log read again"
+            ),
+            Ok(Ok(false)) => {}
+            Ok(Err(error)) => {
+                tracing::error!(%error, "outcome log unreadable; keeping the outcomes known")
+            }
+            Err(error) => tracing::error!(%error, "outcome refresh task failed"),
         }
     }
 }

@@ -22,6 +22,7 @@ roles `searcher` (search), `loader` (records), `admin` (everything, unmasked SSN
         super::records::get_record,
         super::records::delete_record,
         super::rematch::rematch,
+        super::outcomes::report,
         super::jobs::submit,
         super::jobs::list,
         super::jobs::status,
@@ -42,6 +43,7 @@ roles `searcher` (search), `loader` (records), `admin` (everything, unmasked SSN
     tags(
         (name = "search", description = "Find a debtor"),
         (name = "records", description = "Load, read and remove records"),
+        (name = "outcomes", description = "Report what working a contact found: later searches rank and suppress contacts by it"),
         (name = "jobs", description = "Re-match returned-mail files: at once (POST /v1/rematch) or as background jobs"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )

@@ -155,7 +155,7 @@ pub(crate) async fn upsert(
 /// Returns the step that writes a change's audit line before its commit: a crash between the
 /// two leaves a line for a change that never landed, never a change without its line. No ids,
 /// no change, no line (the middleware logs the request).
-fn audit_before_commit(
+pub(super) fn audit_before_commit(
     state: &AppState,
     caller: &Caller,
     route: &'static str,
@@ -179,7 +179,7 @@ fn audit_before_commit(
 
 /// Marks a successful change as logged by [`audit_before_commit`], so the middleware writes no
 /// second line; a change that failed after its line is logged again with its error.
-fn committed_with_its_line(response: &mut Response, details: &AuditDetails) {
+pub(super) fn committed_with_its_line(response: &mut Response, details: &AuditDetails) {
     if response.status().is_success() && !details.result_ids.is_empty() {
         response.extensions_mut().insert(AuditedByHandler);
     }

@@ -106,6 +106,10 @@ pub struct ContactPointView {
     /// new address under a married name).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub from_fragment: bool,
+    /// The collection outcome that moved its confidence (`right party reached 2026-10-02 by
+    /// key k_...`), when one did (`POST /v1/outcomes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
 }
 
 /// A postal address, USPS style.
@@ -252,6 +256,7 @@ impl ContactPointView {
             marked_bad: point.marked_bad,
             status: point.status.map(|s| s.as_str().to_string()),
             from_fragment: point.from_fragment,
+            outcome: point.outcome.clone(),
         }
     }
 }

@@ -5,6 +5,7 @@ mod cli;
 mod engine;
 mod eval;
 mod jobs;
+mod outcomes;
 mod rematch;
 mod replicas;
 mod server;
