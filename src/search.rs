@@ -6,6 +6,7 @@
 //! reached, and its contact points are merged and ranked.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -176,6 +177,15 @@ impl Engine {
     /// Returns the model.
     pub fn model(&self) -> &Model {
         &self.model
+    }
+
+    /// Returns this engine with another outcome store in place of the index's own (an
+    /// evaluation that records simulated outcomes without touching the index's log).
+    pub fn with_outcome_store(&self, store: Arc<crate::outcomes::OutcomeStore>) -> Engine {
+        Engine {
+            index: self.index.with_outcome_store(store),
+            ..self.clone()
+        }
     }
 
     /// Searches for the person a query describes: retrieve, score, resolve, rank contacts.

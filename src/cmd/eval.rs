@@ -83,6 +83,21 @@ pub struct Args {
     /// Also print the error samples.
     #[arg(long)]
     pub errors: bool,
+    /// Then run N rounds of simulated collection outcomes (the shipped or first model): each
+    /// round's offers are worked by collectors whose results follow the truth, recorded as
+    /// outcomes in memory (never in the index's log), and the queries re-matched; prints the
+    /// right-party rates per round and the wrong-party contacts offered again.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        conflicts_with = "no_rematch"
+    )]
+    pub outcome_rounds: usize,
+    /// Write the simulated outcomes of --outcome-rounds to FILE (JSON Lines, the form of an
+    /// index's outcomes.jsonl).
+    #[arg(long, value_name = "FILE", requires = "outcome_rounds")]
+    pub outcomes_out: Option<PathBuf>,
 }
 
 /// Splits `[NAME=]FILE`; a `=` inside a path (after a `/`) is part of the file name.
@@ -278,6 +293,36 @@ fn rematch_systems(
 }
 
 /// Runs `skiptrace eval`.
+/// Runs `--outcome-rounds` with the shipped model (or the first `--model`).
+fn outcome_rounds(
+    args: &Args,
+    set: &LabelledSet,
+    index: &SkipIndex,
+) -> anyhow::Result<Vec<evaluation::RoundFigures>> {
+    let model_file = args.models.first().map(|spec| named(spec).1);
+    let engine = Engine::new(index.clone(), super::load_model(model_file.as_deref())?);
+    let options = RematchOptions {
+        search: SearchOptions {
+            match_threshold: args.match_threshold,
+            ..SearchOptions::default()
+        },
+        review_threshold: args.review_threshold,
+        ..RematchOptions::default()
+    };
+    let today = skiptrace::normalize::Date::today();
+    let (rounds, stream) =
+        evaluation::outcome_rounds(&engine, set, &options, args.outcome_rounds, 1, today);
+    if let Some(path) = &args.outcomes_out {
+        let mut lines = String::new();
+        for outcome in &stream {
+            lines.push_str(&serde_json::to_string(outcome)?);
+            lines.push('\n');
+        }
+        std::fs::write(path, lines).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(rounds)
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     for (name, value) in [
         ("--match-threshold", args.match_threshold),
@@ -304,10 +349,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     dataset.review_threshold = args.review_threshold;
 
     let mut runs = Vec::new();
+    let mut rounds = Vec::new();
     if !args.no_rematch {
         let (index, info) = open_index(&args, &inputs)?;
         runs.extend(rematch_systems(&args, &set, &index, &info)?);
         dataset.index = Some(info);
+        if args.outcome_rounds > 0 {
+            rounds = outcome_rounds(&args, &set, &index)?;
+        }
     }
     for spec in &args.score_outputs {
         let (name, file) = named(spec);
@@ -342,6 +391,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if args.errors {
         print_errors(&report);
+    }
+    if !rounds.is_empty() {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&rounds)?);
+        } else {
+            println!("\nOutcome rounds (simulated collectors; rates over matched debtors in the records):");
+            println!("| round | matched debtors | right-party address | right-party phone | address offers right | phone offers right | outcomes recorded after | wrong party offered again |");
+            println!("|---|---|---|---|---|---|---|---|");
+            for r in &rounds {
+                println!(
+                    "| {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {} | {} |",
+                    r.round,
+                    r.matched_debtors,
+                    r.right_party_address,
+                    r.right_party_phone,
+                    r.address_offer_precision,
+                    r.phone_offer_precision,
+                    r.outcomes_recorded,
+                    r.wrong_party_offered_again
+                );
+            }
+        }
     }
     Ok(())
 }

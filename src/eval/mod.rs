@@ -9,6 +9,7 @@
 //! [`report`] and [`plot`] write them side by side, one column per system.
 
 pub mod metrics;
+pub mod outcome_rounds;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod prediction;
@@ -30,6 +31,8 @@ use report::{
     Dataset, ErrorSample, EvalReport, Latency, SystemReport, SystemSource, MAX_ERROR_SAMPLES,
 };
 use truth::{ContactTruth, LabelledSet, QueryTruth};
+
+pub use outcome_rounds::{outcome_rounds, RoundFigures};
 
 /// One system's answers to the queries, before judging.
 #[derive(Debug, Clone)]

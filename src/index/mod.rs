@@ -172,6 +172,14 @@ impl SkipIndex {
         Ok(RecordWriter::new(writer, self.fields.clone()))
     }
 
+    /// Returns this index reading its outcomes from `store` instead of its own log.
+    pub fn with_outcome_store(&self, store: Arc<OutcomeStore>) -> SkipIndex {
+        SkipIndex {
+            outcomes: store,
+            ..self.clone()
+        }
+    }
+
     /// Returns the collection outcomes reported on this index's records.
     pub fn outcomes(&self) -> &Arc<OutcomeStore> {
         &self.outcomes

@@ -648,9 +648,9 @@ fn run(state: &AppState, runtime: &tokio::runtime::Handle, job_id: &str) -> crat
         return store.interrupted(job_id);
     }
     let (rows, outcomes) = count_outcomes(&result)?;
-    store.finish(job_id, rows, &outcomes)?;
     // The run itself, tied to the model and index state that decided it (the download's line
-    // names the records disclosed).
+    // names the records disclosed). Logged before the job is marked done, so a caller who sees
+    // it done finds its line.
     state.audit().append(crate::audit::AuditEvent {
         key_id: Some(spec.key_id.clone()),
         route: "JOB /v1/jobs/{job_id}".to_string(),
@@ -663,5 +663,5 @@ fn run(state: &AppState, runtime: &tokio::runtime::Handle, job_id: &str) -> crat
         index_commit: Some(index_commit),
         ..crate::audit::AuditEvent::default()
     })?;
-    Ok(())
+    store.finish(job_id, rows, &outcomes)
 }

@@ -256,3 +256,55 @@ async fn outcomes_posted_to_the_api_suppress_and_explain_contacts_in_search() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     server.stop().await;
 }
+
+#[test]
+fn simulated_outcome_rounds_raise_the_share_of_offers_that_reach_the_debtor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    synth_and_index(dir.path());
+    let out = run_ok(
+        dir.path(),
+        &[
+            "eval",
+            "--synth",
+            "gen",
+            "--index",
+            "idx",
+            "--outcome-rounds",
+            "2",
+        ],
+    );
+    let rows: Vec<Vec<String>> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("| round"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    let figure = |round: usize, column: usize| rows[round][column].parse::<f64>().expect("number");
+    for round in 0..3 {
+        assert_eq!(
+            figure(round, 7),
+            0.0,
+            "round {round}: a wrong-party contact offered again"
+        );
+    }
+    assert!(
+        figure(1, 5) > figure(0, 5),
+        "phone offers reach the debtor more often: {out}"
+    );
+    assert!(
+        figure(1, 3) >= figure(0, 3),
+        "no fewer debtors get their current phone: {out}"
+    );
+    assert!(figure(0, 6) > 0.0, "collectors recorded outcomes");
+    assert!(
+        !dir.path().join("idx").join("outcomes.jsonl").exists(),
+        "simulated outcomes never reach the index's log"
+    );
+}
