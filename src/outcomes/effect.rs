@@ -350,6 +350,54 @@ mod tests {
     }
 
     #[test]
+    fn cease_contact_closes_only_its_channel_and_a_delivered_letter_lifts_a_little() {
+        const ADDRESS: ContactKind = ContactKind::Address;
+        let reports = [
+            outcome(
+                OutcomeKind::CeaseContact,
+                ContactKind::Email,
+                "a@b.com",
+                "2026-03-01",
+            ),
+            outcome(
+                OutcomeKind::MailDelivered,
+                ADDRESS,
+                "12 ELM ST||45402",
+                "2026-03-01",
+            ),
+        ];
+        let refs: Vec<&Outcome> = reports.iter().collect();
+        let today = date("2026-03-02");
+        let email = apply_outcomes(ContactKind::Email, "other@b.com", 0.5, &refs, today);
+        assert!(
+            email
+                .hidden
+                .as_deref()
+                .is_some_and(|h| h.contains("email channel")),
+            "{email:?}"
+        );
+        let phone = apply_outcomes(PHONE, "6145550142", 0.5, &refs, today);
+        assert_eq!(
+            phone,
+            Verdict {
+                confidence: 0.5,
+                right_party: false,
+                hidden: None,
+                note: None
+            }
+        );
+        let home = apply_outcomes(ADDRESS, "12 ELM ST||45402", 0.5, &refs, today);
+        assert!(
+            home.confidence > 0.5 && home.confidence < 0.9 && !home.right_party,
+            "{home:?}"
+        );
+        assert_eq!(
+            home.note.as_deref(),
+            Some("mail delivered 2026-03-01 by desk 4")
+        );
+    }
+
+    #[test]
     fn outcomes_are_found_through_any_record_of_the_identity() {
         let mut anchored = outcome(OutcomeKind::RightParty, PHONE, "6145550142", "2026-10-02");
         anchored.record_id = "R7".into();
