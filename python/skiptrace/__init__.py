@@ -69,7 +69,7 @@ class Index:
         return self._engine.commit_id
 
     def reload(self) -> None:
-        """Picks up the index's last commit."""
+        """Picks up the index's last commit and any outcomes recorded since it was opened."""
         self._engine.reload()
 
     def search(self, query: Mapping[str, Any], *, unmasked: bool = False) -> dict:

@@ -36,6 +36,25 @@ def test_opens_the_index_read_only(population):
     index.reload()
 
 
+def test_outcomes_recorded_by_the_cli_apply_after_reload(population, skiptrace_bin, tmp_path):
+    """A do-not-call recorded while the module holds the index hides the phones after reload."""
+    import shutil
+    index_dir = tmp_path / "idx"
+    shutil.copytree(population / "idx", index_dir)
+    index = skiptrace.Index(index_dir)
+    table = read_strings(population / "returned_mail.csv").combine_chunks()
+    before = index.rematch(table).to_pylist()
+    row = next(r for r in before if r["match_status"] == "matched" and r["best_phone"])
+    (tmp_path / "outcomes.csv").write_text(
+        "account_id,match_record_id,outcome,phone\n"
+        f"{row['account_id']},{row['match_record_id']},do_not_call,{row['best_phone']}\n")
+    run(skiptrace_bin, "outcomes", "--index", str(index_dir), str(tmp_path / "outcomes.csv"))
+    position = before.index(row)
+    assert index.rematch(table).to_pylist()[position]["best_phone"] == row["best_phone"]
+    index.reload()
+    assert index.rematch(table).to_pylist()[position]["best_phone"] == ""
+
+
 def test_a_directory_without_an_index_is_an_os_error(tmp_path):
     with pytest.raises(OSError, match="no index here"):
         skiptrace.Index(tmp_path)

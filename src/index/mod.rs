@@ -195,12 +195,14 @@ impl SkipIndex {
         self.reader.searcher()
     }
 
-    /// Makes the last commit visible to new searchers.
+    /// Makes the last commit visible to new searchers, and outcomes another process appended
+    /// since (a long-lived reader such as the Python module sees both).
     ///
     /// # Errors
-    /// On tantivy failures.
+    /// On tantivy failures, or an outcome log that no longer reads.
     pub fn reload(&self) -> Result<()> {
         self.reader.reload()?;
+        self.outcomes.refresh()?;
         Ok(())
     }
 
