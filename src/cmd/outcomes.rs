@@ -13,7 +13,7 @@ use skiptrace::outcomes::OutcomeColumns;
 /// Flags of `skiptrace outcomes`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example:\n  skiptrace outcomes --index index/ --reported-by 'floor 2' dispositions.csv\n\n\
+    after_help = "Example:\n  skiptrace outcomes --index index/ --reported-by 'floor 2' dispositions.csv\n  skiptrace outcomes --index index/ --report      # suppressions in force, contacts masked\n\n\
 Each row reports one outcome: an outcome column (right_party, wrong_party, disconnected,\n\
 no_answer, mail_returned, mail_delivered, cease_contact, do_not_call, suppression_lifted), the\n\
 contact it is about (phone, email, or address_line1 with zip or city), match_record_id (the\n\
@@ -35,17 +35,29 @@ pub struct Args {
     /// Character encoding of the input (default: detected).
     #[arg(long, value_parser = super::parse_encoding)]
     pub encoding: Option<FileEncoding>,
+    /// Instead of recording, list what outcomes keep from collectors now: channels under a
+    /// cease or do-not-call not lifted, and wrong-party contacts, with when and by whom
+    /// (contacts masked).
+    #[arg(long, conflicts_with = "input")]
+    pub report: bool,
+    /// With --report: JSON instead of a table.
+    #[arg(long, requires = "report")]
+    pub json: bool,
     /// Outcomes file: CSV (delimiter sniffed), TSV or JSON Lines.
-    pub input: PathBuf,
+    #[arg(required_unless_present = "report")]
+    pub input: Option<PathBuf>,
 }
 
 /// Runs `skiptrace outcomes`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let index = SkipIndex::open(&args.index)
         .with_context(|| format!("opening index {}", args.index.display()))?;
+    let Some(input) = &args.input else {
+        return report(&index, args.json);
+    };
     let overrides = MappingOverrides::parse(&args.map)?;
-    let reader = RecordReader::open_in(&args.input, &overrides, args.encoding)
-        .with_context(|| format!("reading {}", args.input.display()))?;
+    let reader = RecordReader::open_in(input, &overrides, args.encoding)
+        .with_context(|| format!("reading {}", input.display()))?;
     let columns = reader.mapping().columns.clone();
     let found = OutcomeColumns::find(&columns)?;
     let today = Date::today();
@@ -82,5 +94,34 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ))
         .into());
     }
+    Ok(())
+}
+
+/// Prints the suppressions in force (`--report`).
+fn report(index: &SkipIndex, json: bool) -> anyhow::Result<()> {
+    let listed = skiptrace::outcomes::suppressions(&index.outcomes().all());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&listed)?);
+        return Ok(());
+    }
+    println!("| since | record | account | channel | contact | reason | reported by |");
+    println!("|---|---|---|---|---|---|---|");
+    for s in &listed {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            s.at,
+            s.record_id,
+            s.account,
+            s.channel.as_str(),
+            s.contact,
+            s.reason.as_str(),
+            s.reported_by
+        );
+    }
+    eprintln!(
+        "{} suppressions in force, of {} outcomes on file",
+        listed.len(),
+        index.outcomes().len()
+    );
     Ok(())
 }

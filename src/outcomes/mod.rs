@@ -10,6 +10,7 @@
 
 pub mod effect;
 pub mod input;
+pub mod report;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,7 @@ use crate::resolve::ContactKind;
 
 pub use effect::{apply_outcomes, ContactOutcomes};
 pub use input::OutcomeColumns;
+pub use report::{suppressions, Suppression};
 pub use store::{OutcomeStore, OUTCOMES_FILE};
 
 /// What working a contact found.

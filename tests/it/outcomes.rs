@@ -91,6 +91,40 @@ fn outcomes_rerank_and_suppress_contacts_in_the_next_rematch_and_survive_reindex
     assert!(recorded.status.success(), "{said}");
     assert!(said.contains("4 outcomes recorded, 1 rejected"), "{said}");
     assert!(said.contains("row 5, column outcome"), "{said}");
+    // The compliance listing: what is kept from collectors, and why, contacts masked.
+    let listing = run_ok(path, &["outcomes", "--index", "idx", "--report"]);
+    let digits = |display: &str| {
+        display
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+    };
+    let (wrong_number, dnc_number) = (digits(&wrong["best_phone"]), digits(&dnc["best_phone"]));
+    for (reason, number, account) in [
+        ("wrong_party", &wrong_number, &wrong["account_id"]),
+        ("do_not_call", &dnc_number, &dnc["account_id"]),
+    ] {
+        let line = listing
+            .lines()
+            .find(|l| l.contains(reason))
+            .unwrap_or_else(|| panic!("{reason} listed: {listing}"));
+        assert!(
+            line.contains(account.as_str()) && line.contains("desk 4"),
+            "{line}"
+        );
+        assert!(
+            line.contains(&format!("***-***-{}", &number[6..])),
+            "{line}"
+        );
+        assert!(
+            !line.contains(number.as_str()),
+            "the full number is masked: {line}"
+        );
+    }
+    assert!(
+        !listing.contains("right_party") && !listing.contains("mail_returned"),
+        "{listing}"
+    );
 
     for round in ["after", "after reindexing"] {
         let after = rematch(&format!("{}.csv", round.replace(' ', "_")));
