@@ -18,7 +18,7 @@ use serde::Serialize;
 use rayon::prelude::*;
 
 use super::prediction::{OutputColumns, Prediction};
-use super::truth::LabelledSet;
+use super::truth::{LabelledSet, QueryTruth};
 use crate::bulk::{rematch_row, MatchStatus, RematchOptions};
 use crate::normalize::{parse_phone, Date};
 use crate::outcomes::{Outcome, OutcomeKind, OutcomeStore};
@@ -117,6 +117,29 @@ pub fn outcome_rounds(
     (figures, stream)
 }
 
+/// The matched rows of a round: position, truth and answer.
+fn matched_rows<'a>(
+    set: &'a LabelledSet,
+    predictions: &'a [Option<Prediction>],
+) -> impl Iterator<Item = (usize, &'a QueryTruth, &'a Prediction)> {
+    set.queries
+        .iter()
+        .zip(predictions)
+        .enumerate()
+        .filter_map(|(i, (truth, prediction))| {
+            let p = prediction
+                .as_ref()
+                .filter(|p| p.status == Some(MatchStatus::Matched))?;
+            Some((i, truth, p))
+        })
+}
+
+/// True when the answer's record is the queried person's: only then are the offered contacts
+/// the debtor's to reach.
+fn names_the_debtor(set: &LabelledSet, truth: &QueryTruth, answer: &Prediction) -> bool {
+    answer.record_id.as_ref().and_then(|r| set.owner.get(r)) == Some(&truth.person)
+}
+
 /// The round's right-party rates and the wrong-party contacts offered again.
 fn judge(
     set: &LabelledSet,
@@ -127,13 +150,7 @@ fn judge(
     let (mut address_right, mut phone_right) = (0u64, 0u64);
     // Offers and right offers, addresses then phones.
     let mut offers = [(0u64, 0u64); 2];
-    for (i, (truth, prediction)) in set.queries.iter().zip(predictions).enumerate() {
-        let Some(p) = prediction
-            .as_ref()
-            .filter(|p| p.status == Some(MatchStatus::Matched))
-        else {
-            continue;
-        };
+    for (i, truth, p) in matched_rows(set, predictions) {
         if let Some(marked) = wrong.get(&i) {
             for (kind, key) in marked {
                 let offered = match kind {
@@ -145,7 +162,7 @@ fn judge(
                     u64::from(offered.is_some_and(|o| &o.key == key));
             }
         }
-        let is_debtor = p.record_id.as_ref().and_then(|r| set.owner.get(r)) == Some(&truth.person);
+        let is_debtor = names_the_debtor(set, truth, p);
         let right = |offered: Option<&super::prediction::Offered>,
                      truth: Option<&super::truth::ContactTruth>| {
             is_debtor && matches!((offered, truth), (Some(o), Some(t)) if o.key == t.key)
@@ -187,19 +204,13 @@ fn work(
     wrong: &mut HashMap<usize, Vec<(ContactKind, String)>>,
 ) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
-    for (i, (truth, prediction)) in set.queries.iter().zip(predictions).enumerate() {
-        let Some(p) = prediction
-            .as_ref()
-            .filter(|p| p.status == Some(MatchStatus::Matched))
-        else {
-            continue;
-        };
+    for (i, truth, p) in matched_rows(set, predictions) {
         let Some(record_id) = p.record_id.clone() else {
             continue;
         };
         // Whoever the matched record belongs to, the debtor is reachable only at the debtor's
         // own current contacts.
-        let is_debtor = set.owner.get(&record_id) == Some(&truth.person);
+        let is_debtor = names_the_debtor(set, truth, p);
         let current = |t: Option<&super::truth::ContactTruth>, key: &str| {
             is_debtor && t.is_some_and(|t| t.key == key)
         };
