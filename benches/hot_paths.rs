@@ -269,7 +269,7 @@ fn identities(c: &mut Criterion, f: &Fixture) {
                     .iter()
                     .map(|g| {
                         let members: Vec<&NormalizedRecord> = g.iter().map(|&i| refs[i]).collect();
-                        merge_contacts(&members, on_file).len()
+                        merge_contacts(&members, on_file).points.len()
                     })
                     .sum::<usize>()
             },

@@ -39,6 +39,16 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A line of an outcome log (or a file in its form) is not an outcome.
+    #[error("{path}: line {line} is not an outcome: {message}")]
+    OutcomeLog {
+        /// File path.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -367,6 +367,7 @@ impl Engine {
             .collect();
         sort_best_first(&mut records);
         let probability = probability_from_weight(total);
+        let contacts = merge_contacts(&members, on_file);
         Identity {
             identity_id: members
                 .iter()
@@ -389,7 +390,8 @@ impl Engine {
                 .next(),
             ssn: best_ssn(&members),
             records,
-            contacts: merge_contacts(&members, on_file),
+            contacts: contacts.points,
+            hidden_contacts: contacts.hidden,
             flags: Vec::new(),
         }
     }

@@ -95,9 +95,19 @@ pub struct Args {
     )]
     pub outcome_rounds: usize,
     /// Write the simulated outcomes of --outcome-rounds to FILE (JSON Lines, the form of an
-    /// index's outcomes.jsonl).
+    /// index's outcomes.jsonl; one date per round).
     #[arg(long, value_name = "FILE", requires = "outcome_rounds")]
     pub outcomes_out: Option<PathBuf>,
+    /// Then replay the outcomes in FILE (JSON Lines, the form of an index's outcomes.jsonl or
+    /// of --outcomes-out), one round per date, oldest first: re-match, record the round's
+    /// outcomes in memory, re-match again; each outcome's `account` names the query it was
+    /// reported for. Prints the same table as --outcome-rounds.
+    #[arg(
+        long = "outcomes",
+        value_name = "FILE",
+        conflicts_with_all = ["no_rematch", "outcome_rounds"]
+    )]
+    pub replay_outcomes: Option<PathBuf>,
 }
 
 /// Splits `[NAME=]FILE`; a `=` inside a path (after a `/`) is part of the file name.
@@ -292,8 +302,7 @@ fn rematch_systems(
     Ok(runs)
 }
 
-/// Runs `skiptrace eval`.
-/// Runs `--outcome-rounds` with the shipped model (or the first `--model`).
+/// Runs `--outcome-rounds` or `--outcomes` with the shipped model (or the first `--model`).
 fn outcome_rounds(
     args: &Args,
     set: &LabelledSet,
@@ -309,6 +318,15 @@ fn outcome_rounds(
         review_threshold: args.review_threshold,
         ..RematchOptions::default()
     };
+    if let Some(path) = &args.replay_outcomes {
+        let stream = skiptrace::outcomes::read_outcomes(path)?;
+        eprintln!(
+            "replaying {} outcomes from {}",
+            stream.len(),
+            path.display()
+        );
+        return Ok(evaluation::replay_outcomes(&engine, set, &options, stream));
+    }
     let today = skiptrace::normalize::Date::today();
     let (rounds, stream) =
         evaluation::outcome_rounds(&engine, set, &options, args.outcome_rounds, 1, today);
@@ -323,6 +341,7 @@ fn outcome_rounds(
     Ok(rounds)
 }
 
+/// Runs `skiptrace eval`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     for (name, value) in [
         ("--match-threshold", args.match_threshold),
@@ -354,7 +373,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let (index, info) = open_index(&args, &inputs)?;
         runs.extend(rematch_systems(&args, &set, &index, &info)?);
         dataset.index = Some(info);
-        if args.outcome_rounds > 0 {
+        if args.outcome_rounds > 0 || args.replay_outcomes.is_some() {
             rounds = outcome_rounds(&args, &set, &index)?;
         }
     }
@@ -396,20 +415,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if args.json {
             println!("{}", serde_json::to_string_pretty(&rounds)?);
         } else {
-            println!("\nOutcome rounds (simulated collectors; rates over matched debtors in the records):");
-            println!("| round | matched debtors | right-party address | right-party phone | address offers right | phone offers right | outcomes recorded after | wrong party offered again |");
-            println!("|---|---|---|---|---|---|---|---|");
+            let whose = if args.replay_outcomes.is_some() {
+                "replayed outcomes"
+            } else {
+                "simulated collectors"
+            };
+            println!("\nOutcome rounds ({whose}; rates over matched debtors in the records, findable = the current contact is in their records, the rate's ceiling):");
+            println!("| round | matched debtors | right-party address | findable address | right-party phone | findable phone | address offers right | phone offers right | outcomes recorded after | forbidden offered again |");
+            println!("|---|---|---|---|---|---|---|---|---|---|");
             for r in &rounds {
                 println!(
-                    "| {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {} | {} |",
+                    "| {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {} | {} |",
                     r.round,
                     r.matched_debtors,
                     r.right_party_address,
+                    r.findable_address,
                     r.right_party_phone,
+                    r.findable_phone,
                     r.address_offer_precision,
                     r.phone_offer_precision,
                     r.outcomes_recorded,
-                    r.wrong_party_offered_again
+                    r.forbidden_offered_again
                 );
             }
         }

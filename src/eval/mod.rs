@@ -32,7 +32,7 @@ use report::{
 };
 use truth::{ContactTruth, LabelledSet, QueryTruth};
 
-pub use outcome_rounds::{outcome_rounds, RoundFigures};
+pub use outcome_rounds::{outcome_rounds, replay_outcomes, RoundFigures};
 
 /// One system's answers to the queries, before judging.
 #[derive(Debug, Clone)]

@@ -207,21 +207,10 @@ fn lift(confidence: f64, share: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcomes::sample_outcome as outcome;
 
     fn date(text: &str) -> Date {
         crate::normalize::parse_date(text).expect("date")
-    }
-
-    fn outcome(kind: OutcomeKind, channel: ContactKind, contact: &str, at: &str) -> Outcome {
-        Outcome {
-            outcome: kind,
-            channel,
-            contact: contact.into(),
-            record_id: "R1".into(),
-            account: "A1".into(),
-            at: date(at),
-            reported_by: "desk 4".into(),
-        }
     }
 
     const PHONE: ContactKind = ContactKind::Phone;

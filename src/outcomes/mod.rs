@@ -20,8 +20,8 @@ use crate::resolve::ContactKind;
 
 pub use effect::{apply_outcomes, ContactOutcomes};
 pub use input::OutcomeColumns;
-pub use report::{suppressions, Suppression};
-pub use store::{OutcomeStore, OUTCOMES_FILE};
+pub use report::{masked_contact, suppressions, Suppression};
+pub use store::{read_outcomes, OutcomeStore, OUTCOMES_FILE};
 
 /// What working a contact found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -120,6 +120,26 @@ pub struct Outcome {
     pub at: Date,
     /// Who reported it (the API key's name, or `--reported-by`).
     pub reported_by: String,
+}
+
+/// An outcome on `contact`, anchored on record `R1` of account `A1`, reported by `desk 4` on
+/// `at` (an ISO date): for tests.
+#[cfg(test)]
+pub(crate) fn sample_outcome(
+    kind: OutcomeKind,
+    channel: ContactKind,
+    contact: &str,
+    at: &str,
+) -> Outcome {
+    Outcome {
+        outcome: kind,
+        channel,
+        contact: contact.into(),
+        record_id: "R1".into(),
+        account: "A1".into(),
+        at: crate::normalize::parse_date(at).expect("an ISO date"),
+        reported_by: "desk 4".into(),
+    }
 }
 
 /// A contact as a caller reports it, before normalizing.

@@ -61,14 +61,15 @@ fn entry(outcome: &Outcome) -> Suppression {
         account: outcome.account.clone(),
         channel: outcome.channel,
         reason: outcome.outcome,
-        contact: masked(outcome.channel, &outcome.contact),
+        contact: masked_contact(outcome.channel, &outcome.contact),
         at: outcome.at,
         reported_by: outcome.reported_by.clone(),
     }
 }
 
-/// A contact key as a report may show it.
-fn masked(channel: ContactKind, key: &str) -> String {
+/// A contact key as a report may show it: a phone's last four, an email's domain, an address's
+/// ZIP (or city and state).
+pub fn masked_contact(channel: ContactKind, key: &str) -> String {
     match channel {
         ContactKind::Phone => {
             let last4: String = key
@@ -94,15 +95,7 @@ mod tests {
     use super::*;
 
     fn outcome(kind: OutcomeKind, channel: ContactKind, contact: &str, at: &str) -> Arc<Outcome> {
-        Arc::new(Outcome {
-            outcome: kind,
-            channel,
-            contact: contact.into(),
-            record_id: "R1".into(),
-            account: "A1".into(),
-            at: crate::normalize::parse_date(at).expect("date"),
-            reported_by: "desk 4".into(),
-        })
+        Arc::new(crate::outcomes::sample_outcome(kind, channel, contact, at))
     }
 
     #[test]
@@ -144,7 +137,7 @@ mod tests {
             "the lifted do-not-call and the non-suppressing outcomes are not listed"
         );
         assert_eq!(
-            masked(ContactKind::Address, "12 ELM ST||45402"),
+            masked_contact(ContactKind::Address, "12 ELM ST||45402"),
             "*** 45402"
         );
     }

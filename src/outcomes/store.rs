@@ -160,6 +160,18 @@ impl OutcomeStore {
     }
 }
 
+/// Reads a file of outcomes in the log's form (JSON Lines, as `INDEX/outcomes.jsonl` or
+/// `skiptrace eval --outcomes-out` write them), oldest first as written.
+///
+/// # Errors
+/// When the file cannot be read, or a line other than an unfinished last one is not an outcome
+/// (named by its line).
+pub fn read_outcomes(path: &Path) -> Result<Vec<Outcome>> {
+    std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let (outcomes, _) = read_log(path)?;
+    Ok(outcomes.into_iter().map(Arc::unwrap_or_clone).collect())
+}
+
 /// Reads the outcome log at `path` (nothing when absent): its outcomes and the bytes read.
 fn read_log(path: &Path) -> Result<(Vec<Arc<Outcome>>, u64)> {
     let file = match File::open(path) {
@@ -182,9 +194,10 @@ fn read_log(path: &Path) -> Result<(Vec<Arc<Outcome>>, u64)> {
                 tracing::warn!(path = %path.display(), line = number + 1, "skipping an unfinished last outcome line");
             }
             Err(error) => {
-                return Err(Error::IndexDirectory {
+                return Err(Error::OutcomeLog {
                     path: path.to_path_buf(),
-                    message: format!("line {} is not an outcome: {error}", number + 1),
+                    line: number + 1,
+                    message: error.to_string(),
                 })
             }
         }

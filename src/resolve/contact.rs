@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::compare::address::same_place;
 use crate::normalize::phone::format_phone;
 use crate::normalize::{Address, AddressMark, Date, NormalizedRecord, PhoneType};
-use crate::outcomes::{apply_outcomes, ContactOutcomes};
+use crate::outcomes::{apply_outcomes, masked_contact, ContactOutcomes};
 
 /// Years after which a contact point's recency factor halves.
 pub const RECENCY_HALF_LIFE_YEARS: f64 = 1.5;
@@ -53,7 +53,9 @@ pub const CONFIRM_MAX_STALENESS_DAYS: i64 = 548;
 pub const PHONE_CONFIRM_MAX_STALENESS_DAYS: i64 = 1096;
 
 /// Kind of contact point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ContactKind {
     /// Postal address.
@@ -191,6 +193,29 @@ pub struct ContactPoint {
     /// desk 4"), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+}
+
+/// A contact of the identity's records that outcomes forbid offering to this debtor: shown to
+/// the collector masked, with why, so that nobody re-enters it by hand.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HiddenContact {
+    /// Address, phone or email.
+    pub kind: ContactKind,
+    /// The contact, masked as reports show it (a phone's last four, an email's domain, an
+    /// address's ZIP).
+    pub contact: String,
+    /// Why: the outcome, when and who reported it ("wrong party reached 2026-11-20 by desk 4:
+    /// someone else's").
+    pub reason: String,
+}
+
+/// An identity's contacts: those that may be offered, ranked, and those outcomes hide.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MergedContacts {
+    /// Best first per kind; the best current one of each kind carries its status.
+    pub points: Vec<ContactPoint>,
+    /// Hidden by a wrong-party, cease-contact or do-not-call outcome.
+    pub hidden: Vec<HiddenContact>,
 }
 
 /// Returns a contact point's confidence: a recency factor (halving every
@@ -470,10 +495,8 @@ struct Ranked {
 
 /// Merges the contact points of an identity's records, ranks each kind best first, and marks
 /// the best current contact of each kind with its [`ContactStatus`] (listed first of its kind).
-pub fn merge_contacts(
-    records: &[&NormalizedRecord],
-    on_file: &OnFileContacts,
-) -> Vec<ContactPoint> {
+/// Contacts the identity's outcomes forbid are set apart with why.
+pub fn merge_contacts(records: &[&NormalizedRecord], on_file: &OnFileContacts) -> MergedContacts {
     let mut merged: HashMap<(ContactKind, String), Merged> = HashMap::new();
     for record in records {
         if let Some(address) = record.address.as_ref().filter(|a| a.has_street()) {
@@ -506,6 +529,7 @@ pub fn merge_contacts(
         .today
         .or(newest)
         .unwrap_or_else(|| Date::from_days_since_epoch(0));
+    let mut hidden = Vec::new();
     let mut ranked: Vec<Ranked> = merged
         .into_iter()
         .filter_map(|((kind, key), m)| {
@@ -519,7 +543,12 @@ pub fn merge_contacts(
             }
             let verdict = apply_outcomes(kind, &key, score, &outcomes, today);
             // Someone else's, or a channel the debtor closed: never offered to this debtor.
-            if verdict.hidden.is_some() {
+            if let Some(reason) = verdict.hidden {
+                hidden.push(HiddenContact {
+                    kind,
+                    contact: masked_contact(kind, &key),
+                    reason,
+                });
                 return None;
             }
             let postal = m.address.as_ref().map(PostalAddress::of);
@@ -563,7 +592,8 @@ pub fn merge_contacts(
     let mut points: Vec<ContactPoint> = ranked.into_iter().map(|r| r.point).collect();
     // Stable: the best of each kind moves ahead of the rest, which keep their ranking.
     points.sort_by_key(|p| p.status.is_none());
-    points
+    hidden.sort_by(|a, b| (a.kind, &a.contact).cmp(&(b.kind, &b.contact)));
+    MergedContacts { points, hidden }
 }
 
 /// Marks the best current contact of `kind` in `ranked` (best first): the first one a right
@@ -762,6 +792,14 @@ pub fn best_contact(points: &[ContactPoint], kind: ContactKind) -> Option<&Conta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The contacts that may be offered.
+    fn shown_contacts(
+        records: &[&NormalizedRecord],
+        on_file: &OnFileContacts,
+    ) -> Vec<ContactPoint> {
+        merge_contacts(records, on_file).points
+    }
     use crate::record::{Field, RawRecord};
 
     fn record(
@@ -814,6 +852,66 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_party_phone_is_set_apart_masked_with_why_and_a_right_party_one_goes_first() {
+        let stale = record(
+            "1",
+            "phone_directory",
+            "12 Main St",
+            "2175550199",
+            "2026-05-01",
+        );
+        let answered = record("2", "utility", "12 Main St", "4155552671", "2020-01-01");
+        let outcome = |kind, phone: &str, record_id: &str| {
+            std::sync::Arc::new(crate::outcomes::Outcome {
+                outcome: kind,
+                channel: ContactKind::Phone,
+                contact: phone.into(),
+                record_id: record_id.into(),
+                account: "A1".into(),
+                at: crate::normalize::parse_date("2026-11-20").expect("date"),
+                reported_by: "desk 4".into(),
+            })
+        };
+        let before = merge_contacts(&[&stale, &answered], &row("12 Main St", "", ""));
+        assert_eq!(
+            best_contact(&before.points, ContactKind::Phone).map(|p| p.value.as_str()),
+            Some("(217) 555-0199"),
+            "the newer number leads without outcomes"
+        );
+        assert!(before.hidden.is_empty());
+
+        let outcomes = ContactOutcomes::new([
+            outcome(crate::outcomes::OutcomeKind::WrongParty, "2175550199", "1"),
+            outcome(crate::outcomes::OutcomeKind::RightParty, "4155552671", "2"),
+        ]);
+        let today = crate::normalize::parse_date("2026-12-01").expect("date");
+        let after = merge_contacts(
+            &[&stale, &answered],
+            &row("12 Main St", "", "").with_outcomes(outcomes, today),
+        );
+        let phones: Vec<&str> = after
+            .points
+            .iter()
+            .filter(|p| p.kind == ContactKind::Phone)
+            .map(|p| p.value.as_str())
+            .collect();
+        assert_eq!(phones, ["(415) 555-2671"], "the stranger's number is gone");
+        let best = best_contact(&after.points, ContactKind::Phone).expect("a best phone");
+        assert_eq!(
+            best.outcome.as_deref(),
+            Some("right party reached 2026-11-20 by desk 4")
+        );
+        assert_eq!(
+            after.hidden,
+            [HiddenContact {
+                kind: ContactKind::Phone,
+                contact: "***-***-0199".into(),
+                reason: "wrong party reached 2026-11-20 by desk 4: someone else's".into(),
+            }]
+        );
+    }
+
+    #[test]
     fn a_newer_home_is_new_and_the_one_on_file_keeps_its_place() {
         let old = record(
             "1",
@@ -824,7 +922,7 @@ mod tests {
         );
         let new_a = record("2", "credit_header", "98 Oak Avenue", "", "2026-05-01");
         let new_b = record("3", "utility", "98 OAK AVE", "2175550199", "2026-04-01");
-        let points = merge_contacts(
+        let points = shown_contacts(
             &[&old, &new_a, &new_b],
             &row("12 Main Street", "4155552671", ""),
         );
@@ -856,7 +954,7 @@ mod tests {
         ];
         let older = record("3", "public_records", "98 Oak Ave", "", "2020-03-01");
         let records = [&home[0], &home[1], &older];
-        let points = merge_contacts(&records, &row("12 Main St", "", ""));
+        let points = shown_contacts(&records, &row("12 Main St", "", ""));
         assert_eq!(
             best_line1(&points),
             Some(("12 MAIN ST".into(), ContactStatus::Confirmed))
@@ -896,7 +994,7 @@ mod tests {
         );
         let mut all: Vec<&NormalizedRecord> = on_file.iter().collect();
         all.push(&stale);
-        let points = merge_contacts(&all, &row("12 Main St", "(312) 555-0188", ""));
+        let points = shown_contacts(&all, &row("12 Main St", "(312) 555-0188", ""));
         let phone = best_contact(&points, ContactKind::Phone).expect("a phone");
         assert_eq!(phone.status, Some(ContactStatus::Confirmed));
         assert_eq!(phone.value, "(312) 555-0188");
@@ -921,7 +1019,7 @@ mod tests {
             "2175550199",
             "2026-06-01",
         );
-        let points = merge_contacts(&[&mobile], &OnFileContacts::of(&query));
+        let points = shown_contacts(&[&mobile], &OnFileContacts::of(&query));
         let phone = best_contact(&points, ContactKind::Phone).expect("a phone");
         assert_eq!(phone.status, Some(ContactStatus::Confirmed));
     }
@@ -930,7 +1028,7 @@ mod tests {
     fn the_row_without_its_unit_is_corrected_to_the_unit_the_records_give() {
         let with_unit = record("1", "credit_header", "12 Main St Apt 4", "", "2026-06-01");
         for reason in ["", "INSUFFICIENT ADDRESS"] {
-            let points = merge_contacts(&[&with_unit], &row("12 Main St", "", reason));
+            let points = shown_contacts(&[&with_unit], &row("12 Main St", "", reason));
             assert_eq!(
                 best_line1(&points),
                 Some(("12 MAIN ST APT 4".into(), ContactStatus::Corrected)),
@@ -951,7 +1049,7 @@ mod tests {
             .with(Field::City, "Springfield")
             .with(Field::Zip, "62707");
         let row_typo = OnFileContacts::of(&NormalizedRecord::from_raw(&raw).0);
-        let points = merge_contacts(&[&zip_fixed], &row_typo);
+        let points = shown_contacts(&[&zip_fixed], &row_typo);
         assert_eq!(
             best_line1(&points),
             Some(("12 MAPLE ST".into(), ContactStatus::Corrected))
@@ -969,7 +1067,7 @@ mod tests {
             "2026-06-01",
         );
         let before = seen_record("2", "utility", "98 Oak Ave", "", "2015-01-01", "2021-12-01");
-        let points = merge_contacts(
+        let points = shown_contacts(
             &[&on_file, &before],
             &row("12 Main St", "", "ATTEMPTED NOT KNOWN"),
         );
@@ -977,7 +1075,7 @@ mod tests {
         assert!(points.iter().any(|p| p.on_file && p.marked_bad));
 
         let after = seen_record("3", "utility", "7 Elm St", "", "2025-01-01", "2026-06-20");
-        let points = merge_contacts(
+        let points = shown_contacts(
             &[&on_file, &before, &after],
             &row("12 Main St", "", "MOVED LEFT NO ADDRESS"),
         );
@@ -997,17 +1095,17 @@ mod tests {
             .with(Field::Phone, "3125550188")
             .with(Field::OnFileDate, "2022-03-15");
         let on_file = OnFileContacts::of(&NormalizedRecord::from_raw(&raw).0);
-        let points = merge_contacts(&[&older_home], &on_file);
+        let points = shown_contacts(&[&older_home], &on_file);
         assert_eq!(best_line1(&points), None, "{points:?}");
         assert!(best_contact(&points, ContactKind::Phone).is_none());
         let newer = record("2", "utility", "7 Elm St", "", "2023-01-01");
-        let points = merge_contacts(&[&older_home, &newer], &on_file);
+        let points = shown_contacts(&[&older_home, &newer], &on_file);
         assert_eq!(
             best_line1(&points),
             Some(("7 ELM ST".into(), ContactStatus::New))
         );
         let without_date = row("12 Main St", "3125550188", "");
-        let points = merge_contacts(&[&older_home], &without_date);
+        let points = shown_contacts(&[&older_home], &without_date);
         assert!(
             best_line1(&points).is_some(),
             "no date on the row: nothing is older than it"
@@ -1025,18 +1123,18 @@ mod tests {
         );
         let on_file =
             row("12 Main St", "3125550188", "").with_evidence_as_of(Date::new(2026, 6, 1));
-        let points = merge_contacts(&[&home], &on_file);
+        let points = shown_contacts(&[&home], &on_file);
         assert_eq!(best_line1(&points), None, "{points:?}");
         let phone = best_contact(&points, ContactKind::Phone).expect("phones keep three years");
         assert_eq!(phone.status, Some(ContactStatus::Confirmed));
         let decade = row("12 Main St", "3125550188", "").with_evidence_as_of(Date::new(2034, 6, 1));
-        let points = merge_contacts(&[&home], &decade);
+        let points = shown_contacts(&[&home], &decade);
         assert!(
             best_contact(&points, ContactKind::Phone).is_none(),
             "{points:?}"
         );
         let recent = row("12 Main St", "", "").with_evidence_as_of(Date::new(2025, 1, 1));
-        let points = merge_contacts(&[&home], &recent);
+        let points = shown_contacts(&[&home], &recent);
         assert_eq!(
             best_line1(&points),
             Some(("12 MAIN ST".into(), ContactStatus::Confirmed))
@@ -1064,7 +1162,7 @@ mod tests {
             "2025-04-01",
             "2026-05-09",
         );
-        let points = merge_contacts(
+        let points = shown_contacts(
             &[&on_file[0], &on_file[1], &elsewhere],
             &row("12 Main St", "", "ATTEMPTED NOT KNOWN"),
         );
@@ -1091,7 +1189,7 @@ mod tests {
             place("123 N Maple Ave", "Chicago", "60601"),
             place("123 N Maple St", "Peoria", ""),
         ] {
-            let points = merge_contacts(&[&other], &row);
+            let points = shown_contacts(&[&other], &row);
             assert_eq!(
                 best_contact(&points, ContactKind::Address).and_then(|p| p.status),
                 Some(ContactStatus::New),
@@ -1103,7 +1201,7 @@ mod tests {
     #[test]
     fn a_returned_address_reported_without_its_unit_is_still_the_returned_one() {
         let without_unit = record("1", "utility", "12 Main St", "", "2026-06-01");
-        let points = merge_contacts(
+        let points = shown_contacts(
             &[&without_unit],
             &row("12 Main St Apt 4", "", "MOVED LEFT NO ADDRESS"),
         );
@@ -1122,7 +1220,7 @@ mod tests {
             .with(Field::Phone, "3125550188")
             .with(Field::PhoneBad, "Y");
         let query = NormalizedRecord::from_raw(&raw).0;
-        let points = merge_contacts(&[&phone], &OnFileContacts::of(&query));
+        let points = shown_contacts(&[&phone], &OnFileContacts::of(&query));
         assert!(best_contact(&points, ContactKind::Phone).is_none());
     }
 
@@ -1154,7 +1252,7 @@ mod tests {
         );
         let mut all: Vec<&NormalizedRecord> = old_home.iter().collect();
         all.push(&new_home);
-        let points = merge_contacts(&all, &row("920 Aspen St", "", ""));
+        let points = shown_contacts(&all, &row("920 Aspen St", "", ""));
         assert_eq!(
             best_line1(&points),
             Some(("4077 WASHINGTON PL".into(), ContactStatus::New))
@@ -1173,7 +1271,7 @@ mod tests {
             "2026-06-01",
         );
         mobile.phone_type = Some(PhoneType::Mobile);
-        let points = merge_contacts(&[&landline, &mobile], &row("", "", ""));
+        let points = shown_contacts(&[&landline, &mobile], &row("", "", ""));
         let phone = best_contact(&points, ContactKind::Phone).expect("a phone");
         assert_eq!(phone.value, "(312) 555-0177");
         assert_eq!(phone.phone_type, Some(PhoneType::Mobile));
@@ -1184,7 +1282,7 @@ mod tests {
         let with_unit = record("1", "credit_header", "98 Oak Ave Apt 4", "", "2026-05-01");
         let without = record("2", "utility", "98 OAK AVENUE", "", "2026-06-01");
         let query = row("12 Main St", "", "");
-        let points = merge_contacts(&[&with_unit, &without], &query);
+        let points = shown_contacts(&[&with_unit, &without], &query);
         let addresses: Vec<&ContactPoint> = points
             .iter()
             .filter(|p| p.kind == ContactKind::Address)
@@ -1195,7 +1293,7 @@ mod tests {
         assert_eq!(addresses[0].last_seen, Date::new(2026, 6, 1));
 
         let other_unit = record("3", "public_records", "98 Oak Ave Apt 7", "", "2025-01-01");
-        let points = merge_contacts(&[&with_unit, &without, &other_unit], &query);
+        let points = shown_contacts(&[&with_unit, &without, &other_unit], &query);
         let addresses = points
             .iter()
             .filter(|p| p.kind == ContactKind::Address)
@@ -1238,7 +1336,7 @@ mod tests {
         let new_home = record("4", "credit_header", "4077 Washington Pl", "", "2026-06-29");
         let mut all: Vec<&NormalizedRecord> = old_home.iter().collect();
         all.push(&new_home);
-        let points = merge_contacts(&all, &row("920 Aspen St", "", ""));
+        let points = shown_contacts(&all, &row("920 Aspen St", "", ""));
         assert_eq!(
             best_line1(&points),
             Some(("4077 WASHINGTON PL".into(), ContactStatus::New))

@@ -145,7 +145,9 @@ pub(crate) fn absorb_fragments(
         groups[0].members.iter().map(|&i| records[i]).collect();
     let top = &mut groups[0].identity;
     sort_best_first(&mut top.records);
-    top.contacts = merge_contacts(&top_records, on_file);
+    let merged = merge_contacts(&top_records, on_file);
+    top.contacts = merged.points;
+    top.hidden_contacts = merged.hidden;
     for contact in &mut top.contacts {
         contact.from_fragment = !own_contacts.contains(&(contact.kind, contact.value.clone()));
     }
@@ -412,6 +414,7 @@ mod tests {
             ssn: None,
             records: Vec::new(),
             contacts: Vec::new(),
+            hidden_contacts: Vec::new(),
             flags: flags.to_vec(),
         }
     }

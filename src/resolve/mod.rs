@@ -9,7 +9,8 @@ mod pairs;
 use serde::Serialize;
 
 pub use contact::{
-    best_contact, ContactKind, ContactPoint, ContactStatus, OnFileContacts, PostalAddress,
+    best_contact, ContactKind, ContactPoint, ContactStatus, HiddenContact, MergedContacts,
+    OnFileContacts, PostalAddress,
 };
 
 use crate::compare::{Comparison, Level};
@@ -126,6 +127,9 @@ pub struct Identity {
     /// Addresses, phones and emails, best first per kind; the best current one of each kind
     /// carries its status (new, confirmed, corrected), the row's own are marked `on_file`.
     pub contacts: Vec<ContactPoint>,
+    /// Contacts of its records that outcomes forbid offering to this debtor (wrong party,
+    /// cease contact, do not call), masked, with why.
+    pub hidden_contacts: Vec<HiddenContact>,
     /// Warnings for the collector, sorted.
     pub flags: Vec<Flag>,
 }

@@ -73,8 +73,8 @@ pub use replay::{replay, Replay, ReplayError};
 pub use search::{answer, Answer, PurposeRequest, SearchRequest, SearchResponse, MAX_LIMIT};
 pub use state::AppState;
 pub use views::{
-    ContactPointView, FieldExplanationView, IdentityView, PostalAddressView, RecordRefView,
-    RecordView,
+    ContactPointView, FieldExplanationView, HiddenContactView, IdentityView, PostalAddressView,
+    RecordRefView, RecordView,
 };
 pub use web::CONTENT_SECURITY_POLICY;
 

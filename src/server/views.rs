@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::mask::{dob_text, ssn_text};
 use crate::normalize::phone::format_phone;
 use crate::normalize::{Date, NormalizedRecord};
-use crate::resolve::{ContactPoint, FieldExplanation, Identity, PostalAddress, RecordRef};
+use crate::resolve::{
+    ContactPoint, FieldExplanation, HiddenContact, Identity, PostalAddress, RecordRef,
+};
 use crate::score::Band;
 
 /// A candidate person.
@@ -34,6 +36,10 @@ pub struct IdentityView {
     pub records: Vec<RecordRefView>,
     /// Addresses, phones and emails, best first per kind (none below the `possible` band).
     pub contacts: Vec<ContactPointView>,
+    /// Contacts of its records that reported outcomes forbid offering to this debtor, masked,
+    /// with why (none below the `possible` band).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden_contacts: Vec<HiddenContactView>,
     /// Warnings: `possible_jr_sr`, `possible_twin`, `ssn_shared`.
     pub flags: Vec<String>,
 }
@@ -112,6 +118,20 @@ pub struct ContactPointView {
     pub outcome: Option<String>,
 }
 
+/// A contact an outcome hides from this debtor (`POST /v1/outcomes`): never offered, listed so
+/// that the collector knows why and does not re-enter it by hand.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HiddenContactView {
+    /// `address`, `phone` or `email`.
+    pub kind: String,
+    /// The contact, masked: `***-***-0188`, `***@example.com`, `*** 45402`.
+    pub contact: String,
+    /// Why: `wrong party reached 2026-11-20 by desk 4: someone else's`, or `do_not_call
+    /// reported 2026-11-20 by desk 4: the phone channel is suppressed for this debtor until
+    /// lifted`.
+    pub reason: String,
+}
+
 /// A postal address, USPS style.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PostalAddressView {
@@ -188,6 +208,7 @@ impl IdentityView {
             ssn: None,
             records: Vec::new(),
             contacts: Vec::new(),
+            hidden_contacts: Vec::new(),
             explanation,
             ..view
         }
@@ -209,6 +230,11 @@ impl IdentityView {
             ssn: identity.ssn.as_ref().map(|s| ssn_text(s, unmasked)),
             records: identity.records.iter().map(RecordRefView::of).collect(),
             contacts: identity.contacts.iter().map(ContactPointView::of).collect(),
+            hidden_contacts: identity
+                .hidden_contacts
+                .iter()
+                .map(HiddenContactView::of)
+                .collect(),
             flags: identity
                 .flags
                 .iter()
@@ -257,6 +283,16 @@ impl ContactPointView {
             status: point.status.map(|s| s.as_str().to_string()),
             from_fragment: point.from_fragment,
             outcome: point.outcome.clone(),
+        }
+    }
+}
+
+impl HiddenContactView {
+    fn of(hidden: &HiddenContact) -> HiddenContactView {
+        HiddenContactView {
+            kind: hidden.kind.as_str().to_string(),
+            contact: hidden.contact.clone(),
+            reason: hidden.reason.clone(),
         }
     }
 }

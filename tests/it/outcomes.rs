@@ -268,6 +268,51 @@ async fn outcomes_posted_to_the_api_suppress_and_explain_contacts_in_search() {
         note.starts_with("right party reached") && note.ends_with("by desk 4"),
         "{best_address}"
     );
+    // The hidden phones are listed for the collector, masked, each with why.
+    let hidden_phones = |answer: &serde_json::Value| -> Vec<(String, String)> {
+        answer["identities"][0]["hidden_contacts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|h| h["kind"] == "phone")
+            .map(|h| {
+                let text = |k: &str| h[k].as_str().unwrap_or_default().to_string();
+                (text("contact"), text("reason"))
+            })
+            .collect()
+    };
+    let hidden = hidden_phones(&after);
+    assert_eq!(
+        hidden.len(),
+        contacts(&before, "phone").len(),
+        "every phone shown before is listed as hidden: {after}"
+    );
+    let best_phone_digits: String = get(&row, "best_phone")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let last4 = &best_phone_digits[best_phone_digits.len() - 4..];
+    assert!(
+        hidden
+            .iter()
+            .any(|(contact, _)| *contact == format!("***-***-{last4}")),
+        "the do-not-call number is listed masked: {hidden:?}"
+    );
+    assert!(
+        hidden
+            .iter()
+            .all(|(_, reason)| reason.starts_with("do_not_call reported")
+                && reason.contains("suppressed for this debtor until lifted")),
+        "{hidden:?}"
+    );
+    let answer_text = after.to_string();
+    for phone in contacts(&before, "phone") {
+        let value = phone["value"].as_str().expect("a phone's value");
+        assert!(
+            !answer_text.contains(value),
+            "{value} appears nowhere in the answer"
+        );
+    }
 
     // Who reported what is in the audit log.
     let log = std::fs::read_to_string(server.audit_path()).expect("audit log");
@@ -288,27 +333,29 @@ async fn outcomes_posted_to_the_api_suppress_and_explain_contacts_in_search() {
     let (status, body) =
         post_outcomes(&server, Some(&server.loader), "phone\n6145550142\n".into()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // A restart reads the outcomes back from the index's log: the same answer.
+    let keys = [
+        server.admin.clone(),
+        server.searcher.clone(),
+        server.loader.clone(),
+    ];
+    let dir = server.stop_and_keep().await;
+    let server = TestServer::start_with_keys(dir, generous_limits(), keys).await;
+    let (status, restarted) = server.search(&server.searcher, &query).await;
+    assert_eq!(status, StatusCode::OK, "{restarted}");
+    assert!(contacts(&restarted, "phone").is_empty(), "{restarted}");
+    assert_eq!(hidden_phones(&restarted), hidden);
+    assert_eq!(
+        contacts(&restarted, "address")[0]["outcome"],
+        best_address["outcome"]
+    );
     server.stop().await;
 }
 
-#[test]
-fn simulated_outcome_rounds_raise_the_share_of_offers_that_reach_the_debtor() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    synth_and_index(dir.path());
-    let out = run_ok(
-        dir.path(),
-        &[
-            "eval",
-            "--synth",
-            "gen",
-            "--index",
-            "idx",
-            "--outcome-rounds",
-            "2",
-        ],
-    );
-    let rows: Vec<Vec<String>> = out
-        .lines()
+/// The rows of the outcome-round table `eval` prints.
+fn round_table(out: &str) -> Vec<Vec<String>> {
+    out.lines()
         .skip_while(|l| !l.starts_with("| round"))
         .skip(2)
         .take_while(|l| l.starts_with('|'))
@@ -318,27 +365,78 @@ fn simulated_outcome_rounds_raise_the_share_of_offers_that_reach_the_debtor() {
                 .map(|c| c.trim().to_string())
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn simulated_outcome_rounds_raise_the_share_of_offers_that_reach_the_debtor_and_replay_alike() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    synth_and_index(dir.path());
+    let eval = |extra: &[&'static str]| -> Vec<&'static str> {
+        ["eval", "--synth", "gen", "--index", "idx"]
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect()
+    };
+    let out = run_ok(
+        dir.path(),
+        &eval(&["--outcome-rounds", "2", "--outcomes-out", "stream.jsonl"]),
+    );
+    let rows = round_table(&out);
     assert_eq!(rows.len(), 3, "{out}");
+    // round, matched, address right, findable, phone right, findable, address offers right,
+    // phone offers right, outcomes recorded, forbidden offered again.
     let figure = |round: usize, column: usize| rows[round][column].parse::<f64>().expect("number");
+    let stream = std::fs::read_to_string(dir.path().join("stream.jsonl")).expect("stream");
+    assert!(
+        stream.contains("\"wrong_party\""),
+        "some worked numbers reached strangers"
+    );
     for round in 0..3 {
         assert_eq!(
-            figure(round, 7),
+            figure(round, 9),
             0.0,
             "round {round}: a wrong-party contact offered again"
         );
+        assert!(figure(round, 4) <= figure(round, 5), "{out}");
     }
     assert!(
-        figure(1, 5) > figure(0, 5),
+        figure(1, 7) > figure(0, 7),
         "phone offers reach the debtor more often: {out}"
     );
     assert!(
-        figure(1, 3) >= figure(0, 3),
+        figure(1, 4) >= figure(0, 4),
         "no fewer debtors get their current phone: {out}"
     );
-    assert!(figure(0, 6) > 0.0, "collectors recorded outcomes");
+    assert!(figure(0, 8) > 0.0, "collectors recorded outcomes");
+    assert_eq!(
+        stream.lines().count() as f64,
+        figure(0, 8) + figure(1, 8),
+        "the stream holds every outcome recorded"
+    );
     assert!(
         !dir.path().join("idx").join("outcomes.jsonl").exists(),
         "simulated outcomes never reach the index's log"
     );
+
+    // Replaying the stream (one round per date) gives the same rounds.
+    let replayed = run_ok(dir.path(), &eval(&["--outcomes", "stream.jsonl"]));
+    assert!(replayed.contains("replayed outcomes"), "{replayed}");
+    assert_eq!(round_table(&replayed), rows, "{replayed}");
+
+    // A stream with a line that is no outcome is refused, naming the line.
+    std::fs::write(
+        dir.path().join("broken.jsonl"),
+        format!(
+            "{}not an outcome\n{}",
+            &stream[..=stream.find('\n').expect("a line")],
+            stream
+        ),
+    )
+    .expect("write");
+    let refused = run(dir.path(), &eval(&["--outcomes", "broken.jsonl"]));
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("line 2 is not an outcome"), "{message}");
 }

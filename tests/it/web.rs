@@ -1,7 +1,8 @@
 //! The collectors' page (`GET /`), driven in headless Chromium over the DevTools protocol against
 //! the real server on 127.0.0.1:0 with a generated population: a wrong key is refused in words,
 //! a debtor picked from the generated truth is searched with a misspelt surname and found first
-//! with their new address, a field the server refuses is named at its input, a returned-mail
+//! with their new address, a field the server refuses is named at its input, a number reported
+//! as a wrong party is listed as hidden with why, a returned-mail
 //! file is re-matched through the page, and a server that went away is said to be unreachable.
 //! Screenshots are saved under `target/tmp/e2e/` (the path is printed).
 //!
@@ -507,6 +508,58 @@ async fn a_collector_signs_in_and_finds_a_misspelt_debtor_at_their_new_address()
             .unwrap_or_default()
             .contains(&debtor.account["dob"]),
         "the full DOB is nowhere on a searcher's page"
+    );
+
+    // A collector reports a wrong party on the debtor's first number: the next search lists it
+    // as hidden, masked, with why, and offers it no more.
+    let card_phones = "() => { const card = document.querySelector('#results-body .identity'); \
+         return { phones: [...card.querySelectorAll('table.contacts tbody tr')] \
+                    .filter(r => r.cells[0].textContent === 'Phone') \
+                    .map(r => r.querySelector('.value').textContent), \
+                  record: card.querySelector('.record-id').textContent, \
+                  hidden: [...card.querySelectorAll('.hidden-contacts li')].map(e => e.textContent) }; }";
+    let shown_before = eval(&page, card_phones).await;
+    let phones: Vec<String> =
+        serde_json::from_value(shown_before["phones"].clone()).expect("the card's phones");
+    let wrong = phones
+        .first()
+        .unwrap_or_else(|| panic!("the generated debtor has a phone to report: {shown_before}"));
+    let anchor = shown_before["record"].as_str().expect("a record id");
+    let reported = server
+        .request(Method::POST, "/v1/outcomes", Some(&server.searcher))
+        .header("content-type", "text/csv")
+        .body(format!(
+            "match_record_id,outcome,phone\n{anchor},wrong_party,{wrong}\n"
+        ))
+        .send()
+        .await
+        .expect("outcome sent");
+    assert_eq!(reported.status(), StatusCode::OK);
+    press_enter_in(&page, "#last_name").await;
+    wait_for(
+        &page,
+        "document.querySelector('#results-body .identity .hidden-contacts')",
+        "the hidden contacts",
+    )
+    .await;
+    let shown_after = eval(&page, card_phones).await;
+    screenshot(&page, "web-hidden-contact").await;
+    let last4: String = wrong.chars().filter(char::is_ascii_digit).skip(6).collect();
+    let hidden: Vec<String> =
+        serde_json::from_value(shown_after["hidden"].clone()).expect("hidden list");
+    assert!(
+        hidden.len() == 1
+            && hidden[0].contains(&format!("***-***-{last4}"))
+            && hidden[0].contains("wrong party reached"),
+        "the number is listed masked with why: {shown_after}"
+    );
+    assert!(
+        !shown_after["phones"]
+            .as_array()
+            .expect("phones")
+            .iter()
+            .any(|p| p == wrong.as_str()),
+        "{wrong} is offered no more: {shown_after}"
     );
 
     // The returned-mail file, through the page, as a background job. Its surname column has a

@@ -543,6 +543,7 @@ function identityCard(identity, index, role) {
       el('summary', {}, `Review by hand: this candidate's contacts (${contacts.length}). `
         + 'Not confirmed as the debtor: do not use them without review.'),
       contactTable(contacts, false)),
+  hiddenContacts(identity.hidden_contacts || []),
   records(identity.records || []));
 }
 
@@ -601,7 +602,22 @@ function contactTags(contact) {
   if (contact.marked_bad) tags.push('on file, marked bad: never confirmed');
   else if (contact.on_file && !contact.status) tags.push('on file');
   if (contact.phone_type) tags.push(contact.phone_type);
+  if (contact.outcome) tags.push(contact.outcome);
   return tags.length === 0 ? null : el('span', { class: 'contact-tag' }, tags.join(' · '));
+}
+
+/**
+ * The contacts reported outcomes forbid for this debtor (someone else's, or a channel the
+ * debtor closed): masked, each with why, so that nobody dials or mails them from memory.
+ */
+function hiddenContacts(list) {
+  if (list.length === 0) return null;
+  return el('section', { class: 'hidden-contacts', 'aria-label': 'Hidden contacts' },
+    el('h4', {}, `Hidden from this debtor (${list.length}): do not use`),
+    el('ul', {}, list.map((hidden) => el('li', { dataset: { kind: hidden.kind } },
+      el('span', { class: 'kind' }, `${sentence(hidden.kind)} `),
+      el('span', { class: 'value' }, hidden.contact),
+      el('span', { class: 'reason' }, `: ${hidden.reason}`)))));
 }
 
 function copyButton(text, what) {
