@@ -119,13 +119,14 @@ fn collect(
     exclude: &HashSet<DocAddress>,
 ) -> Result<Vec<Candidate>> {
     let hits = searcher.search(query, &TopDocs::with_limit(limit + exclude.len()))?;
+    let records = index.record_reader(searcher);
     hits.into_iter()
         .filter(|(_, address)| !exclude.contains(address))
         .take(limit)
         .map(|(score, address)| {
             Ok(Candidate {
                 address,
-                record: index.load(searcher, address)?,
+                record: records.load(address)?,
                 retrieval_score: score,
             })
         })

@@ -31,8 +31,13 @@ pub struct Args {
     /// Stop once more than N rows were rejected (what was read so far stays indexed).
     #[arg(long, value_name = "N")]
     pub max_errors: Option<u64>,
-    /// Files to index (CSV delimited by comma, tab, pipe or semicolon, or JSON Lines).
-    #[arg(required = true)]
+    /// After loading, merge the index into one segment: searches get faster (one term lookup
+    /// per key instead of one per segment) at the cost of a merge at the end of the load.
+    #[arg(long)]
+    pub optimize: bool,
+    /// Files to index (CSV delimited by comma, tab, pipe or semicolon, or JSON Lines); none
+    /// with --optimize merges the index as it is.
+    #[arg(required_unless_present = "optimize")]
     pub files: Vec<PathBuf>,
 }
 
@@ -41,6 +46,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let overrides = MappingOverrides::parse(&args.map)?;
     let index = SkipIndex::open_or_create(&args.index)
         .with_context(|| format!("opening index {}", args.index.display()))?;
+    if args.files.is_empty() {
+        return optimize(&index);
+    }
     let started = std::time::Instant::now();
     let paths: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
     let bar = super::RowsBar::new(super::estimate_rows(&paths), "read");
@@ -50,6 +58,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let summary = index_files(&index, &paths, &overrides, options, &|read| bar.set(read))?;
     bar.finish();
+    if args.optimize {
+        optimize(&index)?;
+    }
     let elapsed = started.elapsed().as_secs_f64();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -104,5 +115,18 @@ fn some_row_indexed(summary: &skiptrace::ingest::IngestSummary) -> anyhow::Resul
         ))
         .into());
     }
+    Ok(())
+}
+
+/// Merges the index into one segment, saying how long it took.
+fn optimize(index: &SkipIndex) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let segments = index
+        .optimize()
+        .context("merging the index into one segment")?;
+    eprintln!(
+        "merged {segments} segment(s) into one in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! [`PersonName`](crate::normalize::PersonName)).
 
 pub mod keys;
+pub mod record_store;
 pub mod replica;
 pub mod schema;
 pub mod writer;
@@ -22,6 +23,7 @@ use tantivy::schema::document::{
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, IndexReader, ReloadPolicy, Searcher, Term};
 
+use record_store::{RecordStore, SegmentRecords};
 pub use schema::Fields;
 pub use writer::RecordWriter;
 
@@ -46,9 +48,10 @@ pub const WRITER_MEMORY_BYTES: usize = 1_500_000_000;
 /// commit. One thread made one segment per commit but a 1M load took 30 s instead of 24 s.
 pub const WRITER_THREADS: usize = 2;
 
-/// Doc-store block size: a candidate fetch copies its whole block, so blocks hold a few
-/// records only.
-const DOCSTORE_BLOCK_BYTES: usize = 1024;
+/// Doc-store block size. Searches read records from the record files ([`record_store`]); the
+/// doc store is read in order to build them, and for one record by id, so its blocks are
+/// large and compressed.
+const DOCSTORE_BLOCK_BYTES: usize = 16 * 1024;
 
 /// A skiptrace index: tantivy plus the field handles and a reader.
 #[derive(Clone)]
@@ -59,6 +62,8 @@ pub struct SkipIndex {
     path: Option<PathBuf>,
     /// Collection outcomes kept beside the segments (`outcomes.jsonl`).
     outcomes: Arc<OutcomeStore>,
+    /// The segments' records in files of our own, read without the doc store.
+    records: Arc<RecordStore>,
 }
 
 impl std::fmt::Debug for SkipIndex {
@@ -139,12 +144,15 @@ impl SkipIndex {
             Some(dir) => OutcomeStore::open(dir)?,
             None => OutcomeStore::in_memory(),
         };
+        let records = RecordStore::new(path.clone());
+        records.refresh(&reader.searcher())?;
         Ok(SkipIndex {
             index,
             fields,
             reader,
             path,
             outcomes: Arc::new(outcomes),
+            records: Arc::new(records),
         })
     }
 
@@ -169,7 +177,24 @@ impl SkipIndex {
                 },
                 other => other.into(),
             })?;
+        self.records.mark_writer();
         Ok(RecordWriter::new(writer, self.fields.clone()))
+    }
+
+    /// Merges every segment into one and waits for it (`skiptrace index --optimize`): a search
+    /// then looks each key up once instead of once per segment. A bulk load's writer threads
+    /// leave one segment each per commit. Returns the segments before.
+    ///
+    /// # Errors
+    /// When another writer holds the index lock, or the merge fails.
+    pub fn optimize(&self) -> Result<usize> {
+        let segments = self.index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            let mut writer = self.writer()?;
+            writer.merge_all(&segments)?;
+        }
+        self.reload()?;
+        Ok(segments.len())
     }
 
     /// Returns this index reading its outcomes from `store` instead of its own log.
@@ -202,6 +227,7 @@ impl SkipIndex {
     /// On tantivy failures, or an outcome log that no longer reads.
     pub fn reload(&self) -> Result<()> {
         self.reader.reload()?;
+        self.records.refresh(&self.reader.searcher())?;
         self.outcomes.refresh()?;
         Ok(())
     }
@@ -248,8 +274,15 @@ impl SkipIndex {
     /// # Errors
     /// When the document cannot be read or its payload does not decode.
     pub fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<NormalizedRecord> {
-        let StoredPayload(payload) = searcher.doc(address)?;
-        Ok(postcard::from_bytes(&payload)?)
+        self.record_reader(searcher).load(address)
+    }
+
+    /// Returns a reader of `searcher`'s records, for reading many (a search's candidates).
+    pub fn record_reader<'a>(&self, searcher: &'a Searcher) -> RecordReader<'a> {
+        RecordReader {
+            searcher,
+            segments: self.records.snapshot(searcher),
+        }
     }
 
     /// Returns the record with `record_id`, if indexed.
@@ -274,6 +307,31 @@ impl SkipIndex {
     pub fn contains(&self, searcher: &Searcher, record_id: &str) -> Result<bool> {
         let term = Term::from_field_text(self.fields.record_id, record_id);
         Ok(searcher.doc_freq(&term)? > 0)
+    }
+}
+
+/// Reads the records of one searcher's segments: from their record files
+/// ([`record_store`]), or from the doc store for a segment that has none yet.
+pub struct RecordReader<'a> {
+    searcher: &'a Searcher,
+    segments: Vec<Option<Arc<SegmentRecords>>>,
+}
+
+impl RecordReader<'_> {
+    /// Reads the stored record behind a document address.
+    ///
+    /// # Errors
+    /// When the document cannot be read or its payload does not decode.
+    pub fn load(&self, address: DocAddress) -> Result<NormalizedRecord> {
+        let segment = self.segments.get(address.segment_ord as usize);
+        if let Some(payload) = segment
+            .and_then(Option::as_ref)
+            .and_then(|records| records.payload(address.doc_id))
+        {
+            return Ok(postcard::from_bytes(payload)?);
+        }
+        let StoredPayload(payload) = self.searcher.doc(address)?;
+        Ok(postcard::from_bytes(&payload)?)
     }
 }
 
@@ -306,9 +364,9 @@ impl ValueDeserialize for PayloadBytes {
 fn settings() -> tantivy::IndexSettings {
     tantivy::IndexSettings {
         docstore_blocksize: DOCSTORE_BLOCK_BYTES,
-        // A search reads ~150 records from random blocks; decompressing a block per record was
-        // the largest single cost of a search (profiled), and postcard payloads are compact.
-        docstore_compression: tantivy::store::Compressor::None,
+        // Off the search path since the record files: compressed, it takes less disk than the
+        // record files beside it.
+        docstore_compression: tantivy::store::Compressor::Lz4,
         ..Default::default()
     }
 }

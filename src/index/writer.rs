@@ -84,6 +84,16 @@ impl RecordWriter {
         }
     }
 
+    /// Merges `segments` into one, waits for the merge, and removes the files it freed.
+    ///
+    /// # Errors
+    /// When the merge fails.
+    pub fn merge_all(&mut self, segments: &[tantivy::index::SegmentId]) -> Result<()> {
+        self.writer.merge(segments).wait()?;
+        self.writer.garbage_collect_files().wait()?;
+        Ok(())
+    }
+
     /// Commits, then waits for background merges to finish (end of a bulk load).
     ///
     /// # Errors
