@@ -143,7 +143,7 @@ fn candidate_pairs(f: &Fixture) -> Vec<(NormalizedRecord, NormalizedRecord)> {
             retrieve(&f.index, &searcher, q, 20)
                 .expect("retrieval")
                 .into_iter()
-                .map(|c| (q.clone(), c.record))
+                .map(|c| (q.clone(), *c.record))
         })
         .collect()
 }
@@ -219,7 +219,7 @@ fn scoring(c: &mut Criterion, f: &Fixture) {
     let candidates: Vec<NormalizedRecord> = retrieve(&f.index, &searcher, query, 200)
         .expect("retrieval")
         .into_iter()
-        .map(|c| c.record)
+        .map(|c| *c.record)
         .collect();
     let tf = TermFrequencies::default();
     c.bench_function("score/one_query_200_candidates", |b| {
@@ -252,7 +252,7 @@ fn identities(c: &mut Criterion, f: &Fixture) {
             let records = retrieve(&f.index, &searcher, q, 40)
                 .expect("retrieval")
                 .into_iter()
-                .map(|c| c.record)
+                .map(|c| *c.record)
                 .collect();
             (OnFileContacts::of(q), records)
         })

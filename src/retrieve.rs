@@ -38,8 +38,9 @@ pub const IDENTIFIER_CANDIDATES: usize = 10;
 pub struct Candidate {
     /// Where the record lives in the index (identifies it within one searcher).
     pub address: DocAddress,
-    /// The stored, normalized record.
-    pub record: NormalizedRecord,
+    /// The stored, normalized record, boxed: candidates are moved and sorted, and a record is
+    /// hundreds of bytes.
+    pub record: Box<NormalizedRecord>,
     /// Its retrieval score (sum of IDFs of shared keys).
     pub retrieval_score: f32,
 }
@@ -126,7 +127,7 @@ fn collect(
         .map(|(score, address)| {
             Ok(Candidate {
                 address,
-                record: records.load(address)?,
+                record: Box::new(records.load(address)?),
                 retrieval_score: score,
             })
         })

@@ -148,7 +148,7 @@ pub struct Engine {
 /// A candidate with its comparison against the query.
 struct Scored {
     address: DocAddress,
-    record: NormalizedRecord,
+    record: Box<NormalizedRecord>,
     vector: ComparisonVector,
     weight: f64,
 }
@@ -228,7 +228,7 @@ impl Engine {
             .iter()
             .take(MAX_SEEDS)
             .take_while(|s| s.weight >= expansion_weight)
-            .map(|s| &s.record)
+            .map(|s| s.record.as_ref())
             .collect();
         let seen: HashSet<DocAddress> = scored.iter().map(|s| s.address).collect();
         let expansion = retrieve::expand(
@@ -242,7 +242,7 @@ impl Engine {
         retrieved.extend(expansion.iter().map(|c| c.record.record_id.clone()));
         scored.extend(self.score(query, expansion, &query_tf));
 
-        let records: Vec<&NormalizedRecord> = scored.iter().map(|s| &s.record).collect();
+        let records: Vec<&NormalizedRecord> = scored.iter().map(|s| s.record.as_ref()).collect();
         let clusters = cluster(&records, &self.model, &|r| frequencies.of(r));
         let evidence_as_of = scored.iter().filter_map(|s| s.record.seen()).max();
         let outcomes = self
@@ -355,7 +355,8 @@ impl Engine {
             total += entry.match_weight;
             explanation.push(entry);
         }
-        let members: Vec<&NormalizedRecord> = group.iter().map(|&i| &scored[i].record).collect();
+        let members: Vec<&NormalizedRecord> =
+            group.iter().map(|&i| scored[i].record.as_ref()).collect();
         let mut records: Vec<RecordRef> = group
             .iter()
             .map(|&i| RecordRef {

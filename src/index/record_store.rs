@@ -14,11 +14,12 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
+use rayon::prelude::*;
 use tantivy::index::SegmentId;
 use tantivy::{DocId, Searcher, SegmentReader};
 
@@ -93,21 +94,25 @@ impl RecordStore {
     /// When this process writes the index and a retired segment's file cannot be removed.
     pub fn refresh(&self, searcher: &Searcher) -> Result<()> {
         let known = self.segments.read().expect("record store lock").clone();
-        let mut current = HashMap::with_capacity(searcher.segment_readers().len());
-        for segment in searcher.segment_readers() {
-            let id = segment.segment_id();
-            let records = match known.get(&id) {
-                Some(records) => records.clone(),
-                None => match self.open_or_build(segment) {
-                    Ok(records) => Arc::new(records),
+        // New segments are opened or built side by side (a bulk load ends with one per writer
+        // thread).
+        let current: HashMap<SegmentId, Arc<SegmentRecords>> = searcher
+            .segment_readers()
+            .par_iter()
+            .filter_map(|segment| {
+                let id = segment.segment_id();
+                if let Some(records) = known.get(&id) {
+                    return Some((id, records.clone()));
+                }
+                match self.open_or_build(segment) {
+                    Ok(records) => Some((id, Arc::new(records))),
                     Err(error) => {
                         tracing::warn!(segment = %id.uuid_string(), %error, "reading this segment's records from the doc store");
-                        continue;
+                        None
                     }
-                },
-            };
-            current.insert(id, records);
-        }
+                }
+            })
+            .collect();
         *self.segments.write().expect("record store lock") = current;
         if self.writes.load(Ordering::Relaxed) {
             let live: Vec<SegmentId> = searcher
@@ -158,30 +163,35 @@ impl RecordStore {
     }
 
     fn open_or_build(&self, segment: &SegmentReader) -> Result<SegmentRecords> {
+        let count = segment.max_doc();
         let Some(dir) = &self.dir else {
-            let bytes = build(segment)?;
-            return SegmentRecords::parse(Bytes::Owned(bytes), segment.max_doc())
-                .ok_or_else(|| corrupt(Path::new("(in memory)")));
+            return in_memory(segment);
         };
         let path = dir.join(format!(
             "{}.{RECORDS_EXTENSION}",
             segment.segment_id().uuid_string()
         ));
-        if let Some(records) = map(&path, segment.max_doc())? {
+        if let Some(records) = map(&path, count)? {
             return Ok(records);
         }
-        let bytes = build(segment)?;
-        match write_whole(&path, &bytes) {
-            Ok(()) => map(&path, segment.max_doc())?.ok_or_else(|| corrupt(&path)),
+        match write_whole(&path, segment) {
+            Ok(()) => map(&path, count)?.ok_or_else(|| corrupt(&path)),
             // A directory this process may not write (an index shipped read-only): the records
             // stay in memory for this process.
             Err(error) => {
                 tracing::warn!(%error, "keeping this segment's records in memory");
-                SegmentRecords::parse(Bytes::Owned(bytes), segment.max_doc())
-                    .ok_or_else(|| corrupt(&path))
+                in_memory(segment)
             }
         }
     }
+}
+
+/// Builds a segment's records in memory.
+fn in_memory(segment: &SegmentReader) -> Result<SegmentRecords> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    build(segment, &mut bytes).map_err(|e| Error::io(Path::new("(in memory)"), e))?;
+    SegmentRecords::parse(Bytes::Owned(bytes.into_inner()), segment.max_doc())
+        .ok_or_else(|| corrupt(Path::new("(in memory)")))
 }
 
 impl SegmentRecords {
@@ -215,13 +225,15 @@ impl SegmentRecords {
     }
 }
 
-/// Writes `bytes` to `path` under a temporary name, synced, then renames it into place: a
-/// reader finds the whole file or none.
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Builds a segment's record file at `path`: written under a temporary name, synced, then
+/// renamed into place, so that a reader finds the whole file or none.
+fn write_whole(path: &Path, segment: &SegmentReader) -> Result<()> {
     let temporary = path.with_extension(format!("{RECORDS_EXTENSION}.{}", std::process::id()));
-    let mut file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
+    let file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    build(segment, &mut out)
+        .and_then(|()| out.into_inner().map_err(|e| e.into_error()))
+        .and_then(|file| file.sync_all())
         .map_err(|e| Error::io(&temporary, e))?;
     std::fs::rename(&temporary, path).map_err(|e| Error::io(path, e))
 }
@@ -239,31 +251,30 @@ fn map(path: &Path, count: u32) -> Result<Option<SegmentRecords>> {
     Ok(SegmentRecords::parse(Bytes::Mapped(map), count))
 }
 
-/// Builds a segment's record file from its doc store, every document in id order (deleted ones
-/// too: their ids stay taken until a merge).
-fn build(segment: &SegmentReader) -> Result<Vec<u8>> {
+/// Writes a segment's records to `out` from its doc store, every document in id order (deleted
+/// ones too: their ids stay taken until a merge). The payloads stream out; the offsets, held
+/// meanwhile, are written last into the room left for them.
+fn build(segment: &SegmentReader, out: &mut (impl Write + Seek)) -> std::io::Result<()> {
     let count = segment.max_doc();
-    // One cached block: documents come in order, several to a block.
-    let store = segment
-        .get_store_reader(1)
-        .map_err(|e| Error::Index(e.into()))?;
-    let mut offsets: Vec<u64> = Vec::with_capacity(count as usize + 1);
-    let mut payloads: Vec<u8> = Vec::new();
+    // One cached block: documents come in order, many to a block.
+    let store = segment.get_store_reader(1)?;
+    out.write_all(MAGIC)?;
+    out.write_all(&count.to_le_bytes())?;
+    out.write_all(&[0; 4])?;
+    let offsets_at = out.stream_position()?;
+    out.write_all(&vec![0; (count as usize + 1) * 8])?;
+    let mut offsets: Vec<u8> = Vec::with_capacity((count as usize + 1) * 8);
+    let mut written = 0u64;
     for doc in 0..count {
-        offsets.push(payloads.len() as u64);
-        let StoredPayload(payload) = store.get(doc)?;
-        payloads.extend_from_slice(&payload);
+        offsets.extend_from_slice(&written.to_le_bytes());
+        let StoredPayload(payload) = store.get(doc).map_err(std::io::Error::other)?;
+        out.write_all(&payload)?;
+        written += payload.len() as u64;
     }
-    offsets.push(payloads.len() as u64);
-    let mut bytes = Vec::with_capacity(HEADER_BYTES + offsets.len() * 8 + payloads.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&count.to_le_bytes());
-    bytes.extend_from_slice(&[0; 4]);
-    for offset in offsets {
-        bytes.extend_from_slice(&offset.to_le_bytes());
-    }
-    bytes.extend_from_slice(&payloads);
-    Ok(bytes)
+    offsets.extend_from_slice(&written.to_le_bytes());
+    out.seek(SeekFrom::Start(offsets_at))?;
+    out.write_all(&offsets)?;
+    out.flush()
 }
 
 fn corrupt(path: &Path) -> Error {

@@ -14,9 +14,10 @@ use tantivy::schema::{
 pub struct Fields {
     /// Record id: indexed for upsert and delete (the payload carries it for display).
     pub record_id: Field,
-    /// The normalized record, postcard-encoded (stored only). The field is named `record3` so
-    /// that an index written with an earlier payload (JSON, or a record without the phone's
-    /// line type or the other identifier) is refused as another schema.
+    /// The normalized record, postcard-encoded (stored only). The field is named `record4` so
+    /// that an index written with an earlier payload (JSON, a record without the phone's line
+    /// type or the other identifier, or a name without its phonetic codes) is refused as
+    /// another schema.
     pub payload: Field,
     /// Given name and the formal names it may stand for.
     pub first: Field,
@@ -64,7 +65,7 @@ impl Fields {
                 .set_fieldnorms(false),
         );
         let record_id = builder.add_text_field("record_id", STRING);
-        let payload = builder.add_bytes_field("record3", BytesOptions::default() | STORED);
+        let payload = builder.add_bytes_field("record4", BytesOptions::default() | STORED);
         let first = builder.add_text_field("first", key.clone());
         let last = builder.add_text_field("last", key.clone());
         let phonetic = builder.add_text_field("phonetic", key.clone());
@@ -106,7 +107,7 @@ impl Fields {
         let get = |name: &str| schema.get_field(name);
         Ok(Fields {
             record_id: get("record_id")?,
-            payload: get("record3")?,
+            payload: get("record4")?,
             first: get("first")?,
             last: get("last")?,
             phonetic: get("phonetic")?,
