@@ -9,7 +9,8 @@
 # 1,000 distinct queries); rematch of 100,000 returned-mail rows (rows/s); peak RSS of each.
 # Needs a release build (cargo build --release), wrk and GNU time (Debian: wrk, time).
 # Set SECONDS_PER_LOAD (default 20) for the HTTP runs (after a WARMUP_SECONDS, default 5, run), SKIPTRACE_BIN for another binary, and
-# NO_RECORD=1 to leave BENCHMARKS.md alone.
+# NO_RECORD=1 to leave BENCHMARKS.md alone, OPTIMIZE=1 to merge the index into one segment after
+# the load (timed apart).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:?size: 100k, 1m, 10m or a number of records}
@@ -45,8 +46,12 @@ note "synth" "${wall} s, peak RSS ${rss_mb} MB"
 
 echo "== index"
 timed index "$bin" index --index "$work/index" "$work/data/records.csv"
-bytes=$(du -sb "$work/index" | cut -f1)
 note "index" "${wall} s, $(python3 -c "print(round($actual / $wall))") records/s, peak RSS ${rss_mb} MB"
+if [[ ${OPTIMIZE:-0} == 1 ]]; then
+    timed optimize "$bin" index --index "$work/index" --optimize
+    note "index --optimize" "${wall} s, peak RSS ${rss_mb} MB"
+fi
+bytes=$(du -sb "$work/index" | cut -f1)
 note "index size" "$(( bytes / 1048576 )) MB, $(( bytes / actual )) bytes/record"
 
 echo "== single-client latency in the library"

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use rayon::prelude::*;
@@ -228,7 +228,13 @@ impl SegmentRecords {
 /// Builds a segment's record file at `path`: written under a temporary name, synced, then
 /// renamed into place, so that a reader finds the whole file or none.
 fn write_whole(path: &Path, segment: &SegmentReader) -> Result<()> {
-    let temporary = path.with_extension(format!("{RECORDS_EXTENSION}.{}", std::process::id()));
+    // Unique to this build: two threads of one process may refresh at once.
+    static BUILDS: AtomicU64 = AtomicU64::new(0);
+    let build_number = BUILDS.fetch_add(1, Ordering::Relaxed);
+    let temporary = path.with_extension(format!(
+        "{RECORDS_EXTENSION}.{}-{build_number}",
+        std::process::id()
+    ));
     let file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     build(segment, &mut out)
