@@ -8,7 +8,7 @@ use anyhow::Context;
 use skiptrace::index::SkipIndex;
 use skiptrace::input::{FileEncoding, MappingOverrides, RecordReader};
 use skiptrace::normalize::Date;
-use skiptrace::outcomes::OutcomeColumns;
+use skiptrace::outcomes::{read_reports, ReadReports};
 
 /// Flags of `skiptrace outcomes`.
 #[derive(Debug, clap::Args)]
@@ -58,23 +58,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let overrides = MappingOverrides::parse(&args.map)?;
     let reader = RecordReader::open_in(input, &overrides, args.encoding)
         .with_context(|| format!("reading {}", input.display()))?;
-    let columns = reader.mapping().columns.clone();
-    let found = OutcomeColumns::find(&columns)?;
-    let today = Date::today();
-    let mut accepted = Vec::new();
-    let mut rejected = Vec::new();
-    let mut rows = 0u64;
-    for row in reader {
-        rows += 1;
-        match found.outcome(&row, &columns, &args.reported_by, today) {
-            Ok(outcome) => accepted.push(outcome),
-            Err(error) => rejected.push(error),
-        }
-    }
-    let recorded = accepted.len();
+    let ReadReports {
+        rows,
+        outcomes,
+        rejected,
+    } = read_reports(reader, &args.reported_by, Date::today())?;
+    let recorded = outcomes.len();
     index
         .outcomes()
-        .append(accepted)
+        .append(outcomes)
         .context("recording the outcomes")?;
     for error in rejected.iter().take(20) {
         eprintln!("rejected: {error}");

@@ -33,6 +33,39 @@ const ACCOUNT_NAMES: [&str; 6] = [
     "reference",
 ];
 
+/// The reports of a whole file: those recorded, and the rows refused with why.
+#[derive(Debug, Default)]
+pub struct ReadReports {
+    /// Data rows read.
+    pub rows: u64,
+    /// One outcome per readable row, in file order.
+    pub outcomes: Vec<Outcome>,
+    /// The rows that could not be read, by row and column.
+    pub rejected: Vec<InputError>,
+}
+
+/// Reads every row of `reader` as a report (see [`OutcomeColumns::outcome`]).
+///
+/// # Errors
+/// When the file has no outcome or record column ([`OutcomeColumns::find`]).
+pub fn read_reports(
+    reader: crate::input::RecordReader,
+    reported_by: &str,
+    today: Date,
+) -> Result<ReadReports> {
+    let columns = reader.mapping().columns.clone();
+    let found = OutcomeColumns::find(&columns)?;
+    let mut read = ReadReports::default();
+    for row in reader {
+        read.rows += 1;
+        match found.outcome(&row, &columns, reported_by, today) {
+            Ok(outcome) => read.outcomes.push(outcome),
+            Err(error) => read.rejected.push(error),
+        }
+    }
+    Ok(read)
+}
+
 /// Where an outcome file keeps each part of a report.
 #[derive(Debug, Clone)]
 pub struct OutcomeColumns {

@@ -19,7 +19,7 @@ use crate::normalize::{parse_email, parse_phone, Address, Date};
 use crate::resolve::ContactKind;
 
 pub use effect::{apply_outcomes, ContactOutcomes};
-pub use input::OutcomeColumns;
+pub use input::{read_reports, OutcomeColumns, ReadReports};
 pub use report::{masked_contact, suppressions, Suppression};
 pub use store::{read_outcomes, OutcomeStore, OUTCOMES_FILE};
 

@@ -18,7 +18,7 @@ use super::records::{audit_before_commit, committed_with_its_line, IssueView, ND
 use super::state::AppState;
 use crate::input::{InputFormat, MappingOverrides, RecordReader};
 use crate::normalize::Date;
-use crate::outcomes::OutcomeColumns;
+use crate::outcomes::{read_reports, ReadReports};
 
 /// What a report of outcomes did.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -98,24 +98,19 @@ async fn record(
         "api",
         None,
     )?;
-    let columns = reader.mapping().columns.clone();
-    let found = OutcomeColumns::find(&columns)?;
-    let reporter = format!("key {}", caller.key_id);
-    let today = Date::today();
-    let mut outcomes = Vec::new();
-    let mut issues = Vec::new();
-    let mut read = 0;
-    for row in reader {
-        read += 1;
-        match found.outcome(&row, &columns, &reporter, today) {
-            Ok(outcome) => outcomes.push(outcome),
-            Err(issue) => issues.push(IssueView {
-                row: issue.row,
-                column: issue.column_name().to_string(),
-                message: issue.message,
-            }),
-        }
-    }
+    let ReadReports {
+        rows: read,
+        outcomes,
+        rejected,
+    } = read_reports(reader, &format!("key {}", caller.key_id), Date::today())?;
+    let issues: Vec<IssueView> = rejected
+        .into_iter()
+        .map(|issue| IssueView {
+            row: issue.row,
+            column: issue.column_name().to_string(),
+            message: issue.message,
+        })
+        .collect();
     let ids: Vec<String> = outcomes
         .iter()
         .map(|o| format!("{}:{}", o.outcome.as_str(), o.record_id))
